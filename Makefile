@@ -1,0 +1,55 @@
+# citygate — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv test test-unit lint format demo broker-start broker-stop topics worker clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install citygate with its dev tools
+
+test: $(STAMP) ## Every test tier (unit, agents, integration on a real local Kafka broker)
+	deploy/local/with-kafka $(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Only the tests that need no broker
+	$(BIN)/pytest tests/unit tests/agents $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy strict on the domain
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: $(STAMP) ## Broker, topics, a worker, a sample feed and a live tail of alerts (Ctrl-C stops all)
+	deploy/local/demo
+
+broker-start: ## Start the local broker (KAFKA_PORT, default 9092)
+	deploy/local/kafka start
+
+broker-stop: ## Stop the local broker
+	deploy/local/kafka stop
+
+topics: $(STAMP) ## Create the public topics on KAFKA_BOOTSTRAP (default 127.0.0.1:9092)
+	$(BIN)/citygate topics create
+
+worker: $(STAMP) ## Run one worker in the foreground
+	$(BIN)/citygate worker
+
+clean: ## Remove the venv, caches and local broker data (keeps the jar cache)
+	-deploy/local/kafka stop --purge
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .citygate-data deploy/local/run

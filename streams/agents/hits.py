@@ -1,0 +1,61 @@
+"""The sensor side: match every ANPR hit against the in-memory watchlist replica.
+
+Stateless per hit, so any number of workers can share `anpr.hits` partitions. ~99.9% of hits match
+nothing and produce nothing; only matches are encoded and sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from faust.types import Message, TopicT
+
+from streams import codecs, topics
+from streams.agents.pipeline import Outgoing
+from streams.domain.alerts import Ref, match_hit
+from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.watchlist import WatchlistIndex
+from streams.metrics import Metrics
+from streams.settings import Settings
+
+
+class HitMatcher:
+    """Handles one hit message: decode → parse → look up → alerts to send."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: WatchlistIndex,
+        metrics: Metrics,
+        alerts_topic: TopicT,
+        restricted_topic: TopicT,
+    ) -> None:
+        self.index = index
+        self.metrics = metrics
+        self.alerts_topic = alerts_topic
+        self.restricted_topic = restricted_topic
+        self.max_bytes = settings.max_message_bytes
+        self.limits = HitLimits(
+            max_age=timedelta(days=settings.hits_retention_days),
+            max_skew=timedelta(seconds=settings.max_clock_skew_s),
+        )
+
+    def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        hit = parse_hit(
+            codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
+        )
+        ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
+        alerts = match_hit(hit, self.index, now=now, hit_ref=ref)
+        if not alerts:
+            return ()
+        outgoing = []
+        for alert in alerts:
+            assert alert.match is not None  # noqa: S101 - watchlist alerts always carry their match
+            self.metrics.matches.labels(alert.match.category, alert.match.match_type).inc()
+            self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
+            self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
+            # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
+            topic = self.restricted_topic if alert.restricted else self.alerts_topic
+            outgoing.append(Outgoing(topic, alert.alert_id.encode(), codecs.encode(alert.to_message())))
+        return outgoing

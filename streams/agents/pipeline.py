@@ -1,0 +1,95 @@
+"""The one place where an agent's per-message errors become dead letters.
+
+Faust acks and skips an event whose agent raises, so no exception may escape an agent body: every message of
+a batch is handed to a sync `handle` function; an `InvalidInput` becomes a dead letter with its reason, any
+other exception a `processing_error` dead letter (logged without the message content), and the batch's
+outputs are then handed to the producer without awaiting delivery. Faust flushes the producer before it
+commits offsets, so at-least-once holds: outputs are in Kafka before their input is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from faust.types import EventT, Message, TopicT
+
+from streams import codecs
+from streams.domain.deadletters import deadletter_message
+from streams.domain.exceptions import InvalidInput
+from streams.metrics import Metrics
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record to produce."""
+
+    topic: TopicT
+    key: bytes
+    value: bytes
+
+
+Handler = Callable[[Message, datetime], Sequence[Outgoing]]
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, metrics: Metrics, deadletter_topic: TopicT) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.deadletter_topic = deadletter_topic
+
+    async def run(self, source: str, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
+        """Handle a batch of events from topic `source` (logical name) and send what they produce."""
+        now = datetime.now(UTC)
+        outgoing: list[Outgoing] = []
+        valid = 0
+        for event in events:
+            message = event.message
+            try:
+                produced = handle(message, now)
+            except InvalidInput as exc:
+                outgoing.append(self.dead_letter(source, message, exc.code, exc.detail, now))
+                continue
+            except Exception as exc:  # noqa: BLE001 - anything else must not kill the agent either
+                log.exception(
+                    "processing failed for %s[%s]@%s: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    type(exc).__name__,
+                )
+                detail = f"{type(exc).__name__}: {exc}"
+                outgoing.append(self.dead_letter(source, message, "processing_error", detail, now))
+                continue
+            valid += 1
+            if produced:
+                outgoing.extend(produced)
+        if valid:
+            self.metrics.events.labels(source, "valid").inc(valid)
+        for record in outgoing:
+            await record.topic.send(key=record.key, value=record.value)
+        return valid
+
+    def dead_letter(self, source: str, message: Message, code: str, detail: str, now: datetime) -> Outgoing:
+        self.metrics.events.labels(source, "deadletter").inc()
+        self.metrics.deadletters.labels(source, code).inc()
+        timestamp = message.timestamp
+        envelope = deadletter_message(
+            topic=source,
+            partition=message.partition,
+            offset=message.offset,
+            timestamp_ms=None if timestamp is None else int(timestamp * 1000),
+            key=message.key,
+            value=message.value,
+            code=code,
+            detail=detail,
+            now=now,
+            keep_bytes=self.settings.deadletter_keep_bytes,
+        )
+        return Outgoing(self.deadletter_topic, source.encode(), codecs.encode(envelope))

@@ -1,0 +1,97 @@
+"""Builds the Faust app: topics, the watchlist replica, the agents and the /metrics page.
+
+Everything is built from a `Settings` passed in, so a test can build as many apps as it likes and nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.types import StreamT, TopicT
+from faust.web import Request, Response, View
+
+from streams import topics
+from streams.agents.hits import HitMatcher
+from streams.agents.pipeline import Pipeline
+from streams.agents.watchlist import EntryChecker
+from streams.domain.watchlist import WatchlistIndex
+from streams.metrics import Metrics
+from streams.replica import WatchlistReplica
+from streams.settings import Settings
+
+
+@dataclass
+class Citygate:
+    """A built app and the parts tests and commands need to reach."""
+
+    app: faust.App
+    settings: Settings
+    metrics: Metrics
+    index: WatchlistIndex
+    replica: WatchlistReplica
+    topics: dict[str, TopicT]
+
+
+def build_app(settings: Settings) -> Citygate:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        processing_guarantee="at_least_once",
+        store="memory://",
+        datadir=str(settings.data_dir / settings.app_id),
+        topic_replication_factor=settings.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        loghandlers=[],
+    )
+    metrics = Metrics()
+    index = WatchlistIndex()
+    replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
+    app.service(replica)
+
+    # Raw bytes both ways: citygate decodes and encodes itself (streams/codecs.py), so nothing Faust-specific
+    # (no `__faust` metadata) ever reaches a public topic and undecodable input is dead-lettered, not skipped.
+    def topic(name: str) -> TopicT:
+        return app.topic(settings.topic(name), key_serializer="raw", value_serializer="raw")
+
+    public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
+    pipeline = Pipeline(settings, metrics, public[topics.DEADLETTER])
+    match_one_hit = HitMatcher(
+        settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED]
+    )
+    check_one_entry = EntryChecker(settings)
+
+    @app.agent(public[topics.HITS], name="match_hits")
+    async def match_hits(stream: StreamT[Any]) -> None:
+        """Match hits against the watchlist, in batches; no hit before the replica has caught up."""
+        await replica.wait_ready()
+        async for events in stream.take_events(settings.hits_batch_max, within=settings.hits_batch_within_s):
+            await pipeline.run(topics.HITS, events, match_one_hit)
+
+    @app.agent(public[topics.WATCHLIST], name="check_watchlist")
+    async def check_watchlist(stream: StreamT[Any]) -> None:
+        """Dead-letter invalid watchlist records, once for the whole group."""
+        async for events in stream.take_events(100, within=0.5):
+            await pipeline.run(topics.WATCHLIST, events, check_one_entry)
+
+    @app.page("/metrics")
+    class MetricsPage(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
+
+    @app.page("/health")
+    class HealthPage(View):
+        async def get(self, request: Request) -> Response:
+            ready = replica.ready.is_set()
+            return self.json(
+                {"watchlist_ready": ready, "watchlist_entries": len(index)}, status=200 if ready else 503
+            )
+
+    return Citygate(app, settings, metrics, index, replica, public)

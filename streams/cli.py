@@ -1,0 +1,221 @@
+"""The `citygate` command: worker, topics, watchlist, tail, demo feed.
+
+Settings come from the environment (see streams/settings.py and the README), read when a command runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import click
+import orjson
+
+from streams import topics
+from streams.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """citygate: ANPR hits, reports and 110 calls → alerts and ring-wide lockdowns."""
+
+
+@main.command()
+@click.option(
+    "--loglevel", "-l", default=None, help="debug, info, warning, error (default CITYGATE_LOG_LEVEL)."
+)
+def worker(loglevel: str | None) -> None:
+    """Run a stream-processing worker (Faust) until stopped."""
+    from faust.worker import Worker
+
+    from streams.admin import missing_topics
+    from streams.app import build_app
+
+    settings = _settings()
+    missing = missing_topics(settings)
+    if missing:
+        raise click.ClickException(
+            f"missing topics: {', '.join(missing)}; run `citygate topics create` first"
+        )
+    citygate = build_app(settings)
+    Worker(citygate.app, loglevel=loglevel or settings.log_level, quiet=True).execute_from_commandline()
+
+
+@main.group("topics")
+def topics_group() -> None:
+    """Create and list citygate's public topics."""
+
+
+@topics_group.command("create")
+def topics_create() -> None:
+    """Create every public topic that does not exist yet (idempotent)."""
+    from streams.admin import create_topics
+
+    settings = _settings()
+    created, existing = create_topics(settings)
+    for spec in created:
+        click.echo(f"created  {settings.topic(spec.name)} ({spec.partitions} partitions)")
+    for spec in existing:
+        click.echo(f"exists   {settings.topic(spec.name)}")
+
+
+@topics_group.command("list")
+def topics_list() -> None:
+    """List the public topics: key, partitions, who writes and reads them, and whether they exist."""
+    from streams.admin import existing_topics
+
+    settings = _settings()
+    have = existing_topics(settings)
+    for spec in topics.public_topics(settings):
+        name = settings.topic(spec.name)
+        state = "ok" if name in have else "MISSING"
+        click.echo(
+            f"{name:<28} {state:<8} {spec.partitions:>3}p  key={spec.key:<14} "
+            f"{spec.producer} → {spec.consumer}"
+        )
+
+
+@main.group("watchlist")
+def watchlist_group() -> None:
+    """Add, remove and list watchlist entries (on the compacted `watchlist.entries` topic)."""
+
+
+@watchlist_group.command("add")
+@click.argument("plate")
+@click.option(
+    "--category",
+    required=True,
+    type=click.Choice(sorted(["stolen", "wanted", "incident", "lookout", "fake_plate", "other"])),
+)
+@click.option("--reason", required=True)
+@click.option("--priority", type=click.IntRange(1, 3), default=2, show_default=True)
+@click.option("--agency", "source_agency", default="扬州市公安局", show_default=True)
+@click.option(
+    "--by", "added_by", required=True, help="Who adds it (officer id or name), for the audit trail."
+)
+@click.option("--hours", type=float, default=None, help="Valid for this many hours (default: open-ended).")
+@click.option("--covert", is_flag=True, help="Hits go only to alerts.restricted.")
+@click.option("--incident", "incident_id", default=None)
+@click.option("--instructions", default=None)
+@click.option("--id", "entry_id", default=None, help="Entry id (default: a new one).")
+def watchlist_add(
+    plate: str,
+    category: str,
+    reason: str,
+    priority: int,
+    source_agency: str,
+    added_by: str,
+    hours: float | None,
+    covert: bool,
+    incident_id: str | None,
+    instructions: str | None,
+    entry_id: str | None,
+) -> None:
+    """Put PLATE on the watchlist."""
+    from streams.domain.exceptions import InvalidInput
+    from streams.domain.watchlist import parse_entry
+    from streams.kafka_io import produce
+
+    settings = _settings()
+    now = datetime.now(UTC)
+    entry_id = entry_id or f"WL-{uuid.uuid4().hex[:12]}"
+    message = {
+        "schema_version": 1,
+        "entry_id": entry_id,
+        "plate": plate,
+        "category": category,
+        "priority": priority,
+        "reason": reason,
+        "source_agency": source_agency,
+        "added_by": added_by,
+        "valid_from": now.isoformat(),
+        "valid_until": None if hours is None else (now + timedelta(hours=hours)).isoformat(),
+        "covert": covert,
+        "incident_id": incident_id,
+        "instructions": instructions,
+    }
+    try:
+        parse_entry(entry_id, message)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+    produce(settings, topics.WATCHLIST, [(entry_id.encode(), orjson.dumps(message))])
+    click.echo(f"added {entry_id}: {plate} ({category}, priority {priority})")
+
+
+@watchlist_group.command("remove")
+@click.argument("entry_id")
+def watchlist_remove(entry_id: str) -> None:
+    """Delete ENTRY_ID (a tombstone on the compacted topic)."""
+    from streams.kafka_io import produce
+
+    produce(_settings(), topics.WATCHLIST, [(entry_id.encode(), None)])
+    click.echo(f"removed {entry_id}")
+
+
+@watchlist_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
+def watchlist_list(as_json: bool) -> None:
+    """Print the current watchlist (the compacted topic read to its end)."""
+    from streams.kafka_io import read_watchlist
+
+    entries = read_watchlist(_settings())
+    for entry in sorted(entries.values(), key=lambda e: (e.priority, e.entry_id)):
+        if as_json:
+            click.echo(orjson.dumps({k: getattr(entry, k) for k in entry.__slots__}, default=str).decode())
+        else:
+            until = entry.valid_until.isoformat() if entry.valid_until else "open-ended"
+            covert = " covert" if entry.covert else ""
+            click.echo(
+                f"{entry.entry_id:<18} {entry.plate_normalised:<10} P{entry.priority} {entry.category:<10}"
+                f" until {until}{covert}  {entry.reason}"
+            )
+    click.echo(f"{len(entries)} entries", err=True)
+
+
+@main.command()
+@click.argument("topic", type=click.Choice([topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER]))
+@click.option("--json", "as_json", is_flag=True, help="Print each message as one JSON line.")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest message instead of new ones only.")
+@click.option("--max", "max_messages", type=int, default=None, help="Stop after this many messages.")
+@click.option("--timeout", type=float, default=None, help="Stop after this many seconds without a message.")
+def tail(
+    topic: str, as_json: bool, from_beginning: bool, max_messages: int | None, timeout: float | None
+) -> None:
+    """Follow TOPIC (alerts, alerts.restricted or deadletter), one readable line per message."""
+    from streams.kafka_io import follow
+    from streams.render import render_line
+
+    try:
+        for value in follow(
+            _settings(), topic, from_beginning=from_beginning, max_messages=max_messages, idle_timeout=timeout
+        ):
+            click.echo(value.decode("utf-8", "replace") if as_json else render_line(topic, value))
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command("demo-feed")
+@click.option("--rate", type=float, default=50.0, show_default=True, help="Hits per second.")
+@click.option("--seconds", type=float, default=None, help="Stop after this long (default: until Ctrl-C).")
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo_feed(rate: float, seconds: float | None, seed: int) -> None:
+    """Feed a small sample: a few watchlist entries, then a stream of hits (about 1 in 50 on the list)."""
+    from streams.demo import run_feed
+
+    try:
+        run_feed(_settings(), rate=rate, seconds=seconds, seed=seed, echo=click.echo)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Bytes in, bytes out: the only module that knows the wire format (UTF-8 JSON via orjson).
+
+Input topics are consumed as raw bytes and decoded here, inside the agent, so that a malformed message
+becomes a dead letter with a reason. (A Faust value_type would fail in Faust's own decoder, which logs and
+skips the event: the message would be lost silently.)
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from streams.domain.exceptions import InvalidInput
+
+
+def decode_object(value: bytes | None, *, max_bytes: int) -> dict[str, object]:
+    """Parse one message value as a JSON object, refusing oversized and malformed input."""
+    if value is None:
+        raise InvalidInput("malformed_json", "message has no value (null)")
+    if len(value) > max_bytes:
+        raise InvalidInput("oversized", f"message is {len(value)} bytes; the limit is {max_bytes}")
+    try:
+        obj = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("malformed_json", f"not valid UTF-8 JSON: {exc}") from None
+    if type(obj) is not dict:
+        raise InvalidInput("not_an_object", f"expected a JSON object, got {_json_type(obj)}")
+    return obj
+
+
+def decode_key(key: bytes | None) -> str | None:
+    """Message keys are UTF-8 text; anything else is refused."""
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("wrong_type", "message key is not UTF-8 text") from None
+
+
+def encode(message: dict[str, object]) -> bytes:
+    return orjson.dumps(message)
+
+
+def _json_type(obj: object) -> str:
+    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return "null" if obj is None else names.get(type(obj), type(obj).__name__)

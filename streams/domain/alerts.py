@@ -1,0 +1,176 @@
+"""Alerts: what operators act on. One envelope for every kind, with an id derived from its cause.
+
+A deterministic `alert_id` is what makes at-least-once delivery safe: a replayed hit yields the same id, so
+consumers upsert instead of seeing a second alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from streams.domain.hits import Hit
+from streams.domain.watchlist import WatchlistEntry, WatchlistIndex
+
+CATEGORY_ZH = {
+    "stolen": "被盗抢车辆",
+    "wanted": "在逃人员关联车辆",
+    "incident": "案事件关联车辆",
+    "lookout": "协查车辆",
+    "fake_plate": "套牌车辆",
+    "other": "其他布控",
+}
+DIRECTION_ZH = {"inbound": "进城", "outbound": "出城", "unknown": "方向未知"}
+# What an operator is expected to do first, by watchlist category.
+ACTIONS = {
+    "stolen": ("intercept", "verify_vehicle_documents"),
+    "wanted": ("intercept", "notify_command_centre", "approach_with_caution"),
+    "incident": ("intercept", "notify_incident_commander"),
+    "lookout": ("verify_and_report", "notify_source_agency"),
+    "fake_plate": ("intercept", "verify_vehicle_documents"),
+    "other": ("verify_and_report",),
+}
+
+
+def alert_id_for(kind: str, *cause: str) -> str:
+    """A stable id from the alert's kind and the ids of what caused it."""
+    digest = hashlib.sha256("\x1f".join((kind, *cause)).encode()).hexdigest()
+    return f"al-{digest[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Points at an input message the alert was made from."""
+
+    topic: str
+    id: str
+    partition: int | None = None
+    offset: int | None = None
+
+    def to_message(self) -> dict[str, object]:
+        ref: dict[str, object] = {"topic": self.topic, "id": self.id}
+        if self.partition is not None:
+            ref["partition"] = self.partition
+        if self.offset is not None:
+            ref["offset"] = self.offset
+        return ref
+
+
+@dataclass(frozen=True, slots=True)
+class MatchDetail:
+    entry_id: str
+    category: str
+    match_type: str
+    listed_plate: str
+    reason: str
+    source_agency: str
+    instructions: str | None
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    alert_id: str
+    kind: str
+    priority: int
+    state: str
+    created_at: datetime
+    event_time: datetime
+    summary_zh: str
+    summary_en: str
+    restricted: bool = False
+    incident_id: str | None = None
+    plate: str | None = None
+    plate_raw: str | None = None
+    checkpoint_id: str | None = None
+    ring: str | None = None
+    lane: int | None = None
+    direction: str | None = None
+    match: MatchDetail | None = None
+    actions: tuple[str, ...] = ()
+    refs: tuple[Ref, ...] = field(default_factory=tuple)
+
+    def to_message(self) -> dict[str, object]:
+        """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""
+        match = self.match
+        return {
+            "schema_version": 1,
+            "alert_id": self.alert_id,
+            "kind": self.kind,
+            "priority": self.priority,
+            "state": self.state,
+            "created_at": self.created_at.isoformat(),
+            "event_time": self.event_time.isoformat(),
+            "incident_id": self.incident_id,
+            "plate": self.plate,
+            "plate_raw": self.plate_raw,
+            "checkpoint_id": self.checkpoint_id,
+            "ring": self.ring,
+            "lane": self.lane,
+            "direction": self.direction,
+            "match": None
+            if match is None
+            else {
+                "entry_id": match.entry_id,
+                "category": match.category,
+                "match_type": match.match_type,
+                "listed_plate": match.listed_plate,
+                "reason": match.reason,
+                "source_agency": match.source_agency,
+                "instructions": match.instructions,
+                "priority": match.priority,
+            },
+            "summary": {"zh": self.summary_zh, "en": self.summary_en},
+            "actions": list(self.actions),
+            "refs": [ref.to_message() for ref in self.refs],
+        }
+
+
+def match_hit(hit: Hit, index: WatchlistIndex, *, now: datetime, hit_ref: Ref) -> list[Alert]:
+    """Alerts for every watchlist entry in force that lists the hit's plate (most urgent first)."""
+    entries = index.lookup(hit.plate.normalised, event_time=hit.event_time, now=now)
+    return [watchlist_alert(hit, entry, now=now, hit_ref=hit_ref, match_type="exact") for entry in entries]
+
+
+def watchlist_alert(
+    hit: Hit, entry: WatchlistEntry, *, now: datetime, hit_ref: Ref, match_type: str
+) -> Alert:
+    plate = hit.plate.normalised
+    summary_zh = (
+        f"布控预警：{plate} 经卡口 {hit.checkpoint_id} 第{hit.lane}车道（{DIRECTION_ZH[hit.direction]}），"
+        f"{CATEGORY_ZH[entry.category]}：{entry.reason}"
+    )
+    summary_en = (
+        f"Watchlist hit: {plate} at checkpoint {hit.checkpoint_id} lane {hit.lane} ({hit.direction}), "
+        f"{entry.category}: {entry.reason}"
+    )
+    return Alert(
+        alert_id=alert_id_for("watchlist_match", entry.entry_id, hit.hit_id),
+        kind="watchlist_match",
+        priority=entry.priority,
+        state="new",
+        created_at=now,
+        event_time=hit.event_time,
+        summary_zh=summary_zh,
+        summary_en=summary_en,
+        restricted=entry.covert,
+        incident_id=entry.incident_id,
+        plate=plate,
+        plate_raw=hit.plate.raw,
+        checkpoint_id=hit.checkpoint_id,
+        lane=hit.lane,
+        direction=hit.direction,
+        match=MatchDetail(
+            entry_id=entry.entry_id,
+            category=entry.category,
+            match_type=match_type,
+            listed_plate=entry.plate,
+            reason=entry.reason,
+            source_agency=entry.source_agency,
+            instructions=entry.instructions,
+            priority=entry.priority,
+        ),
+        actions=ACTIONS[entry.category],
+        refs=(hit_ref, Ref(topic="watchlist.entries", id=entry.entry_id)),
+    )

@@ -1,0 +1,58 @@
+"""Prometheus metrics of one citygate process, on a registry of its own (so tests can build many apps).
+
+Labels are bounded: topics, outcomes, reason codes, categories, kinds. Never a plate or a checkpoint id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# Hit → alert latency spans a camera gateway's buffering too, so the buckets run from 5 ms to 2 min.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.events = Counter(
+            "citygate_events",
+            "Input messages handled, by source topic and outcome.",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.deadletters = Counter(
+            "citygate_deadletters",
+            "Input messages sent to the dead-letter topic, by source and reason.",
+            ["source", "reason"],
+            registry=r,
+        )
+        self.matches = Counter(
+            "citygate_watchlist_matches",
+            "Hits that matched a watchlist entry, by category and match type.",
+            ["category", "match_type"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "citygate_alerts", "Alerts emitted, by kind and priority.", ["kind", "priority"], registry=r
+        )
+        self.hit_to_alert = Histogram(
+            "citygate_hit_to_alert_seconds",
+            "From a hit's event time to its alert being handed to Kafka.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.watchlist_entries = Gauge(
+            "citygate_watchlist_entries",
+            "Entries in this worker's watchlist replica, by category.",
+            ["category"],
+            registry=r,
+        )
+        self.replica_ready = Gauge(
+            "citygate_watchlist_replica_ready",
+            "1 once the watchlist replica has caught up with the end offsets seen at start.",
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,37 @@
+"""One readable line per message, for `citygate tail` (operators read these on a terminal)."""
+
+from __future__ import annotations
+
+import orjson
+
+
+def render_line(topic: str, value: bytes) -> str:
+    try:
+        msg = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return f"(undecodable {len(value)} bytes)"
+    if not isinstance(msg, dict):
+        return f"(not an object: {value[:60]!r})"
+    if topic == "deadletter":
+        source, reason = msg.get("source") or {}, msg.get("reason") or {}
+        return (
+            f"{msg.get('dead_lettered_at', '?')[:19]}  {source.get('topic')}[{source.get('partition')}]"
+            f"@{source.get('offset')}  {reason.get('code')}: {reason.get('detail')}"
+        )
+    match = msg.get("match") or {}
+    summary = msg.get("summary") or {}
+    when = str(msg.get("event_time", "?"))[:19].replace("T", " ")
+    parts = [
+        when,
+        f"P{msg.get('priority', '?')}",
+        f"{msg.get('kind', '?'):<16}",
+        f"{msg.get('plate') or '-':<10}",
+        f"@{msg.get('checkpoint_id') or '-'}",
+        f"L{msg.get('lane')}" if msg.get("lane") else "",
+        msg.get("direction") or "",
+        f"{match.get('category', '')}/{match.get('match_type', '')}" if match else "",
+        f"[{msg.get('state', '?')}]",
+        str(summary.get("zh", "")),
+        str(msg.get("alert_id", "")),
+    ]
+    return "  ".join(p for p in parts if p)

@@ -1,0 +1,90 @@
+"""Settings for a citygate process, read from the environment when the app is built (never at import).
+
+Every knob has a default that suits the local broker, so `make demo` needs no configuration; a deployment
+sets the `KAFKA_BOOTSTRAP` / `CITYGATE_*` variables it needs. The README lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value citygate cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a worker or CLI command needs to know about its surroundings."""
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    app_id: str = "citygate"
+    # Prepended to every public topic name: lets tests, or two cities, share one cluster.
+    topic_prefix: str = ""
+    web_port: int = 6066
+    web_host: str = "127.0.0.1"
+    data_dir: Path = field(default_factory=lambda: Path(".citygate-data"))
+    log_level: str = "info"
+
+    hits_partitions: int = 8
+    hits_retention_days: float = 30.0
+    replication_factor: int = 1
+
+    # Input hygiene: anything larger is dead-lettered without being parsed.
+    max_message_bytes: int = 64 * 1024
+    deadletter_keep_bytes: int = 16 * 1024
+    max_clock_skew_s: float = 300.0
+
+    hits_batch_max: int = 1000
+    hits_batch_within_s: float = 0.02
+
+    def topic(self, name: str) -> str:
+        """The physical Kafka topic name for a public topic name."""
+        return f"{self.topic_prefix}{name}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = "KAFKA_BOOTSTRAP" if f.name == "kafka_bootstrap" else f"CITYGATE_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(name, raw, f.type)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse values that would only fail later and less clearly."""
+        positive = {
+            "CITYGATE_HITS_PARTITIONS": self.hits_partitions,
+            "CITYGATE_HITS_RETENTION_DAYS": self.hits_retention_days,
+            "CITYGATE_MAX_MESSAGE_BYTES": self.max_message_bytes,
+            "CITYGATE_HITS_BATCH_MAX": self.hits_batch_max,
+            "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise SettingsError(f"{name} must be positive, got {value}")
+        if not 0 < self.web_port < 65536:
+            raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
+
+
+def _convert(name: str, raw: str, annotation: object) -> object:
+    kind = str(annotation)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind}") from None
+    return raw

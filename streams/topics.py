@@ -1,0 +1,70 @@
+"""The one place that names citygate's public topics, their keys, partition counts and configs.
+
+Public topics are created by `citygate topics create` (idempotent), never by the worker on the fly: a typo
+in a topic name should fail loudly at start, not create an empty topic nobody writes to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from streams.settings import Settings
+
+HITS = "anpr.hits"
+PATROL_REPORTS = "patrol.reports"
+CALLS = "calls.110"
+WATCHLIST = "watchlist.entries"
+OPERATOR_COMMANDS = "operator.commands"
+ALERTS = "alerts"
+ALERTS_RESTRICTED = "alerts.restricted"
+LOCKDOWNS = "lockdowns"
+INCIDENTS = "incidents"
+DEADLETTER = "deadletter"
+AUDIT = "audit"
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str
+    producer: str
+    consumer: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def public_topics(settings: Settings) -> list[TopicSpec]:
+    """Every public topic, with the logical (unprefixed) name; see `Settings.topic` for the physical one."""
+    hits_retention_ms = str(int(settings.hits_retention_days * _DAY_MS))
+    one_partition_commands = "1 partition: the command side needs one consistent order"
+    return [
+        TopicSpec(
+            HITS,
+            settings.hits_partitions,
+            "checkpoint id",
+            "camera gateways",
+            "citygate",
+            {"retention.ms": hits_retention_ms, "max.message.bytes": "1048576"},
+        ),
+        TopicSpec(PATROL_REPORTS, 1, "unit id", "radio room", f"citygate ({one_partition_commands})"),
+        TopicSpec(CALLS, 1, "call id", "110 call system", f"citygate ({one_partition_commands})"),
+        TopicSpec(
+            WATCHLIST,
+            1,
+            "entry id",
+            "watchlist tools, other agencies",
+            "every citygate worker",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(_DAY_MS)},
+        ),
+        TopicSpec(OPERATOR_COMMANDS, 1, "target id", "operators", f"citygate ({one_partition_commands})"),
+        TopicSpec(ALERTS, 3, "alert id", "citygate", "operators"),
+        TopicSpec(ALERTS_RESTRICTED, 1, "alert id", "citygate", "privileged operators"),
+        TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards"),
+        TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators"),
+        TopicSpec(
+            DEADLETTER, 1, "source topic", "citygate", "operations", {"retention.ms": str(14 * _DAY_MS)}
+        ),
+        TopicSpec(AUDIT, 1, "subject", "citygate", "auditors", {"retention.ms": str(400 * _DAY_MS)}),
+    ]

@@ -1,0 +1,209 @@
+"""The integration tier: a real Kafka broker (started by `make test`) and real worker processes.
+
+Each test gets its own topic prefix and app id, so tests never see each other's messages, and its topics
+are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams.admin import create_topics, delete_topics
+from streams.settings import Settings
+from streams.topics import public_topics
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        pytest.fail(
+            "KAFKA_BOOTSTRAP is not set: run the integration tier with `make test`, which starts a broker"
+        )
+    return bootstrap
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    """One test's slice of the broker: its settings, and clients that speak as outsiders would."""
+
+    settings: Settings
+    env: dict[str, str]
+    workdir: Path
+    workers: list[WorkerProcess] = field(default_factory=list)
+    _producer: KafkaProducer | None = None
+
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap, acks="all", linger_ms=2
+            )
+        return self._producer
+
+    def send(
+        self, topic: str, value: bytes | dict[str, object] | None, key: str | bytes | None = None
+    ) -> None:
+        raw = orjson.dumps(value) if isinstance(value, dict) else value
+        raw_key = key.encode() if isinstance(key, str) else key
+        self.producer().send(self.settings.topic(topic), key=raw_key, value=raw)
+
+    def flush(self) -> None:
+        self.producer().flush(timeout=30)
+
+    def read(
+        self,
+        topic: str,
+        *,
+        until: Callable[[list[dict[str, object]]], bool],
+        timeout: float = 90.0,
+        settle: float = 0.0,
+    ) -> list[dict[str, object]]:
+        """All of `topic` from the start, once `until` holds (and `settle` s more, to catch extras)."""
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
+        )
+        try:
+            name = self.settings.topic(topic)
+            tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            messages: list[dict[str, object]] = []
+            deadline = time.monotonic() + timeout
+            settle_until: float | None = None
+            while True:
+                for records in consumer.poll(timeout_ms=250).values():
+                    messages.extend(orjson.loads(r.value) for r in records if r.value is not None)
+                now = time.monotonic()
+                if settle_until is None and until(messages):
+                    settle_until = now + settle
+                if settle_until is not None and now >= settle_until:
+                    return messages
+                if now > deadline:
+                    self.dump_worker_logs()
+                    raise AssertionError(f"timed out on {topic}: {len(messages)} messages: {messages[-5:]}")
+                for worker in self.workers:
+                    worker.assert_alive()
+        finally:
+            consumer.close()
+
+    def start_worker(self, name: str = "worker") -> WorkerProcess:
+        worker = WorkerProcess.start(self, name)
+        self.workers.append(worker)
+        return worker
+
+    def dump_worker_logs(self) -> None:
+        for worker in self.workers:
+            print(f"----- {worker.log_path} -----\n{worker.log_tail(80)}")
+
+
+@dataclass
+class WorkerProcess:
+    """`citygate worker` as a separate OS process, as it runs in production."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    web_port: int
+
+    @classmethod
+    def start(cls, cluster: Cluster, name: str) -> WorkerProcess:
+        web_port = free_port()
+        log_path = cluster.workdir / f"{name}-{web_port}.log"
+        env = {**cluster.env, "CITYGATE_WEB_PORT": str(web_port)}
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).parents[2],
+        )
+        worker = cls(process, log_path, web_port)
+        worker.wait_healthy()
+        return worker
+
+    def health(self) -> int | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
+                return int(response.status)
+        except OSError as exc:
+            return getattr(exc, "code", None)
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            if self.health() == 200:
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"worker not healthy after {timeout}s:\n{self.log_tail(60)}")
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/metrics", timeout=5) as response:  # noqa: S310
+            return response.read().decode()
+
+    def assert_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail(60)}")
+
+    def log_tail(self, lines: int) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """Die without any chance to commit or clean up (SIGKILL)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
+    run = uuid.uuid4().hex[:10]
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "CITYGATE_APP_ID": f"citygate-test-{run}",
+        "CITYGATE_TOPIC_PREFIX": f"t{run}.",
+        "CITYGATE_DATA_DIR": str(tmp_path / "data"),
+        "CITYGATE_HITS_PARTITIONS": "4",
+    }
+    settings = Settings.from_env(env)
+    create_topics(settings)
+    test_cluster = Cluster(settings, env, tmp_path)
+    try:
+        yield test_cluster
+    finally:
+        for worker in test_cluster.workers:
+            worker.stop()
+        if test_cluster._producer is not None:
+            test_cluster._producer.close()
+        delete_topics(settings, [settings.topic(spec.name) for spec in public_topics(settings)])

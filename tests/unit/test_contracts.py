@@ -1,0 +1,162 @@
+"""schemas/ is the public contract: prove the code and the schemas agree, example by example.
+
+Inputs: the decoders accept exactly the schema-valid examples (plus refuse the `valid-schema-bad-*` ones that
+only code can judge). Outputs: whatever citygate produces validates against its topic's schema.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from streams.domain.alerts import Ref, match_hit
+from streams.domain.deadletters import deadletter_message
+from streams.domain.exceptions import REASON_CODES, InvalidInput
+from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.watchlist import CATEGORIES, WatchlistIndex, parse_entry
+from tests.unit.fixtures import NOW, entry_message, hit_message
+
+SCHEMAS = Path(__file__).parents[2] / "schemas"
+# Time-relative checks are not part of the schema; judge the examples on everything else.
+TIMELESS = HitLimits(max_age=timedelta(days=365 * 100), max_skew=timedelta(days=365 * 100))
+
+
+def validator(topic: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{topic}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def examples(topic: str, kind: str) -> list[Any]:
+    folder = SCHEMAS / "examples" / topic / kind
+    files = sorted(folder.glob("*.json"))
+    assert files, f"no examples in {folder}"
+    return [pytest.param(json.loads(f.read_text()), id=f.stem) for f in files]
+
+
+def decode_hit(message: Any) -> None:
+    parse_hit(message, now=NOW, limits=TIMELESS)
+
+
+def decode_entry(message: Any) -> None:
+    key = message.get("entry_id") if isinstance(message, dict) else None
+    parse_entry(key if isinstance(key, str) else None, message)
+
+
+DECODERS = {"anpr.hits": decode_hit, "watchlist.entries": decode_entry}
+
+
+@pytest.mark.parametrize("topic", ["anpr.hits", "watchlist.entries", "alerts", "deadletter"])
+def test_every_schema_has_id_version_and_closed_objects(topic: str) -> None:
+    schema = json.loads((SCHEMAS / f"{topic}.schema.json").read_text())
+    assert schema["$id"].endswith(f"/{topic}.schema.json")
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["schema_version"]["const"] == 1
+
+
+@pytest.mark.parametrize("message", examples("anpr.hits", "valid"))
+def test_valid_hits_are_accepted_by_schema_and_code(message: Any) -> None:
+    validator("anpr.hits").validate(message)
+    decode_hit(message)
+
+
+@pytest.mark.parametrize("message", examples("anpr.hits", "invalid"))
+def test_invalid_hits_are_refused_by_schema_and_code(message: Any) -> None:
+    assert not validator("anpr.hits").is_valid(message)
+    with pytest.raises(InvalidInput):
+        decode_hit(message)
+
+
+@pytest.mark.parametrize("message", examples("anpr.hits", "valid-schema-bad-plate"))
+def test_bad_plates_pass_the_schema_but_not_the_code(message: Any) -> None:
+    validator("anpr.hits").validate(message)
+    with pytest.raises(InvalidInput) as caught:
+        decode_hit(message)
+    assert caught.value.code == "plate_format"
+
+
+@pytest.mark.parametrize("message", examples("watchlist.entries", "valid"))
+def test_valid_entries_are_accepted_by_schema_and_code(message: Any) -> None:
+    validator("watchlist.entries").validate(message)
+    decode_entry(message)
+
+
+@pytest.mark.parametrize("message", examples("watchlist.entries", "invalid"))
+def test_invalid_entries_are_refused_by_schema_and_code(message: Any) -> None:
+    assert not validator("watchlist.entries").is_valid(message)
+    with pytest.raises(InvalidInput):
+        decode_entry(message)
+
+
+@pytest.mark.parametrize("message", examples("watchlist.entries", "valid-schema-bad-semantics"))
+def test_semantically_bad_entries_pass_the_schema_but_not_the_code(message: Any) -> None:
+    validator("watchlist.entries").validate(message)
+    with pytest.raises(InvalidInput):
+        decode_entry(message)
+
+
+@pytest.mark.parametrize(("topic", "kind"), [("alerts", "valid"), ("deadletter", "valid")])
+def test_output_examples_are_valid(topic: str, kind: str) -> None:
+    check = validator(topic)
+    for message in examples(topic, kind):
+        check.validate(message.values[0])
+
+
+def test_deadletter_reason_codes_match_the_schema() -> None:
+    schema = json.loads((SCHEMAS / "deadletter.schema.json").read_text())
+    assert set(schema["properties"]["reason"]["properties"]["code"]["enum"]) == REASON_CODES
+
+
+@pytest.mark.parametrize("code", sorted(REASON_CODES))
+@pytest.mark.parametrize("value", [None, b"", b"{oops", "苏K12345 ".encode() * 5000])
+def test_every_dead_letter_citygate_writes_is_schema_valid(code: str, value: bytes | None) -> None:
+    message = deadletter_message(
+        topic="anpr.hits",
+        partition=3,
+        offset=9,
+        timestamp_ms=1764417600000,
+        key=b"YZ-EC-0001",
+        value=value,
+        code=code,
+        detail=f"{code} happened",
+        now=NOW,
+        keep_bytes=16 * 1024,
+    )
+    validator("deadletter").validate(message)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    category=st.sampled_from(sorted(CATEGORIES)),
+    priority=st.integers(1, 3),
+    covert=st.booleans(),
+    instructions=st.one_of(st.none(), st.text(max_size=50)),
+    incident_id=st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True)),
+    lane=st.integers(1, 16),
+    direction=st.sampled_from(["inbound", "outbound", "unknown"]),
+    plate=st.sampled_from(["苏K12345", "苏K·D12345", "苏ＫＡ２３４５", "沪B2345C", "粤Z1234港", "苏K1234警"]),
+)
+def test_every_alert_citygate_writes_is_schema_valid(**case: Any) -> None:
+    entry = entry_message(
+        plate=case["plate"],
+        category=case["category"],
+        priority=case["priority"],
+        covert=case["covert"],
+        instructions=case["instructions"],
+        incident_id=case["incident_id"],
+    )
+    index = WatchlistIndex()
+    index.upsert(parse_entry("WL-1", entry))
+    hit = parse_hit(
+        hit_message(plate_text=case["plate"], lane=case["lane"], direction=case["direction"]), now=NOW
+    )
+    alerts = match_hit(hit, index, now=NOW, hit_ref=Ref("anpr.hits", hit.hit_id, 0, 1))
+    assert len(alerts) == 1
+    validator("alerts").validate(alerts[0].to_message())

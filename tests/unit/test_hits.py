@@ -1,0 +1,82 @@
+from datetime import timedelta
+
+import pytest
+
+from streams.domain.exceptions import InvalidInput
+from streams.domain.hits import HitLimits, parse_hit
+from tests.unit.fixtures import DROP, NOW, hit_message
+
+
+def reason(message: object) -> tuple[str, str]:
+    with pytest.raises(InvalidInput) as caught:
+        parse_hit(message, now=NOW)
+    return caught.value.code, caught.value.detail
+
+
+def test_valid_hit_is_parsed_and_plate_normalised() -> None:
+    hit = parse_hit(hit_message(), now=NOW)
+    assert hit.plate.normalised == "苏K12345"
+    assert hit.plate.raw == "苏K·12345"
+    assert hit.lane == 2 and hit.direction == "inbound"
+    assert hit.event_time.tzinfo is not None
+    assert [c.text for c in hit.candidates] == ["苏K12345", "苏K12346"]
+
+
+def test_minimal_hit_has_defaults() -> None:
+    hit = parse_hit(
+        hit_message(
+            candidates=DROP, vehicle_type=DROP, vehicle_colour=DROP, image_refs=DROP, gateway_id=DROP
+        ),
+        now=NOW,
+    )
+    assert hit.candidates == () and hit.image_refs == () and hit.vehicle_type is None
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "words"),
+    [
+        (hit_message(hit_id=DROP), "missing_field", "hit_id"),
+        (hit_message(lane="2"), "wrong_type", "lane"),
+        (hit_message(lane=True), "wrong_type", "lane"),
+        (hit_message(lane=0), "invalid_value", "lane"),
+        (hit_message(lane=99), "invalid_value", "lane"),
+        (hit_message(plate_confidence=7.5), "invalid_value", "plate_confidence"),
+        (hit_message(direction="sideways"), "invalid_value", "direction"),
+        (hit_message(event_time="2026-11-29T12:00:00"), "invalid_value", "offset"),
+        (hit_message(event_time="yesterday"), "invalid_value", "event_time"),
+        (hit_message(event_time="2026-02-30T12:00:00Z"), "invalid_value", "real date"),
+        (hit_message(plate_text="ABC123"), "plate_format", "plate_text"),
+        (hit_message(plate_text=""), "invalid_value", "plate_text"),
+        (hit_message(extra="x"), "unknown_field", "extra"),
+        (hit_message(schema_version=2), "invalid_value", "schema_version"),
+        (hit_message(checkpoint_id="YZ EC 1"), "invalid_value", "checkpoint_id"),
+        (hit_message(candidates=[{"text": "苏K12345"}]), "missing_field", "candidates[0]"),
+        (hit_message(candidates=[{"text": "苏K12345", "confidence": 2}]), "invalid_value", "candidates[0]"),
+        (hit_message(candidates=[{"text": "苏K1", "confidence": 0.1}] * 11), "invalid_value", "candidates"),
+        (hit_message(candidates="苏K12345"), "wrong_type", "candidates"),
+        (hit_message(image_refs=[""]), "invalid_value", "image_refs[0]"),
+        ([1, 2], "wrong_type", "object"),
+    ],
+)
+def test_defects_are_named(message: object, code: str, words: str) -> None:
+    got_code, detail = reason(message)
+    assert got_code == code
+    assert words in detail
+
+
+def test_integral_float_counts_as_integer_like_json_schema() -> None:
+    assert parse_hit(hit_message(lane=3.0), now=NOW).lane == 3
+    assert reason(hit_message(lane=2.5))[0] == "wrong_type"
+
+
+def test_event_time_far_in_the_future_is_absurd() -> None:
+    code, detail = reason(hit_message(event_time=(NOW + timedelta(hours=2)).isoformat()))
+    assert code == "invalid_value" and "future" in detail
+    # within the allowed skew it is fine
+    parse_hit(hit_message(event_time=(NOW + timedelta(minutes=4)).isoformat()), now=NOW)
+
+
+def test_event_time_beyond_retention_is_absurd() -> None:
+    old = (NOW - timedelta(days=31)).isoformat()
+    assert reason(hit_message(event_time=old))[0] == "invalid_value"
+    assert parse_hit(hit_message(event_time=old), now=NOW, limits=HitLimits(max_age=timedelta(days=40)))
