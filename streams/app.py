@@ -46,6 +46,8 @@ def build_app(settings: Settings) -> Citygate:
         topic_replication_factor=settings.replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,

@@ -38,6 +38,9 @@ class Settings:
     deadletter_keep_bytes: int = 16 * 1024
     max_clock_skew_s: float = 300.0
 
+    # How long the group waits for a silent worker before giving its partitions to others.
+    session_timeout_s: float = 30.0
+
     hits_batch_max: int = 1000
     hits_batch_within_s: float = 0.02
 

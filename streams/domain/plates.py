@@ -219,7 +219,7 @@ def _alphanumeric_kind(serial: str, raw: str) -> PlateKind:
         raise PlateFormatError(
             f"small new-energy serial must start with one of A-H, J, K, got {first!r} in {serial!r}", raw
         )
-    if not serial[3:].isdigit():
+    if not serial[2:].isdigit():
         raise PlateFormatError(f"small new-energy serial must end in 4 digits, got {serial!r}", raw)
     return PlateKind.NEW_ENERGY_SMALL
 

@@ -125,6 +125,7 @@ class WorkerProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     web_port: int
+    killed: bool = False
 
     @classmethod
     def start(cls, cluster: Cluster, name: str) -> WorkerProcess:
@@ -164,7 +165,7 @@ class WorkerProcess:
             return response.read().decode()
 
     def assert_alive(self) -> None:
-        if self.process.poll() is not None:
+        if not self.killed and self.process.poll() is not None:
             raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail(60)}")
 
     def log_tail(self, lines: int) -> str:
@@ -172,6 +173,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Die without any chance to commit or clean up (SIGKILL)."""
+        self.killed = True
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
