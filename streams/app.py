@@ -7,6 +7,7 @@ reads the environment at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -76,6 +77,11 @@ def build_app(settings: Settings) -> Citygate:
         await replica.wait_ready()
         async for events in stream.take_events(settings.hits_batch_max, within=settings.hits_batch_within_s):
             await pipeline.run(topics.HITS, events, match_one_hit)
+
+    @app.timer(interval=1.0)
+    async def flush_alert_groups() -> None:
+        """Send dedup updates that have come due (reads folded into an open alert)."""
+        await pipeline.send(match_one_hit.flush(datetime.now(UTC)))
 
     @app.agent(public[topics.WATCHLIST], name="check_watchlist")
     async def check_watchlist(stream: StreamT[Any]) -> None:

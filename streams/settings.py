@@ -41,6 +41,13 @@ class Settings:
     # How long the group waits for a silent worker before giving its partitions to others.
     session_timeout_s: float = 30.0
 
+    # Watchlist matching: OCR-equivalent substitutions allowed, and the floor for alternative readings.
+    max_substitutions: int = 2
+    candidate_min_confidence: float = 0.3
+    # Dedup: reads of one plate at one site within this gap are one alert, updated at most this often.
+    dedup_window_s: float = 60.0
+    dedup_update_every_s: float = 10.0
+
     hits_batch_max: int = 1000
     hits_batch_within_s: float = 0.02
 
@@ -75,6 +82,8 @@ class Settings:
         for name, value in positive.items():
             if value <= 0:
                 raise SettingsError(f"{name} must be positive, got {value}")
+        if not 0 <= self.max_substitutions <= 4:
+            raise SettingsError(f"CITYGATE_MAX_SUBSTITUTIONS must be 0..4, got {self.max_substitutions}")
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
 

@@ -13,7 +13,8 @@ from faust.types import Message, TopicT
 
 from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
-from streams.domain.alerts import Ref, match_hit
+from streams.domain.alerts import Alert, MatchPolicy, Ref, match_hit
+from streams.domain.dedup import AlertGrouper
 from streams.domain.hits import HitLimits, parse_hit
 from streams.domain.watchlist import WatchlistIndex
 from streams.metrics import Metrics
@@ -21,7 +22,7 @@ from streams.settings import Settings
 
 
 class HitMatcher:
-    """Handles one hit message: decode → parse → look up → alerts to send."""
+    """Handles one hit message: decode → parse → look up → dedup → alerts to send."""
 
     def __init__(
         self,
@@ -40,22 +41,36 @@ class HitMatcher:
             max_age=timedelta(days=settings.hits_retention_days),
             max_skew=timedelta(seconds=settings.max_clock_skew_s),
         )
+        self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
+        self.grouper = AlertGrouper(
+            window=timedelta(seconds=settings.dedup_window_s),
+            update_every=timedelta(seconds=settings.dedup_update_every_s),
+        )
 
     def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
         hit = parse_hit(
             codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
         )
         ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
-        alerts = match_hit(hit, self.index, now=now, hit_ref=ref)
+        alerts = match_hit(hit, self.index, now=now, hit_ref=ref, policy=self.policy)
         if not alerts:
             return ()
         outgoing = []
         for alert in alerts:
             assert alert.match is not None  # noqa: S101 - watchlist alerts always carry their match
             self.metrics.matches.labels(alert.match.category, alert.match.match_type).inc()
-            self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
-            self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
-            # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
-            topic = self.restricted_topic if alert.restricted else self.alerts_topic
-            outgoing.append(Outgoing(topic, alert.alert_id.encode(), codecs.encode(alert.to_message())))
+            for emitted in self.grouper.observe(alert, now=now):
+                if emitted.state == "new":
+                    self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
+                outgoing.append(self.encode(emitted))
         return outgoing
+
+    def flush(self, now: datetime) -> list[Outgoing]:
+        """Dedup updates that have come due (called on a timer)."""
+        return [self.encode(alert) for alert in self.grouper.flush(now=now)]
+
+    def encode(self, alert: Alert) -> Outgoing:
+        self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
+        # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
+        topic = self.restricted_topic if alert.restricted else self.alerts_topic
+        return Outgoing(topic, alert.alert_id.encode(), codecs.encode(alert.to_message()))

@@ -72,9 +72,13 @@ class Pipeline:
                 outgoing.extend(produced)
         if valid:
             self.metrics.events.labels(source, "valid").inc(valid)
+        await self.send(outgoing)
+        return valid
+
+    async def send(self, outgoing: Sequence[Outgoing]) -> None:
+        """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
         for record in outgoing:
             await record.topic.send(key=record.key, value=record.value)
-        return valid
 
     def dead_letter(self, source: str, message: Message, code: str, detail: str, now: datetime) -> Outgoing:
         self.metrics.events.labels(source, "deadletter").inc()

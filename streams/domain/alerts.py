@@ -10,7 +10,9 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from streams.domain.equivalence import Difference
 from streams.domain.hits import Hit
+from streams.domain.plates import normalise_plate
 from streams.domain.watchlist import WatchlistEntry, WatchlistIndex
 
 CATEGORY_ZH = {
@@ -21,6 +23,7 @@ CATEGORY_ZH = {
     "fake_plate": "套牌车辆",
     "other": "其他布控",
 }
+MATCH_TYPE_ZH = {"exact": "号牌一致", "candidate": "备选识别结果命中", "ocr_equivalent": "易混字符近似命中"}
 DIRECTION_ZH = {"inbound": "进城", "outbound": "出城", "unknown": "方向未知"}
 # What an operator is expected to do first, by watchlist category.
 ACTIONS = {
@@ -57,6 +60,18 @@ class Ref:
         return ref
 
 
+# How a read met a listed plate, best first: the plate as read, one of the OCR engine's alternative
+# readings, or a read that differs only in confusable characters.
+MATCH_TYPES = ("exact", "candidate", "ocr_equivalent")
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    max_substitutions: int = 2
+    # Alternative readings below this confidence are noise, not evidence.
+    candidate_min_confidence: float = 0.3
+
+
 @dataclass(frozen=True, slots=True)
 class MatchDetail:
     entry_id: str
@@ -67,6 +82,18 @@ class MatchDetail:
     source_agency: str
     instructions: str | None
     priority: int
+    matched_text: str = ""
+    differences: tuple[Difference, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sightings:
+    """How often one plate was read at one site while an alert stayed open (dedup)."""
+
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    lanes: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +117,7 @@ class Alert:
     match: MatchDetail | None = None
     actions: tuple[str, ...] = ()
     refs: tuple[Ref, ...] = field(default_factory=tuple)
+    sightings: Sightings | None = None
 
     def to_message(self) -> dict[str, object]:
         """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""
@@ -120,21 +148,79 @@ class Alert:
                 "source_agency": match.source_agency,
                 "instructions": match.instructions,
                 "priority": match.priority,
+                "matched_text": match.matched_text,
+                "differences": [
+                    {"position": d.position, "read": d.read, "listed": d.listed} for d in match.differences
+                ],
             },
             "summary": {"zh": self.summary_zh, "en": self.summary_en},
             "actions": list(self.actions),
             "refs": [ref.to_message() for ref in self.refs],
+            "sightings": None
+            if self.sightings is None
+            else {
+                "count": self.sightings.count,
+                "first_seen": self.sightings.first_seen.isoformat(),
+                "last_seen": self.sightings.last_seen.isoformat(),
+                "lanes": list(self.sightings.lanes),
+            },
         }
 
 
-def match_hit(hit: Hit, index: WatchlistIndex, *, now: datetime, hit_ref: Ref) -> list[Alert]:
-    """Alerts for every watchlist entry in force that lists the hit's plate (most urgent first)."""
-    entries = index.lookup(hit.plate.normalised, event_time=hit.event_time, now=now)
-    return [watchlist_alert(hit, entry, now=now, hit_ref=hit_ref, match_type="exact") for entry in entries]
+def match_hit(
+    hit: Hit,
+    index: WatchlistIndex,
+    *,
+    now: datetime,
+    hit_ref: Ref,
+    policy: MatchPolicy = MatchPolicy(),  # noqa: B008
+) -> list[Alert]:
+    """One alert per watchlist entry in force that the hit matches, each by its best match type.
+
+    Tried in order: the plate as read, then the alternative readings above the confidence floor, then
+    OCR equivalence of the read and of those readings. Each step is a dict probe: O(1) in the list's size.
+    """
+    read = hit.plate.normalised
+    at = hit.event_time
+    best: dict[str, tuple[WatchlistEntry, str, str, tuple[Difference, ...]]] = {}
+    for entry in index.lookup(read, event_time=at, now=now):
+        best[entry.entry_id] = (entry, "exact", read, ())
+    readings = [read]
+    for candidate in hit.candidates:
+        if candidate.confidence < policy.candidate_min_confidence:
+            continue
+        text = normalise_plate(candidate.text)
+        if text in readings:
+            continue
+        readings.append(text)
+        for entry in index.lookup(text, event_time=at, now=now):
+            best.setdefault(entry.entry_id, (entry, "candidate", text, ()))
+    if policy.max_substitutions > 0:
+        for text in readings:
+            for entry, diffs in index.lookup_equivalent(
+                text, max_substitutions=policy.max_substitutions, event_time=at, now=now
+            ):
+                best.setdefault(entry.entry_id, (entry, "ocr_equivalent", text, diffs))
+    if not best:
+        return []
+    ranked = sorted(best.values(), key=lambda m: (MATCH_TYPES.index(m[1]), m[0].priority, m[0].entry_id))
+    return [
+        watchlist_alert(
+            hit, entry, now=now, hit_ref=hit_ref, match_type=kind, matched_text=text, differences=diffs
+        )
+        for entry, kind, text, diffs in ranked
+    ]
 
 
 def watchlist_alert(
-    hit: Hit, entry: WatchlistEntry, *, now: datetime, hit_ref: Ref, match_type: str
+    hit: Hit,
+    entry: WatchlistEntry,
+    *,
+    now: datetime,
+    hit_ref: Ref,
+    match_type: str,
+    matched_text: str = "",
+    differences: tuple[Difference, ...] = (),
 ) -> Alert:
     plate = hit.plate.normalised
     summary_zh = (
@@ -145,6 +231,10 @@ def watchlist_alert(
         f"Watchlist hit: {plate} at checkpoint {hit.checkpoint_id} lane {hit.lane} ({hit.direction}), "
         f"{entry.category}: {entry.reason}"
     )
+    if match_type != "exact":
+        # An operator must see at once that the camera did not read the listed plate itself.
+        summary_zh += f"（{MATCH_TYPE_ZH[match_type]}，布控号牌 {entry.plate_normalised}）"
+        summary_en += f" ({match_type.replace('_', ' ')} match of listed {entry.plate_normalised})"
     return Alert(
         alert_id=alert_id_for("watchlist_match", entry.entry_id, hit.hit_id),
         kind="watchlist_match",
@@ -170,6 +260,8 @@ def watchlist_alert(
             source_agency=entry.source_agency,
             instructions=entry.instructions,
             priority=entry.priority,
+            matched_text=matched_text or plate,
+            differences=differences,
         ),
         actions=ACTIONS[entry.category],
         refs=(hit_ref, Ref(topic="watchlist.entries", id=entry.entry_id)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams.domain import fields
+from streams.domain.equivalence import Difference, differences, equivalence_key
 from streams.domain.exceptions import InvalidInput
 from streams.domain.plates import PlateFormatError, parse_plate
 
@@ -100,11 +101,15 @@ def parse_entry(key: str | None, obj: object) -> WatchlistEntry:
 
 
 class WatchlistIndex:
-    """Entries by id and by normalised plate; several entries may list the same plate."""
+    """Entries by id, by normalised plate and by OCR-equivalence key; several entries may list one plate."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, WatchlistEntry] = {}
         self._by_plate: dict[str, dict[str, WatchlistEntry]] = {}
+        self._by_key: dict[str, dict[str, WatchlistEntry]] = {}
+        # Entries compared character by character by `lookup_equivalent`: lets tests prove the lookup
+        # inspects only entries sharing the key, never the whole list.
+        self.inspected = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -119,14 +124,13 @@ class WatchlistIndex:
         self.remove(entry.entry_id)
         self._by_id[entry.entry_id] = entry
         self._by_plate.setdefault(entry.plate_normalised, {})[entry.entry_id] = entry
+        self._by_key.setdefault(equivalence_key(entry.plate_normalised), {})[entry.entry_id] = entry
 
     def remove(self, entry_id: str) -> WatchlistEntry | None:
         old = self._by_id.pop(entry_id, None)
         if old is not None:
-            same_plate = self._by_plate[old.plate_normalised]
-            del same_plate[entry_id]
-            if not same_plate:
-                del self._by_plate[old.plate_normalised]
+            _discard(self._by_plate, old.plate_normalised, entry_id)
+            _discard(self._by_key, equivalence_key(old.plate_normalised), entry_id)
         return old
 
     def lookup(self, plate_normalised: str, *, event_time: datetime, now: datetime) -> list[WatchlistEntry]:
@@ -138,8 +142,39 @@ class WatchlistIndex:
         found.sort(key=lambda e: (e.priority, e.entry_id))
         return found
 
+    def lookup_equivalent(
+        self, read_normalised: str, *, max_substitutions: int, event_time: datetime, now: datetime
+    ) -> list[tuple[WatchlistEntry, tuple[Difference, ...]]]:
+        """Entries in force whose plate differs from the read only in 1..`max_substitutions` confusable
+        characters, with the differences; exact matches are `lookup`'s."""
+        same_key = self._by_key.get(equivalence_key(read_normalised))
+        if not same_key:
+            return []
+        found = []
+        for entry in same_key.values():
+            self.inspected += 1
+            listed = entry.plate_normalised
+            if listed == read_normalised or len(listed) != len(read_normalised):
+                continue
+            diffs = differences(read_normalised, listed)
+            if (
+                len(diffs) <= max_substitutions
+                and entry.is_valid_at(event_time)
+                and not entry.has_expired(now)
+            ):
+                found.append((entry, diffs))
+        found.sort(key=lambda pair: (len(pair[1]), pair[0].priority, pair[0].entry_id))
+        return found
+
     def counts_by_category(self) -> dict[str, int]:
         counts = dict.fromkeys(sorted(CATEGORIES), 0)
         for entry in self._by_id.values():
             counts[entry.category] += 1
         return counts
+
+
+def _discard(mapping: dict[str, dict[str, WatchlistEntry]], key: str, entry_id: str) -> None:
+    bucket = mapping[key]
+    del bucket[entry_id]
+    if not bucket:
+        del mapping[key]

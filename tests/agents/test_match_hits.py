@@ -57,7 +57,7 @@ def add_entry(citygate: Citygate, **changes: Any) -> None:
 async def wait_for(condition: Any, timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        assert asyncio.get_running_loop().time() < deadline, f"condition not met in time: {condition.__doc__}"
         await asyncio.sleep(0.01)
 
 

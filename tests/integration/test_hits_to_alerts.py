@@ -85,9 +85,8 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
         cluster.send(topics.HITS, value, key=f"YZ-EC-{index:04d}")
         cluster.send(topics.HITS, live_hit(f"good-miss-{index}", "苏K00001"), key="YZ-EC-0100")
     cluster.send(topics.HITS, live_hit("good-1", "苏K·12345"), key="YZ-EC-0001")
-    cluster.send(
-        topics.HITS, live_hit("good-2", "苏ｋ１２３４５", lane=3), key="YZ-EC-0002"
-    )  # full-width read
+    full_width = live_hit("good-2", "苏ｋ１２３４５", lane=3, checkpoint_id="YZ-EC-0002")
+    cluster.send(topics.HITS, full_width, key="YZ-EC-0002")
     cluster.send(topics.HITS, live_hit("good-covert", "苏A9B876"), key="YZ-EC-0003")
     cluster.send(topics.HITS, live_hit("good-expired", "苏K55555"), key="YZ-EC-0004")
     cluster.flush()

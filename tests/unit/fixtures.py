@@ -18,7 +18,7 @@ def hit_message(**changes: Any) -> dict[str, Any]:
         "event_time": (NOW - timedelta(seconds=2)).isoformat(),
         "plate_text": "苏K·12345",
         "plate_confidence": 0.93,
-        "candidates": [{"text": "苏K12345", "confidence": 0.93}, {"text": "苏K12346", "confidence": 0.41}],
+        "candidates": None,  # by default: the plate as read, plus an unrelated low-confidence reading
         "plate_colour": "blue",
         "vehicle_type": "car",
         "vehicle_colour": "white",
@@ -26,6 +26,11 @@ def hit_message(**changes: Any) -> dict[str, Any]:
         "gateway_id": "gw-07",
     }
     message.update(changes)
+    if message["candidates"] is None:
+        message["candidates"] = [
+            {"text": message["plate_text"], "confidence": 0.93},
+            {"text": "沪B2345C", "confidence": 0.2},
+        ]
     return {k: v for k, v in message.items() if v is not _DROP}
 
 

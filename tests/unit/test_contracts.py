@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 
 from streams.domain.alerts import Ref, match_hit
 from streams.domain.deadletters import deadletter_message
@@ -28,10 +30,22 @@ SCHEMAS = Path(__file__).parents[2] / "schemas"
 TIMELESS = HitLimits(max_age=timedelta(days=365 * 100), max_skew=timedelta(days=365 * 100))
 
 
+@cache
+def registry() -> Registry:
+    """Every schema by its $id, so one schema can refer to another."""
+    resources = [
+        Resource.from_contents(json.loads(path.read_text())) for path in SCHEMAS.glob("*.schema.json")
+    ]
+    return Registry().with_resources((resource.id(), resource) for resource in resources)  # type: ignore[misc]
+
+
+@cache
 def validator(topic: str) -> Draft202012Validator:
     schema = json.loads((SCHEMAS / f"{topic}.schema.json").read_text())
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(
+        schema, registry=registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def examples(topic: str, kind: str) -> list[Any]:
@@ -107,6 +121,23 @@ def test_output_examples_are_valid(topic: str, kind: str) -> None:
     check = validator(topic)
     for message in examples(topic, kind):
         check.validate(message.values[0])
+
+
+def test_restricted_alerts_are_alerts() -> None:
+    for message in examples("alerts", "valid"):
+        validator("alerts.restricted").validate(message.values[0])
+    for message in examples("alerts", "invalid"):
+        assert not validator("alerts.restricted").is_valid(message.values[0])
+
+
+def test_every_public_topic_has_a_schema() -> None:
+    from streams.settings import Settings
+    from streams.topics import public_topics
+
+    have = {path.name.removesuffix(".schema.json") for path in SCHEMAS.glob("*.schema.json")}
+    written_so_far = {"anpr.hits", "watchlist.entries", "alerts", "alerts.restricted", "deadletter"}
+    assert written_so_far <= have
+    assert have <= {spec.name for spec in public_topics(Settings())}
 
 
 def test_deadletter_reason_codes_match_the_schema() -> None:

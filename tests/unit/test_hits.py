@@ -19,7 +19,7 @@ def test_valid_hit_is_parsed_and_plate_normalised() -> None:
     assert hit.plate.raw == "苏K·12345"
     assert hit.lane == 2 and hit.direction == "inbound"
     assert hit.event_time.tzinfo is not None
-    assert [c.text for c in hit.candidates] == ["苏K12345", "苏K12346"]
+    assert [c.text for c in hit.candidates] == ["苏K·12345", "沪B2345C"]
 
 
 def test_minimal_hit_has_defaults() -> None:

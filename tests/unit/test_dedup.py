@@ -1,0 +1,86 @@
+from datetime import timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.domain.alerts import Alert, Ref, match_hit
+from streams.domain.dedup import AlertGrouper
+from streams.domain.hits import parse_hit
+from streams.domain.watchlist import WatchlistIndex, parse_entry
+from tests.unit.fixtures import NOW, entry_message, hit_message
+
+INDEX = WatchlistIndex()
+INDEX.upsert(parse_entry("WL-1", entry_message()))
+
+
+def read(
+    seconds: float, *, lane: int = 1, checkpoint: str = "YZ-EC-0001", hit_id: str | None = None
+) -> Alert:
+    at = NOW + timedelta(seconds=seconds)
+    hit = parse_hit(
+        hit_message(
+            hit_id=hit_id or f"h{seconds}-{lane}",
+            event_time=at.isoformat(),
+            lane=lane,
+            checkpoint_id=checkpoint,
+        ),
+        now=at,
+    )
+    return match_hit(hit, INDEX, now=at, hit_ref=Ref("anpr.hits", hit.hit_id))[0]
+
+
+def test_repeated_reads_at_one_site_become_one_alert_with_a_count() -> None:
+    grouper = AlertGrouper(window=timedelta(seconds=60), update_every=timedelta(seconds=10))
+    [first] = grouper.observe(read(0), now=NOW)
+    assert first.state == "new" and first.sightings and first.sightings.count == 1
+    # two more lanes and frames within a few seconds: folded in, nothing emitted yet
+    assert grouper.observe(read(1, lane=2), now=NOW + timedelta(seconds=1)) == []
+    assert grouper.observe(read(2, lane=1), now=NOW + timedelta(seconds=2)) == []
+    assert grouper.flush(now=NOW + timedelta(seconds=5)) == []
+    [update] = grouper.flush(now=NOW + timedelta(seconds=11))
+    assert update.alert_id == first.alert_id and update.state == "updated"
+    assert update.sightings is not None
+    assert (update.sightings.count, update.sightings.lanes) == (3, (1, 2))
+    assert update.sightings.last_seen == NOW + timedelta(seconds=2)
+    assert update.refs[-1].id == "h2-1"  # points at the newest read
+    assert grouper.flush(now=NOW + timedelta(seconds=30)) == []  # nothing new, nothing sent
+
+
+def test_a_read_after_the_window_opens_a_new_alert() -> None:
+    grouper = AlertGrouper(window=timedelta(seconds=60))
+    [first] = grouper.observe(read(0), now=NOW)
+    [later] = grouper.observe(read(61), now=NOW + timedelta(seconds=61))
+    assert later.state == "new" and later.alert_id != first.alert_id
+
+
+def test_other_sites_are_other_alerts() -> None:
+    grouper = AlertGrouper()
+    [a] = grouper.observe(read(0), now=NOW)
+    [b] = grouper.observe(read(1, checkpoint="YZ-EC-0002"), now=NOW)
+    assert a.alert_id != b.alert_id
+
+
+def test_idle_groups_are_forgotten_and_memory_is_bounded() -> None:
+    grouper = AlertGrouper(window=timedelta(seconds=60), max_groups=3)
+    for n in range(5):
+        assert len(grouper.observe(read(n, checkpoint=f"YZ-EC-{n:04d}"), now=NOW)) == 1
+    assert len(grouper) == 3
+    grouper.flush(now=NOW + timedelta(seconds=120))
+    assert len(grouper) == 0
+
+
+@given(st.lists(st.tuples(st.floats(0, 300), st.integers(1, 4)), min_size=1, max_size=40))
+def test_every_read_is_counted_once(reads: list[tuple[float, int]]) -> None:
+    """Whatever the timing, the newest version of each alert adds up to exactly the reads observed."""
+    grouper = AlertGrouper(window=timedelta(seconds=60), update_every=timedelta(seconds=10))
+    latest: dict[str, Alert] = {}
+    clock = NOW
+    for n, (offset, lane) in enumerate(sorted(reads)):
+        clock = NOW + timedelta(seconds=offset)
+        emitted = grouper.observe(read(offset, lane=lane, hit_id=f"h{n}"), now=clock)
+        emitted += grouper.flush(now=clock)
+        for alert in emitted:
+            latest[alert.alert_id] = alert
+    for alert in grouper.flush(now=clock + timedelta(hours=1)):
+        latest[alert.alert_id] = alert
+    assert sum(a.sightings.count for a in latest.values() if a.sightings) == len(reads)
