@@ -4,8 +4,8 @@ alert, updated with the count and the last time, not a flood.
 A group is keyed by (entry, checkpoint): the listed vehicle at one site, however each read spelled it. A
 read joins the open group when it comes within `window` of the group's last read (event time); the group
 keeps the first alert's id, so consumers upsert. The first read is emitted at once; later reads are folded in
-and emitted as an update at most every `update_every` (`flush` emits those that are due). Memory is bounded: groups idle longer than `window` are dropped, and past
-`max_groups` the oldest go first.
+and emitted as an update at most every `update_every` (`flush` emits those that are due). Memory is
+bounded: groups idle longer than `window` are dropped, and past `max_groups` the oldest go first.
 
 State lives per worker in memory. Hits are keyed by checkpoint, so one site's reads always reach the same
 worker; after a crash, a group whose first read was committed before the crash starts afresh (one extra
