@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 import orjson
@@ -178,6 +179,41 @@ def watchlist_list(as_json: bool) -> None:
                 f" until {until}{covert}  {entry.reason}"
             )
     click.echo(f"{len(entries)} entries", err=True)
+
+
+@watchlist_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option(
+    "--by", "added_by", default=None, help="Importing officer, for rows without an added_by column."
+)
+@click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row is bad.")
+def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_nothing: bool) -> None:
+    """Import a CSV watchlist (columns: see README); bad rows are reported by line and skipped."""
+    from streams.domain.bulk import read_entries_csv
+    from streams.kafka_io import produce
+
+    result = read_entries_csv(csv_file.read(), added_by=added_by, now=datetime.now(UTC))
+    for error in result.errors:
+        click.echo(f"{csv_file.name}: {error}", err=True)
+    held_back = dry_run or (all_or_nothing and bool(result.errors))
+    if not held_back and result.messages:
+        records = [(str(m["entry_id"]).encode(), orjson.dumps(m)) for m in result.messages]
+        produce(_settings(), topics.WATCHLIST, records)
+    verb = "would import" if held_back else "imported"
+    click.echo(f"{verb} {len(result.messages)} entries; {len(result.errors)} rows refused")
+    if result.errors:
+        sys.exit(1)
+
+
+@watchlist_group.command("export")
+@click.argument("csv_file", type=click.File("w", encoding="utf-8"), default="-")
+def watchlist_export(csv_file: Any) -> None:
+    """Write the current watchlist as CSV (to CSV_FILE, default standard output)."""
+    from streams.domain.bulk import write_entries_csv
+    from streams.kafka_io import read_watchlist
+
+    csv_file.write(write_entries_csv(read_watchlist(_settings()).values()))
 
 
 @main.command()
