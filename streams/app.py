@@ -15,10 +15,12 @@ from faust.types import StreamT, TopicT
 from faust.web import Request, Response, View
 
 from streams import topics
+from streams.agents.commands import AlertReviewer
 from streams.agents.hits import HitMatcher
 from streams.agents.pipeline import Pipeline
 from streams.agents.watchlist import EntryChecker
 from streams.domain.watchlist import WatchlistIndex
+from streams.followers import ReviewFollower
 from streams.metrics import Metrics
 from streams.replica import WatchlistReplica
 from streams.settings import Settings
@@ -69,14 +71,29 @@ def build_app(settings: Settings) -> Citygate:
     match_one_hit = HitMatcher(
         settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED]
     )
-    check_one_entry = EntryChecker(settings)
+    check_one_entry = EntryChecker(settings, public[topics.AUDIT])
+    app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))
+
+    # The command side: alerts and operators' commands share one partition, so one worker holds the book.
+    alert_book = app.Table("alert_book", partitions=1)  # str keys (raw), JSON values: Faust defaults
+    review_one = AlertReviewer(settings, alert_book, public)
+    command_side = app.topic(
+        *(
+            settings.topic(name)
+            for name in (topics.ALERTS, topics.ALERTS_RESTRICTED, topics.OPERATOR_COMMANDS)
+        ),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
     @app.agent(public[topics.HITS], name="match_hits")
     async def match_hits(stream: StreamT[Any]) -> None:
         """Match hits against the watchlist, in batches; no hit before the replica has caught up."""
-        await replica.wait_ready()
         async for events in stream.take_events(settings.hits_batch_max, within=settings.hits_batch_within_s):
-            await pipeline.run(topics.HITS, events, match_one_hit)
+            # Wait here, inside the loop: a stream that is not iterating yet does not receive the messages
+            # Faust's consumer already fetched for it, and they would be skipped.
+            await replica.wait_ready()
+            await pipeline.run(events, match_one_hit)
 
     @app.timer(interval=1.0)
     async def flush_alert_groups() -> None:
@@ -87,7 +104,13 @@ def build_app(settings: Settings) -> Citygate:
     async def check_watchlist(stream: StreamT[Any]) -> None:
         """Dead-letter invalid watchlist records, once for the whole group."""
         async for events in stream.take_events(100, within=0.5):
-            await pipeline.run(topics.WATCHLIST, events, check_one_entry)
+            await pipeline.run(events, check_one_entry)
+
+    @app.agent(command_side, name="review_alerts", concurrency=1)
+    async def review_alerts(stream: StreamT[Any]) -> None:
+        """Keep the alert book and apply operators' accept/reject, one event at a time, in order."""
+        async for event in stream.events():
+            await pipeline.run([event], review_one)
 
     @app.page("/metrics")
     class MetricsPage(View):

@@ -153,12 +153,70 @@ def watchlist_add(
 
 @watchlist_group.command("remove")
 @click.argument("entry_id")
-def watchlist_remove(entry_id: str) -> None:
-    """Delete ENTRY_ID (a tombstone on the compacted topic)."""
+@click.option("--by", "removed_by", required=True, help="Who removes it, for the audit trail.")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
+    """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
+    from streams.agents.watchlist import ACTOR_HEADER, REASON_HEADER
     from streams.kafka_io import produce
 
-    produce(_settings(), topics.WATCHLIST, [(entry_id.encode(), None)])
+    headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
+    produce(_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
     click.echo(f"removed {entry_id}")
+
+
+@main.group("alert")
+def alert_group() -> None:
+    """Operators' decisions on an alert (sent as operator.commands)."""
+
+
+def _review_command(alert_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
+    from streams.domain.exceptions import InvalidInput
+    from streams.domain.reviews import parse_command
+    from streams.kafka_io import produce
+
+    message = {
+        "schema_version": 1,
+        "command_id": f"cmd-{uuid.uuid4().hex[:16]}",
+        "command": command,
+        "target_id": alert_id,
+        "operator_id": operator,
+        "issued_at": datetime.now(UTC).isoformat(),
+        "reason_code": reason,
+        "note": note,
+    }
+    try:
+        parse_command(alert_id, message)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+    produce(_settings(), topics.OPERATOR_COMMANDS, [(alert_id.encode(), orjson.dumps(message))])
+    click.echo(f"{command} {alert_id} sent ({message['command_id']})")
+
+
+@alert_group.command("accept")
+@click.argument("alert_id")
+@click.option("--by", "operator", required=True)
+@click.option("--reason", type=click.Choice(["confirmed_visually", "vehicle_stopped", "other"]), default=None)
+@click.option("--note", default=None)
+def alert_accept(alert_id: str, operator: str, reason: str | None, note: str | None) -> None:
+    """Accept ALERT_ID: the hit is the listed vehicle."""
+    _review_command(alert_id, "accept_hit", operator, reason, note)
+
+
+@alert_group.command("reject")
+@click.argument("alert_id")
+@click.option("--by", "operator", required=True)
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice(
+        ["misread", "not_the_vehicle", "already_handled", "entry_outdated", "duplicate", "other"]
+    ),
+)
+@click.option("--note", default=None)
+def alert_reject(alert_id: str, operator: str, reason: str, note: str | None) -> None:
+    """Reject ALERT_ID with a reason code (misread, not the vehicle, ...)."""
+    _review_command(alert_id, "reject_hit", operator, reason, note)
 
 
 @watchlist_group.command("list")
@@ -217,7 +275,9 @@ def watchlist_export(csv_file: Any) -> None:
 
 
 @main.command()
-@click.argument("topic", type=click.Choice([topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER]))
+@click.argument(
+    "topic", type=click.Choice([topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER, topics.AUDIT])
+)
 @click.option("--json", "as_json", is_flag=True, help="Print each message as one JSON line.")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest message instead of new ones only.")
 @click.option("--max", "max_messages", type=int, default=None, help="Stop after this many messages.")

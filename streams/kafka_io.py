@@ -20,13 +20,19 @@ def producer(settings: Settings, **config: object) -> KafkaProducer:
     )
 
 
-def produce(settings: Settings, topic: str, records: Iterable[tuple[bytes | None, bytes | None]]) -> int:
+def produce(
+    settings: Settings,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes | None]],
+    headers: dict[str, str] | None = None,
+) -> int:
     """Send (key, value) records to the public topic `topic` and wait until all are acknowledged."""
     kafka = producer(settings)
+    encoded = [(name, value.encode()) for name, value in (headers or {}).items()]
     try:
         count = 0
         for key, value in records:
-            kafka.send(settings.topic(topic), key=key, value=value)
+            kafka.send(settings.topic(topic), key=key, value=value, headers=encoded or None)
             count += 1
         kafka.flush(timeout=30)
         return count

@@ -18,6 +18,11 @@ def render_line(topic: str, value: bytes) -> str:
             f"{msg.get('dead_lettered_at', '?')[:19]}  {source.get('topic')}[{source.get('partition')}]"
             f"@{source.get('offset')}  {reason.get('code')}: {reason.get('detail')}"
         )
+    if topic == "audit":
+        return (
+            f"{str(msg.get('at', '?'))[:19]}  {msg.get('action')}  {msg.get('subject')}"
+            f"  by {msg.get('actor')}  {msg.get('reason') or ''}"
+        )
     match = msg.get("match") or {}
     summary = msg.get("summary") or {}
     when = str(msg.get("event_time", "?"))[:19].replace("T", " ")

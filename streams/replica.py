@@ -17,6 +17,7 @@ from mode import Service
 from streams import codecs
 from streams.domain.exceptions import InvalidInput
 from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.followers import open_follower
 from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.topics import WATCHLIST
@@ -55,26 +56,10 @@ class WatchlistReplica(Service):
         self._catch_up: CatchUp | None = None
 
     async def on_start(self) -> None:
-        topic = self.settings.topic(WATCHLIST)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            client_id=f"{self.settings.app_id}-watchlist-replica",
+        consumer, tps = await open_follower(
+            self.settings, [WATCHLIST], client_id="watchlist-replica", from_beginning=True
         )
-        await consumer.start()
         self._consumer = consumer
-        # A fresh client knows no topics until it asks; aiokafka's public `topics()` drops the answer.
-        cluster = await consumer._client.fetch_all_metadata()
-        partitions = cluster.partitions_for_topic(topic)
-        if not partitions:
-            await consumer.stop()
-            log.error("watchlist topic %r does not exist; run `citygate topics create`", topic)
-            raise RuntimeError(f"topic {topic!r} does not exist; run `citygate topics create`")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         self._catch_up = CatchUp(await consumer.end_offsets(tps))
         self._mark_ready_if_caught_up()
 

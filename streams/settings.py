@@ -48,6 +48,9 @@ class Settings:
     dedup_window_s: float = 60.0
     dedup_update_every_s: float = 10.0
 
+    # How long the command side remembers an alert an operator may still accept or reject.
+    alert_book_days: float = 7.0
+
     hits_batch_max: int = 1000
     hits_batch_within_s: float = 0.02
 

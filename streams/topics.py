@@ -59,7 +59,9 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(_DAY_MS)},
         ),
         TopicSpec(OPERATOR_COMMANDS, 1, "target id", "operators", f"citygate ({one_partition_commands})"),
-        TopicSpec(ALERTS, 3, "alert id", "citygate", "operators"),
+        # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
+        # worker holds the alert book that operators' decisions apply to.
+        TopicSpec(ALERTS, 1, "alert id", "citygate", "operators"),
         TopicSpec(ALERTS_RESTRICTED, 1, "alert id", "citygate", "privileged operators"),
         TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards"),
         TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators"),

@@ -44,17 +44,25 @@ class Pipeline:
         self.metrics = metrics
         self.deadletter_topic = deadletter_topic
 
-    async def run(self, source: str, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
-        """Handle a batch of events from topic `source` (logical name) and send what they produce."""
+    def source_of(self, message: Message) -> str:
+        return self.source_of_topic(message.topic)
+
+    def source_of_topic(self, topic: str) -> str:
+        """The public (unprefixed) name of a physical topic."""
+        prefix = self.settings.topic_prefix
+        return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
+
+    async def run(self, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
+        """Handle a batch of events and send what they produce; returns how many were valid."""
         now = datetime.now(UTC)
         outgoing: list[Outgoing] = []
-        valid = 0
+        valid: dict[str, int] = {}
         for event in events:
             message = event.message
             try:
                 produced = handle(message, now)
             except InvalidInput as exc:
-                outgoing.append(self.dead_letter(source, message, exc.code, exc.detail, now))
+                outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
                 continue
             except Exception as exc:  # noqa: BLE001 - anything else must not kill the agent either
                 log.exception(
@@ -65,15 +73,17 @@ class Pipeline:
                     type(exc).__name__,
                 )
                 detail = f"{type(exc).__name__}: {exc}"
-                outgoing.append(self.dead_letter(source, message, "processing_error", detail, now))
+                outgoing.append(
+                    self.dead_letter(self.source_of(message), message, "processing_error", detail, now)
+                )
                 continue
-            valid += 1
+            valid[message.topic] = valid.get(message.topic, 0) + 1
             if produced:
                 outgoing.extend(produced)
-        if valid:
-            self.metrics.events.labels(source, "valid").inc(valid)
+        for topic, count in valid.items():
+            self.metrics.events.labels(self.source_of_topic(topic), "valid").inc(count)
         await self.send(outgoing)
-        return valid
+        return sum(valid.values())
 
     async def send(self, outgoing: Sequence[Outgoing]) -> None:
         """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""

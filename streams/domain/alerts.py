@@ -118,6 +118,8 @@ class Alert:
     actions: tuple[str, ...] = ()
     refs: tuple[Ref, ...] = field(default_factory=tuple)
     sightings: Sightings | None = None
+    # An operator's decision as `review_alert` wrote it (streams/domain/reviews.py), carried on updates.
+    review: dict[str, object] | None = None
 
     def to_message(self) -> dict[str, object]:
         """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""
@@ -164,6 +166,7 @@ class Alert:
                 "last_seen": self.sightings.last_seen.isoformat(),
                 "lanes": list(self.sightings.lanes),
             },
+            "review": self.review,
         }
 
 

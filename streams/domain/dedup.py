@@ -7,6 +7,9 @@ keeps the first alert's id, so consumers upsert. The first read is emitted at on
 and emitted as an update at most every `update_every` (`flush` emits those that are due). Memory is
 bounded: groups idle longer than `window` are dropped, and past `max_groups` the oldest go first.
 
+An operator's decision reaches the grouper through `review`: later updates carry it (state accepted), and
+a rejected alert (a misread, not the vehicle) gets no more updates, though its reads are still counted.
+
 State lives per worker in memory. Hits are keyed by checkpoint, so one site's reads always reach the same
 worker; after a crash, a group whose first read was committed before the crash starts afresh (one extra
 alert, never a lost one).
@@ -46,6 +49,7 @@ class AlertGrouper:
         self.update_every = update_every
         self.max_groups = max_groups
         self._groups: OrderedDict[GroupKey, _Group] = OrderedDict()
+        self._keys: dict[str, GroupKey] = {}  # alert id → its open group
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -63,7 +67,10 @@ class AlertGrouper:
             closing = [self._emit(group, now)] if group is not None and group.pending else []
             sightings = Sightings(count=1, first_seen=seen, last_seen=seen, lanes=lane)
             first = replace(alert, sightings=sightings)
+            if group is not None:
+                self._keys.pop(group.alert.alert_id, None)
             self._groups[key] = _Group(first, sightings, emitted_at=now, touched_at=now)
+            self._keys[first.alert_id] = key
             self._groups.move_to_end(key)
             return [*closing, first, *self._evict_overflow(now)]
         old = group.sightings
@@ -75,11 +82,23 @@ class AlertGrouper:
         )
         group.touched_at = now
         group.latest = alert
-        group.pending = True
+        group.pending = group.alert.state != "rejected"
         self._groups.move_to_end(key)
-        if now - group.emitted_at >= self.update_every:
+        if group.pending and now - group.emitted_at >= self.update_every:
             return [self._emit(group, now)]
         return []
+
+    def review(self, alert_id: str, review: dict[str, object]) -> bool:
+        """Apply an operator's decision to the open alert `alert_id`; False if no such group is open here."""
+        key = self._keys.get(alert_id)
+        if key is None:
+            return False
+        group = self._groups[key]
+        state = str(review.get("decision"))
+        group.alert = replace(group.alert, state=state, review=review)
+        if state == "rejected":
+            group.pending = False
+        return True
 
     def flush(self, *, now: datetime) -> list[Alert]:
         """Updates that are due, and forget groups idle longer than the window."""
@@ -90,6 +109,7 @@ class AlertGrouper:
                 due.append(self._emit(group, now))
             if not group.pending and now - group.touched_at > self.window:
                 del self._groups[key]
+                self._keys.pop(group.alert.alert_id, None)
         return due
 
     def _emit(self, group: _Group, now: datetime) -> Alert:
@@ -98,7 +118,11 @@ class AlertGrouper:
             # Keep the first read's refs and point at the newest read too (where the latest image is).
             refs = (*refs[:2], group.latest.refs[0])
         group.alert = replace(
-            group.alert, state="updated", created_at=now, sightings=group.sightings, refs=refs
+            group.alert,
+            state="updated" if group.alert.review is None else group.alert.state,
+            created_at=now,
+            sightings=group.sightings,
+            refs=refs,
         )
         group.emitted_at = now
         group.pending = False
@@ -108,6 +132,7 @@ class AlertGrouper:
         evicted = []
         while len(self._groups) > self.max_groups:
             _, group = self._groups.popitem(last=False)
+            self._keys.pop(group.alert.alert_id, None)
             if group.pending:
                 evicted.append(self._emit(group, now))
         return evicted

@@ -134,7 +134,7 @@ class WorkerProcess:
         env = {**cluster.env, "CITYGATE_WEB_PORT": str(web_port)}
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            [sys.executable, "-m", "streams.cli", "worker", "-l", env.get("CITYGATE_LOG_LEVEL", "info")],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,7 @@ def test_killed_worker_restarts_with_full_watchlist(cluster: Cluster) -> None:
     cluster.env["CITYGATE_SESSION_TIMEOUT_S"] = "6"  # let the group drop the dead worker quickly
     cluster.send(topics.WATCHLIST, live_entry("WL-A", "苏K12345"), key="WL-A")
     first = cluster.start_worker("first")
-    cluster.send(topics.HITS, live_hit("h1", "苏K12345"), key="YZ-EC-0001")
+    cluster.send(topics.HITS, live_hit("h1", "苏K12345", checkpoint_id="YZ-EC-0001"), key="YZ-EC-0001")
     cluster.flush()
     cluster.read(topics.ALERTS, until=lambda m: len(m) >= 1)
     first.kill()
@@ -26,8 +26,8 @@ def test_killed_worker_restarts_with_full_watchlist(cluster: Cluster) -> None:
     for n in range(FILLER):
         cluster.send(topics.WATCHLIST, live_entry(f"WL-F{n}", f"苏A{n:05d}"), key=f"WL-F{n}")
     cluster.send(topics.WATCHLIST, live_entry("WL-LATE", "苏K77777", category="wanted"), key="WL-LATE")
-    cluster.send(topics.HITS, live_hit("h2", "苏K12345"), key="YZ-EC-0002")
-    cluster.send(topics.HITS, live_hit("h3", "苏K77777"), key="YZ-EC-0003")
+    cluster.send(topics.HITS, live_hit("h2", "苏K12345", checkpoint_id="YZ-EC-0002"), key="YZ-EC-0002")
+    cluster.send(topics.HITS, live_hit("h3", "苏K77777", checkpoint_id="YZ-EC-0003"), key="YZ-EC-0003")
     cluster.flush()
 
     second = cluster.start_worker("second")

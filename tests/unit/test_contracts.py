@@ -22,6 +22,7 @@ from streams.domain.alerts import Ref, match_hit
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import REASON_CODES, InvalidInput
 from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.reviews import audit_record, parse_command, review_alert
 from streams.domain.watchlist import CATEGORIES, WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
@@ -67,7 +68,9 @@ def decode_entry(message: Any) -> None:
 DECODERS = {"anpr.hits": decode_hit, "watchlist.entries": decode_entry}
 
 
-@pytest.mark.parametrize("topic", ["anpr.hits", "watchlist.entries", "alerts", "deadletter"])
+@pytest.mark.parametrize(
+    "topic", ["anpr.hits", "watchlist.entries", "alerts", "deadletter", "operator.commands", "audit"]
+)
 def test_every_schema_has_id_version_and_closed_objects(topic: str) -> None:
     schema = json.loads((SCHEMAS / f"{topic}.schema.json").read_text())
     assert schema["$id"].endswith(f"/{topic}.schema.json")
@@ -135,7 +138,15 @@ def test_every_public_topic_has_a_schema() -> None:
     from streams.topics import public_topics
 
     have = {path.name.removesuffix(".schema.json") for path in SCHEMAS.glob("*.schema.json")}
-    written_so_far = {"anpr.hits", "watchlist.entries", "alerts", "alerts.restricted", "deadletter"}
+    written_so_far = {
+        "anpr.hits",
+        "watchlist.entries",
+        "alerts",
+        "alerts.restricted",
+        "deadletter",
+        "operator.commands",
+        "audit",
+    }
     assert written_so_far <= have
     assert have <= {spec.name for spec in public_topics(Settings())}
 
@@ -191,3 +202,52 @@ def test_every_alert_citygate_writes_is_schema_valid(**case: Any) -> None:
     alerts = match_hit(hit, index, now=NOW, hit_ref=Ref("anpr.hits", hit.hit_id, 0, 1))
     assert len(alerts) == 1
     validator("alerts").validate(alerts[0].to_message())
+
+
+def decode_command(message: Any) -> None:
+    key = message.get("target_id") if isinstance(message, dict) else None
+    parse_command(key if isinstance(key, str) else None, message)
+
+
+@pytest.mark.parametrize("message", examples("operator.commands", "valid"))
+def test_valid_commands_are_accepted_by_schema_and_code(message: Any) -> None:
+    validator("operator.commands").validate(message)
+    decode_command(message)
+
+
+@pytest.mark.parametrize("message", examples("operator.commands", "invalid"))
+def test_invalid_commands_are_refused_by_schema_and_code(message: Any) -> None:
+    assert not validator("operator.commands").is_valid(message)
+    with pytest.raises(InvalidInput):
+        decode_command(message)
+
+
+@pytest.mark.parametrize("message", examples("audit", "valid"))
+def test_audit_examples_are_valid(message: Any) -> None:
+    validator("audit").validate(message)
+
+
+@pytest.mark.parametrize("message", examples("audit", "invalid"))
+def test_audit_counter_examples_are_invalid(message: Any) -> None:
+    assert not validator("audit").is_valid(message)
+
+
+@pytest.mark.parametrize("command", examples("operator.commands", "valid"))
+def test_reviewed_alerts_and_their_audit_records_are_schema_valid(command: Any) -> None:
+    alert = json.loads((SCHEMAS / "examples" / "alerts" / "valid" / "maximal.json").read_text())
+    parsed = parse_command(None, {**command, "target_id": alert["alert_id"]})
+    reviewed = review_alert(alert, parsed, now=NOW)
+    validator("alerts").validate(reviewed)
+    record = audit_record(
+        action=f"alert_{reviewed['state']}",
+        subject=parsed.target_id,
+        actor=parsed.operator_id,
+        at=parsed.issued_at,
+        reason=parsed.reason_code,
+        source_topic="operator.commands",
+        source_partition=0,
+        source_offset=5,
+        after=reviewed["review"],
+        now=NOW,
+    )  # type: ignore[arg-type]
+    validator("audit").validate(record)

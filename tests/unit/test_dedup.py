@@ -84,3 +84,18 @@ def test_every_read_is_counted_once(reads: list[tuple[float, int]]) -> None:
     for alert in grouper.flush(now=clock + timedelta(hours=1)):
         latest[alert.alert_id] = alert
     assert sum(a.sightings.count for a in latest.values() if a.sightings) == len(reads)
+
+
+def test_reviews_carry_into_updates_and_a_rejection_silences_them() -> None:
+    grouper = AlertGrouper(window=timedelta(seconds=60), update_every=timedelta(seconds=1))
+    [first] = grouper.observe(read(0), now=NOW)
+    review = {"decision": "accepted", "reason_code": "vehicle_stopped", "operator_id": "op-1"}
+    assert grouper.review(first.alert_id, review) and not grouper.review("al-unknown", review)
+    [update] = grouper.observe(read(2), now=NOW + timedelta(seconds=2))
+    assert update.state == "accepted" and update.review == review and update.sightings.count == 2  # type: ignore[union-attr]
+    grouper.review(first.alert_id, {"decision": "rejected", "reason_code": "misread"})
+    assert grouper.observe(read(4), now=NOW + timedelta(seconds=4)) == []
+    assert grouper.flush(now=NOW + timedelta(seconds=30)) == []
+    # the rejected group still absorbs its reads: a read 61 s after the *last* one opens a new alert
+    [fresh] = grouper.observe(read(65), now=NOW + timedelta(seconds=65))
+    assert fresh.state == "new" and fresh.alert_id != first.alert_id
