@@ -23,6 +23,7 @@ from streams.domain.watchlist import WatchlistIndex
 from streams.followers import ReviewFollower
 from streams.metrics import Metrics
 from streams.replica import WatchlistReplica
+from streams.retro_scan import RetroScanner
 from streams.settings import Settings
 
 
@@ -72,6 +73,7 @@ def build_app(settings: Settings) -> Citygate:
         settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED]
     )
     check_one_entry = EntryChecker(settings, public[topics.AUDIT])
+    retro = RetroScanner(settings)
     app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))
 
     # The command side: alerts and operators' commands share one partition, so one worker holds the book.
@@ -102,9 +104,14 @@ def build_app(settings: Settings) -> Citygate:
 
     @app.agent(public[topics.WATCHLIST], name="check_watchlist")
     async def check_watchlist(stream: StreamT[Any]) -> None:
-        """Dead-letter invalid watchlist records, once for the whole group."""
+        """Audit every watchlist change and dead-letter invalid ones, once for the whole group; retro-match
+        new entries before the batch is acked, so a crash mid-scan repeats the scan (same alert ids)."""
         async for events in stream.take_events(100, within=0.5):
             await pipeline.run(events, check_one_entry)
+            entries = check_one_entry.take_upserted()
+            if entries:
+                retro_alerts = await retro.scan(entries, datetime.now(UTC))
+                await pipeline.send([match_one_hit.encode(alert) for alert in retro_alerts])
 
     @app.agent(command_side, name="review_alerts", concurrency=1)
     async def review_alerts(stream: StreamT[Any]) -> None:

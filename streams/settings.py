@@ -48,6 +48,8 @@ class Settings:
     dedup_window_s: float = 60.0
     dedup_update_every_s: float = 10.0
 
+    # A new watchlist entry is checked against the hits of this many past hours (0 turns it off).
+    retro_hours: float = 6.0
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 

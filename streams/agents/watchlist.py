@@ -18,7 +18,7 @@ from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
 from streams.domain.exceptions import InvalidInput
 from streams.domain.reviews import audit_record
-from streams.domain.watchlist import parse_entry
+from streams.domain.watchlist import WatchlistEntry, parse_entry
 from streams.settings import Settings
 
 ACTOR_HEADER = "citygate-actor"
@@ -29,6 +29,12 @@ class EntryChecker:
     def __init__(self, settings: Settings, audit_topic: TopicT) -> None:
         self.max_bytes = settings.max_message_bytes
         self.audit_topic = audit_topic
+        self._upserted: list[WatchlistEntry] = []
+
+    def take_upserted(self) -> list[WatchlistEntry]:
+        """The valid entries written since the last call (for the retro-match of a batch)."""
+        upserted, self._upserted = self._upserted, []
+        return upserted
 
     def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
         entry_id = codecs.decode_key(message.key)
@@ -47,6 +53,7 @@ class EntryChecker:
         else:
             value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
             entry = parse_entry(entry_id, value)
+            self._upserted.append(entry)
             action, actor, reason, after = (
                 "watchlist_upsert",
                 headers.get(ACTOR_HEADER, entry.added_by),

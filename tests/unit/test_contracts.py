@@ -251,3 +251,14 @@ def test_reviewed_alerts_and_their_audit_records_are_schema_valid(command: Any) 
         now=NOW,
     )  # type: ignore[arg-type]
     validator("audit").validate(record)
+
+
+def test_retro_alerts_are_schema_valid() -> None:
+    from streams.domain.retro import RetroMatcher
+
+    message = entry_message(valid_from=NOW.isoformat())
+    matcher = RetroMatcher([parse_entry("WL-1", message)], since=NOW - timedelta(hours=6), now=NOW)
+    hit = parse_hit(hit_message(event_time=(NOW - timedelta(hours=1)).isoformat()), now=NOW)
+    matcher.feed(hit, Ref("anpr.hits", hit.hit_id, 2, 40))
+    [alert] = matcher.finish()
+    validator("alerts").validate(alert.to_message())
