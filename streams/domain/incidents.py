@@ -19,10 +19,7 @@ from streams.domain import geo
 from streams.domain.calls import CATEGORIES, Call
 from streams.domain.exceptions import InvalidInput
 from streams.domain.planner import PlannerSettings, escalation, plan_lockdown
-from streams.domain.topology import RING_ORDER, SEALING_KINDS, Topology
-
-# Manned points seal a ring; cameras (electronic checkpoints) watch it.
-MANNED_KINDS = SEALING_KINDS - {"electronic_checkpoint"}
+from streams.domain.topology import MANNED_KINDS, RING_ORDER, Topology
 
 
 def _id(prefix: str, *parts: str) -> str:
@@ -304,7 +301,8 @@ def on_arrival(point_id: str, at: datetime, active: Iterable[Lockdown], topology
         for ring in rings:
             if ring not in updated.sealed and all(p in updated.staffed for p in updated.required[ring]):
                 updated = replace(updated, sealed={**updated.sealed, ring: at.isoformat()})
-                to_seal = (at - datetime.fromisoformat(updated.raised_at)).total_seconds()
+                # A report stamped before the raise (clock skew, a unit already there) seals it at once.
+                to_seal = max(0.0, (at - datetime.fromisoformat(updated.raised_at)).total_seconds())
                 out.events.append(
                     _event(
                         updated, "ring_sealed", at, detail=ring, ring=ring, time_to_seal_s=round(to_seal, 1)

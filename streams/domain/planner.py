@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from streams.domain import geo
 from streams.domain.geo import LonLat
-from streams.domain.topology import RING_ORDER, Point, Topology
+from streams.domain.topology import MANNED_KINDS, RING_ORDER, Point, Topology
 
 FLIGHT_MODES = ("foot", "vehicle", "unknown")
 # Metres per second: a running person ≈ 6 km/h, a car in urban traffic ≈ 60 km/h; unknown means the worst.
@@ -127,8 +127,9 @@ def _assign_units(
 ) -> tuple[UnitAssignment, ...]:
     targets: list[Point] = []
     if innermost is not None:
+        # Units go where people are needed: manned points, not cameras.
         targets = sorted(
-            (topology.points[pid] for pid in innermost.points),
+            (topology.points[pid] for pid in innermost.points if topology.points[pid].kind in MANNED_KINDS),
             key=lambda p: (geo.distance_m(place, p.location), p.id),
         )
     assignments = []

@@ -14,11 +14,13 @@ from datetime import datetime
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
 
-COMMANDS = frozenset({"accept_hit", "reject_hit"})
+COMMANDS = frozenset({"accept_hit", "reject_hit", "staff_point", "lift_lockdown"})
 ACCEPT_REASONS = frozenset({"confirmed_visually", "vehicle_stopped", "other"})
 REJECT_REASONS = frozenset(
     {"misread", "not_the_vehicle", "already_handled", "entry_outdated", "duplicate", "other"}
 )
+# staff_point: an operator marks a point staffed (radio confirmation); lift_lockdown: the commander lifts it.
+LOCKDOWN_REASONS = frozenset({"radio_confirmed", "situation_resolved", "false_alarm", "other"})
 DECISIONS = {"accept_hit": "accepted", "reject_hit": "rejected"}
 
 _REQUIRED = ("schema_version", "command_id", "command", "target_id", "operator_id", "issued_at")
@@ -47,10 +49,10 @@ def parse_command(key: str | None, obj: object) -> OperatorCommand:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from target_id {target_id!r}")
     operator_id = fields.text(msg, "operator_id", max_len=100)
     issued_at = fields.timestamp(msg, "issued_at")
-    reasons = ACCEPT_REASONS if command == "accept_hit" else REJECT_REASONS
+    reasons = {"accept_hit": ACCEPT_REASONS, "reject_hit": REJECT_REASONS}.get(command, LOCKDOWN_REASONS)
     reason_code = None if msg.get("reason_code") is None else fields.choice(msg, "reason_code", reasons)
-    if command == "reject_hit" and reason_code is None:
-        raise InvalidInput("missing_field", "a reject_hit needs a reason_code")
+    if command in ("reject_hit", "lift_lockdown") and reason_code is None:
+        raise InvalidInput("missing_field", f"a {command} needs a reason_code")
     note = fields.optional_nullable_text(msg, "note", min_len=0, max_len=500)
     return OperatorCommand(command_id, command, target_id, operator_id, issued_at, reason_code, note)
 
@@ -75,7 +77,16 @@ def review_alert(
     return reviewed
 
 
-AUDIT_ACTIONS = frozenset({"watchlist_upsert", "watchlist_delete", "alert_accepted", "alert_rejected"})
+AUDIT_ACTIONS = frozenset(
+    {
+        "watchlist_upsert",
+        "watchlist_delete",
+        "alert_accepted",
+        "alert_rejected",
+        "point_staffed",
+        "lockdown_lifted",
+    }
+)
 
 
 def audit_record(

@@ -53,6 +53,11 @@ SEALING_KINDS = frozenset(
 )
 
 
+# Manned points seal a ring when staffed; cameras (electronic checkpoints) watch it.
+MANNED_KINDS = SEALING_KINDS - {"electronic_checkpoint"}
+_IDENTIFIER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+
+
 class TopologyError(ValueError):
     """A topology document that cannot be used, with every problem found."""
 
@@ -212,6 +217,10 @@ def check(topology: Topology) -> list[str]:
                 problems.append(f"ring {inner} is not inside ring {outer}")
     city = topology.rings.get("city")
     for point in topology.points.values():
+        if not 1 <= len(point.id) <= 64 or not set(point.id) <= _IDENTIFIER:
+            problems.append(
+                f"point {point.id!r}: ids are 1..64 of A-Z a-z 0-9 . _ : - (reports name points by id)"
+            )
         if (
             city is not None
             and not city.contains(point.location)
