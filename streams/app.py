@@ -17,6 +17,7 @@ from faust.web import Request, Response, View
 from streams import topics
 from streams.agents.commands import AlertReviewer
 from streams.agents.hits import HitMatcher
+from streams.agents.incidents import IncidentDesk
 from streams.agents.pipeline import Pipeline
 from streams.agents.watchlist import EntryChecker
 from streams.domain.watchlist import WatchlistIndex
@@ -25,6 +26,7 @@ from streams.metrics import Metrics
 from streams.replica import WatchlistReplica
 from streams.retro_scan import RetroScanner
 from streams.settings import Settings
+from streams.topology_file import load_topology
 
 
 @dataclass
@@ -76,14 +78,15 @@ def build_app(settings: Settings) -> Citygate:
     retro = RetroScanner(settings)
     app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))
 
-    # The command side: alerts and operators' commands share one partition, so one worker holds the book.
-    alert_book = app.Table("alert_book", partitions=1)  # str keys (raw), JSON values: Faust defaults
-    review_one = AlertReviewer(settings, alert_book, public)
+    # The command side: alerts, operators' commands, calls, reports and ticks share one partition each, so one
+    # worker holds the alert book, the incidents and the lockdowns (str keys, JSON values: Faust defaults).
+    alert_book = app.Table("alert_book", partitions=1)
+    incident_table = app.Table("incidents", partitions=1)
+    lockdown_table = app.Table("lockdowns", partitions=1)
+    incident_desk = IncidentDesk(settings, load_topology(settings), incident_table, lockdown_table, public)
+    command_one = AlertReviewer(settings, alert_book, public, incident_desk)
     command_side = app.topic(
-        *(
-            settings.topic(name)
-            for name in (topics.ALERTS, topics.ALERTS_RESTRICTED, topics.OPERATOR_COMMANDS)
-        ),
+        *(settings.topic(name) for name in topics.COMMAND_SIDE),
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -113,11 +116,16 @@ def build_app(settings: Settings) -> Citygate:
                 retro_alerts = await retro.scan(entries, datetime.now(UTC))
                 await pipeline.send([match_one_hit.encode(alert) for alert in retro_alerts])
 
-    @app.agent(command_side, name="review_alerts", concurrency=1)
-    async def review_alerts(stream: StreamT[Any]) -> None:
-        """Keep the alert book and apply operators' accept/reject, one event at a time, in order."""
+    @app.agent(command_side, name="command_side", concurrency=1)
+    async def run_command_side(stream: StreamT[Any]) -> None:
+        """Alerts book, operators' decisions, incidents and lockdowns: one event at a time, in order."""
         async for event in stream.events():
-            await pipeline.run([event], review_one)
+            await pipeline.run([event], command_one)
+
+    @app.timer(interval=settings.tick_interval_s)
+    async def tick() -> None:
+        """The command side's clock: re-plan running lockdowns (escalation, expiry)."""
+        await public[topics.TICKS].send(key=b"tick", value=datetime.now(UTC).isoformat().encode())
 
     @app.page("/metrics")
     class MetricsPage(View):

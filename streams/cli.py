@@ -170,7 +170,7 @@ def alert_group() -> None:
     """Operators' decisions on an alert (sent as operator.commands)."""
 
 
-def _review_command(alert_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
+def _send_command(target_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
     from streams.domain.exceptions import InvalidInput
     from streams.domain.reviews import parse_command
     from streams.kafka_io import produce
@@ -179,18 +179,18 @@ def _review_command(alert_id: str, command: str, operator: str, reason: str | No
         "schema_version": 1,
         "command_id": f"cmd-{uuid.uuid4().hex[:16]}",
         "command": command,
-        "target_id": alert_id,
+        "target_id": target_id,
         "operator_id": operator,
         "issued_at": datetime.now(UTC).isoformat(),
         "reason_code": reason,
         "note": note,
     }
     try:
-        parse_command(alert_id, message)
+        parse_command(target_id, message)
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from None
-    produce(_settings(), topics.OPERATOR_COMMANDS, [(alert_id.encode(), orjson.dumps(message))])
-    click.echo(f"{command} {alert_id} sent ({message['command_id']})")
+    produce(_settings(), topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
+    click.echo(f"{command} {target_id} sent ({message['command_id']})")
 
 
 @alert_group.command("accept")
@@ -200,7 +200,7 @@ def _review_command(alert_id: str, command: str, operator: str, reason: str | No
 @click.option("--note", default=None)
 def alert_accept(alert_id: str, operator: str, reason: str | None, note: str | None) -> None:
     """Accept ALERT_ID: the hit is the listed vehicle."""
-    _review_command(alert_id, "accept_hit", operator, reason, note)
+    _send_command(alert_id, "accept_hit", operator, reason, note)
 
 
 @alert_group.command("reject")
@@ -216,7 +216,7 @@ def alert_accept(alert_id: str, operator: str, reason: str | None, note: str | N
 @click.option("--note", default=None)
 def alert_reject(alert_id: str, operator: str, reason: str, note: str | None) -> None:
     """Reject ALERT_ID with a reason code (misread, not the vehicle, ...)."""
-    _review_command(alert_id, "reject_hit", operator, reason, note)
+    _send_command(alert_id, "reject_hit", operator, reason, note)
 
 
 @watchlist_group.command("list")
@@ -297,6 +297,97 @@ def tail(
             sys.stdout.flush()
     except KeyboardInterrupt:
         pass
+
+
+@main.group("topology")
+def topology_group() -> None:
+    """The rings and points: generate the synthetic default, check a deployment's file."""
+
+
+@topology_group.command("generate")
+@click.option("--seed", type=int, default=2022, show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+def topology_generate(seed: int, output: Any) -> None:
+    """Write the synthetic Yangzhou layout (seed's counts) as GeoJSON."""
+    from streams.domain.topology_gen import generate_topology
+
+    output.write(orjson.dumps(generate_topology(seed), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@topology_group.command("check")
+@click.argument("geojson", type=click.Path(exists=True, dir_okay=False))
+def topology_check(geojson: str) -> None:
+    """Check a deployment's topology file; print every problem found."""
+    import json
+    import time
+    from pathlib import Path
+
+    from streams.domain.topology import TopologyError, load
+
+    started = time.monotonic()
+    try:
+        topology = load(json.loads(Path(geojson).read_text(encoding="utf-8")))
+    except (TopologyError, ValueError) as exc:
+        for problem in getattr(exc, "problems", [str(exc)]):
+            click.echo(f"{geojson}: {problem}", err=True)
+        sys.exit(1)
+    kinds: dict[str, int] = {}
+    for point in topology.points.values():
+        kinds[point.kind] = kinds.get(point.kind, 0) + 1
+    click.echo(
+        f"{geojson}: ok ({time.monotonic() - started:.2f} s): rings {', '.join(topology.rings)}; "
+        + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    )
+
+
+def _latest_by_key(topic: str) -> dict[str, dict[str, Any]]:
+    from streams.kafka_io import read_to_end
+
+    latest: dict[str, dict[str, Any]] = {}
+    for key, value in read_to_end(_settings(), topic):
+        if key is not None and value is not None:
+            latest[key.decode("utf-8", "replace")] = orjson.loads(value)
+    return latest
+
+
+@main.command("incidents")
+@click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
+def incidents_command(show_all: bool) -> None:
+    """List open incidents (the latest state of each, from the incidents topic)."""
+    for incident in _latest_by_key(topics.INCIDENTS).values():
+        if show_all or incident.get("status") == "open":
+            click.echo(
+                f"{incident['incident_id']}  P{incident['priority']} {incident['category']:<16} "
+                f"{incident['status']:<6} suspects {incident['captured']}/{incident['suspects']} caught  "
+                f"{incident['address']}  calls {len(incident['call_ids'])}  "
+                f"lockdown {incident.get('lockdown_id') or '-'}"
+            )
+
+
+@main.command("lockdowns")
+@click.option("--all", "show_all", is_flag=True, help="Lifted lockdowns too.")
+def lockdowns_command(show_all: bool) -> None:
+    """List active lockdowns: rings closed, points staffed per ring, rings sealed."""
+    for event in _latest_by_key(topics.LOCKDOWNS).values():
+        if show_all or event.get("status") == "active":
+            progress = ", ".join(
+                f"{ring} {event['staffed'].get(ring, 0)}/{n}" for ring, n in event["required"].items()
+            )
+            click.echo(
+                f"{event['lockdown_id']}  {event['status']:<6} rings {'/'.join(event['rings'])}  "
+                f"sealed {'/'.join(event['sealed']) or '-'}  staffed {progress}  "
+                f"incident {event['incident_id']}  (last: {event['type']} at {event['at'][:19]})"
+            )
+
+
+@main.command("lift")
+@click.argument("lockdown_id")
+@click.option("--reason", required=True, type=click.Choice(["situation_resolved", "false_alarm", "other"]))
+@click.option("--by", "operator", required=True)
+@click.option("--note", default=None)
+def lift_command(lockdown_id: str, reason: str, operator: str, note: str | None) -> None:
+    """Lift LOCKDOWN_ID (the commander's decision, audited)."""
+    _send_command(lockdown_id, "lift_lockdown", operator, reason, note)
 
 
 @main.command("demo-feed")

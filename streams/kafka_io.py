@@ -90,6 +90,21 @@ def follow(
         consumer.close()
 
 
+def read_to_end(settings: Settings, topic: str) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Every (key, value) of `topic` from the beginning up to its end offsets at the call."""
+    consumer, tps = _assigned_consumer(settings, topic)
+    try:
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    if record.offset < end[TopicPartition(record.topic, record.partition)]:
+                        yield record.key, record.value
+    finally:
+        consumer.close()
+
+
 def read_watchlist(settings: Settings) -> dict[str, WatchlistEntry]:
     """The watchlist as the compacted topic holds it now (valid entries only)."""
     consumer, tps = _assigned_consumer(settings, WATCHLIST)

@@ -50,6 +50,11 @@ class Settings:
 
     # A new watchlist entry is checked against the hits of this many past hours (0 turns it off).
     retro_hours: float = 6.0
+    # The rings and points (GeoJSON); empty: the synthetic Yangzhou layout generated with `topology_seed`.
+    topology: str = ""
+    topology_seed: int = 2022
+    # How often each worker's timer ticks the command side (lockdown escalation and expiry).
+    tick_interval_s: float = 10.0
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 

@@ -21,6 +21,11 @@ LOCKDOWNS = "lockdowns"
 INCIDENTS = "incidents"
 DEADLETTER = "deadletter"
 AUDIT = "audit"
+# Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
+# event, so the workers' timers send ticks through this topic instead of touching state themselves.
+TICKS = "ticks"
+# What the single-partition command-side agent reads.
+COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPORTS, TICKS)
 
 _DAY_MS = 24 * 3600 * 1000
 
@@ -33,6 +38,7 @@ class TopicSpec:
     producer: str
     consumer: str
     config: dict[str, str] = field(default_factory=dict)
+    internal: bool = False
 
 
 def public_topics(settings: Settings) -> list[TopicSpec]:
@@ -64,9 +70,19 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(ALERTS, 1, "alert id", "citygate", "operators"),
         TopicSpec(ALERTS_RESTRICTED, 1, "alert id", "citygate", "privileged operators"),
         TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards"),
-        TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators"),
+        # The latest state per incident is what matters: compacted, like a table.
+        TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators", {"cleanup.policy": "compact"}),
         TopicSpec(
             DEADLETTER, 1, "source topic", "citygate", "operations", {"retention.ms": str(14 * _DAY_MS)}
         ),
         TopicSpec(AUDIT, 1, "subject", "citygate", "auditors", {"retention.ms": str(400 * _DAY_MS)}),
+        TopicSpec(
+            TICKS,
+            1,
+            "none",
+            "every worker's timer",
+            "citygate command side",
+            {"retention.ms": str(3600 * 1000)},
+            internal=True,
+        ),
     ]

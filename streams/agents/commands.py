@@ -1,4 +1,8 @@
-"""The command side for alerts: operators accept or reject them; every decision is audited.
+"""The command side: one partition, one worker, the consistent view. Alerts and operators' decisions on them
+are handled here; calls, radio reports, lockdown commands and clock ticks go on to the incident desk
+(streams/agents/incidents.py).
+
+Operators accept or reject alerts; every decision is audited.
 
 One partition, `concurrency=1`, a changelog-backed table of the latest version of every alert (the "alert
 book", fed by the alert topics themselves), so a decision can be applied to the alert as it stands and
@@ -23,8 +27,9 @@ SWEEP_EVERY = timedelta(hours=1)
 
 
 class AlertReviewer:
-    def __init__(self, settings: Settings, book: Any, outputs: dict[str, TopicT]) -> None:
+    def __init__(self, settings: Settings, book: Any, outputs: dict[str, TopicT], lockdown_desk: Any) -> None:
         self.settings = settings
+        self.lockdown_desk = lockdown_desk  # IncidentDesk: staff_point and lift_lockdown go there
         self.book = book  # faust Table: alert id → {"topic": logical topic, "alert": message}
         self.outputs = outputs
         self.keep = timedelta(days=settings.alert_book_days)
@@ -33,6 +38,13 @@ class AlertReviewer:
 
     def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
         self._sweep(now)
+        logical = self.lockdown_desk.logical(message.topic)
+        if logical == topics.CALLS:
+            return self.lockdown_desk.on_call(message, now)
+        if logical == topics.PATROL_REPORTS:
+            return self.lockdown_desk.on_report(message, now)
+        if logical == topics.TICKS:
+            return self.lockdown_desk.on_tick(now)
         alert_topic = self._logical.get(message.topic)
         if alert_topic is not None:
             alert = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
@@ -45,6 +57,8 @@ class AlertReviewer:
             codecs.decode_key(message.key),
             codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes),
         )
+        if not command.command.endswith("_hit"):
+            return self.lockdown_desk.on_command(command, message, now)
         booked = self.book.get(command.target_id)
         if booked is None:
             raise InvalidInput(

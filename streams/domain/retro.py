@@ -5,8 +5,8 @@ seen before the listing is the first thing investigators ask. `RetroMatcher` is 
 and gives one alert per past sighting (reads of the listed vehicle at one site within the dedup window are
 one sighting, with their count), kind `retro_match`, so operators tell them from live matches.
 
-An entry's `valid_from` is ignored here (the point is to find sightings before the listing); an entry that
-has already expired is not retro-matched.
+Only sightings from before an entry's `valid_from` count (later ones are, or will be, matched live, and must
+not be alerted twice); an entry that has already expired is not retro-matched.
 """
 
 from __future__ import annotations
@@ -37,10 +37,12 @@ class RetroMatcher:
         self.now = now
         self.policy = policy
         self.index = WatchlistIndex()
+        self.listed_at: dict[str, datetime] = {}
         for entry in entries:
             if not entry.has_expired(now):
                 # Listed now, but looked for since `since`: widen the window backwards for this scan only.
                 self.index.upsert(replace(entry, valid_from=min(entry.valid_from, since)))
+                self.listed_at[entry.entry_id] = entry.valid_from
         self._matches: list[Alert] = []
         self.window = window
         self.hits_seen = 0
@@ -56,6 +58,8 @@ class RetroMatcher:
             return
         for alert in match_hit(hit, self.index, now=self.now, hit_ref=ref, policy=self.policy):
             assert alert.match is not None  # noqa: S101 - watchlist alerts carry their match
+            if hit.event_time >= self.listed_at[alert.match.entry_id]:
+                continue  # a live match's business
             self._matches.append(
                 replace(
                     alert,

@@ -70,3 +70,12 @@ def test_ocr_variants_are_retro_matched_and_expired_entries_are_not_looked_for()
         valid_from=(NOW - timedelta(days=3)).isoformat(), valid_until=(NOW - timedelta(days=1)).isoformat()
     )
     assert not RetroMatcher([expired], since=NOW - timedelta(hours=6), now=NOW)
+
+
+def test_sightings_after_the_listing_are_left_to_live_matching() -> None:
+    listed = entry(valid_from=(NOW - timedelta(hours=2)).isoformat())
+    matcher = RetroMatcher([listed], since=NOW - timedelta(hours=6), now=NOW)
+    for minutes in (180, 60):  # before and after the listing
+        hit = past_hit(minutes, checkpoint=f"YZ-EC-{minutes:04d}")
+        matcher.feed(hit, Ref("anpr.hits", hit.hit_id))
+    assert [a.checkpoint_id for a in matcher.finish()] == ["YZ-EC-0180"]

@@ -1,0 +1,135 @@
+"""The command side for incidents and lockdowns: calls, radio reports, operators' lockdown commands, ticks.
+
+One partition, one worker, changelog-backed tables of incidents and lockdowns: the consistent view the
+"close the city gates" mechanism needs. Each input goes through one domain call (streams/domain/incidents.py);
+this adapter loads the records it needs, stores what changed, and sends the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from faust.types import Message, TopicT
+
+from streams import codecs, topics
+from streams.agents.pipeline import Outgoing
+from streams.domain import incidents as desk
+from streams.domain.calls import parse_call
+from streams.domain.exceptions import InvalidInput
+from streams.domain.incidents import Incident, IncidentSettings, Lockdown, Outcome
+from streams.domain.reports import parse_report
+from streams.domain.reviews import OperatorCommand, audit_record
+from streams.domain.topology import Topology
+from streams.settings import Settings
+
+
+class IncidentDesk:
+    def __init__(
+        self,
+        settings: Settings,
+        topology: Topology,
+        incidents: Any,  # faust Table: incident id → Incident record
+        lockdowns: Any,  # faust Table: lockdown id → Lockdown record
+        outputs: dict[str, TopicT],
+    ) -> None:
+        self.settings = settings
+        self.topology = topology
+        self.incidents = incidents
+        self.lockdowns = lockdowns
+        self.outputs = outputs
+        self.rules = IncidentSettings()
+        self._logical = {settings.topic(spec.name): spec.name for spec in topics.public_topics(settings)}
+
+    def logical(self, physical: str) -> str:
+        return self._logical.get(physical, physical)
+
+    def on_call(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        call = parse_call(codecs.decode_key(message.key), self._decode(message))
+        open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
+        return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
+
+    def on_report(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        report = parse_report(codecs.decode_key(message.key), self._decode(message))
+        if report.kind == "arrived_at_point":
+            assert report.point_id is not None  # noqa: S101 - parse_report requires it
+            return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))
+        if report.kind == "suspect_captured":
+            assert report.incident_id is not None and report.count is not None  # noqa: S101 - required
+            incident = self._incident(report.incident_id)
+            return self._apply(
+                desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
+            )
+        return ()  # sightings, suspicious activity, positions: correlated in a later step
+
+    def on_command(self, command: OperatorCommand, message: Message, now: datetime) -> Sequence[Outgoing]:
+        if command.command == "staff_point":
+            outcome = desk.on_arrival(command.target_id, command.issued_at, self._active(), self.topology)
+            action = "point_staffed"
+        else:
+            record = self.lockdowns.get(command.target_id)
+            if record is None:
+                raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
+            outcome = desk.lift(Lockdown.from_record(record), "operator", now)
+            action = "lockdown_lifted"
+        audit = audit_record(
+            action=action,
+            subject=command.target_id,
+            actor=command.operator_id,
+            at=command.issued_at,
+            reason=command.reason_code if not command.note else f"{command.reason_code}: {command.note}",
+            source_topic=topics.OPERATOR_COMMANDS,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            after=None,
+            now=now,
+        )
+        audit_out = Outgoing(self.outputs[topics.AUDIT], command.target_id.encode(), codecs.encode(audit))
+        return [*self._apply(outcome), audit_out]
+
+    def on_tick(self, now: datetime) -> Sequence[Outgoing]:
+        outcome = Outcome()
+        for lockdown in self._active():
+            outcome.merge(desk.on_tick(lockdown, self.topology, now, self.rules))
+        return self._apply(outcome)
+
+    def _apply(self, outcome: Outcome) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        for lockdown in outcome.lockdowns:
+            self.lockdowns[lockdown.lockdown_id] = lockdown.to_record()
+        for incident in outcome.incidents:
+            self.incidents[incident.incident_id] = incident.to_record()
+            state = {"schema_version": 1, **incident.to_record()}
+            out.append(
+                Outgoing(self.outputs[topics.INCIDENTS], incident.incident_id.encode(), codecs.encode(state))
+            )
+        for event in outcome.events:
+            out.append(
+                Outgoing(
+                    self.outputs[topics.LOCKDOWNS], str(event["lockdown_id"]).encode(), codecs.encode(event)
+                )
+            )
+        for listing in outcome.listings:
+            out.append(
+                Outgoing(
+                    self.outputs[topics.WATCHLIST], str(listing["entry_id"]).encode(), codecs.encode(listing)
+                )
+            )
+        return out
+
+    def _decode(self, message: Message) -> dict[str, object]:
+        return codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
+
+    def _active(self) -> list[Lockdown]:
+        return [Lockdown.from_record(r) for r in self.lockdowns.values() if r["status"] == "active"]
+
+    def _incident(self, incident_id: str) -> Incident:
+        record = self.incidents.get(incident_id)
+        if record is None:
+            raise InvalidInput("invalid_value", f"no incident {incident_id}")
+        return Incident.from_record(record)
+
+    def _lockdown_of(self, incident: Incident) -> Lockdown | None:
+        record = None if incident.lockdown_id is None else self.lockdowns.get(incident.lockdown_id)
+        return None if record is None else Lockdown.from_record(record)
