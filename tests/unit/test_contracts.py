@@ -299,6 +299,7 @@ def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
     outcomes.append(on_tick(lockdown, CITY, T0 + timedelta(minutes=40), IncidentSettings()))
     outcomes.append(on_capture(incident, 5, T0 + timedelta(minutes=50), lockdown))
     outcomes.append(lift(lockdown, "operator", T0 + timedelta(minutes=60)))
+
     def wire(message: Any) -> Any:  # what a consumer receives: tuples become arrays
         return json.loads(json.dumps(message))
 
