@@ -2,7 +2,8 @@
 
 Loaded from a GeoJSON FeatureCollection (any GIS tool can make or view one): ring features are Polygons with
 `feature_type: "ring"` and `name` core/urban/city; point features are Points with `feature_type: "point"`,
-`id`, `kind`, `ring` (the ring whose boundary the point guards, or null for points inside the rings),
+`id`, `kind`, `ring` (for sealing kinds, the ring whose boundary the point guards, or null for points inside
+the rings; for rapid-response points, the innermost ring they are stationed in),
 `road`, `response_minutes` (1, 3 or 5 for rapid-response points) and `neighbours` (ids of the next points
 along the roads: the checkpoint graph).
 """
@@ -141,6 +142,9 @@ def load(document: Mapping[str, object]) -> Topology:
             continue
         props = feature.get("properties") or {}
         geometry = feature.get("geometry") or {}
+        if not isinstance(props, dict) or not isinstance(geometry, dict):
+            problems.append(f"{where}: properties and geometry must be objects")
+            continue
         kind = props.get("feature_type")
         try:
             if kind == "ring":
@@ -149,6 +153,9 @@ def load(document: Mapping[str, object]) -> Topology:
                     problems.append(
                         f"{where}: ring name must be one of {', '.join(RING_ORDER)}, got {name!r}"
                     )
+                    continue
+                if any(ring.name == name for ring in rings):
+                    problems.append(f"{where}: a second ring named {name}")
                     continue
                 if geometry.get("type") != "Polygon" or not geometry.get("coordinates"):
                     problems.append(f"{where}: ring {name} needs a Polygon geometry")
@@ -184,6 +191,15 @@ def load(document: Mapping[str, object]) -> Topology:
                     problems.append(f"point {point_id}: ring must be one of {', '.join(RING_ORDER)} or null")
                     continue
                 minutes = props.get("response_minutes")
+                if minutes is not None and (type(minutes) is not int or minutes not in (1, 3, 5)):
+                    problems.append(
+                        f"point {point_id}: response_minutes must be 1, 3, 5 or null, got {minutes!r}"
+                    )
+                    continue
+                neighbours = props.get("neighbours") or []
+                if not isinstance(neighbours, list):
+                    problems.append(f"point {point_id}: neighbours must be a list of point ids")
+                    continue
                 points.append(
                     Point(
                         id=point_id,
@@ -191,8 +207,8 @@ def load(document: Mapping[str, object]) -> Topology:
                         ring=ring,
                         road=str(props.get("road") or ""),
                         location=(lon, lat),
-                        response_minutes=None if minutes is None else int(minutes),
-                        neighbours=tuple(str(n) for n in props.get("neighbours") or ()),
+                        response_minutes=minutes,
+                        neighbours=tuple(str(n) for n in neighbours),
                         name=str(props.get("name") or ""),
                     )
                 )

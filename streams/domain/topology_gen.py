@@ -25,6 +25,8 @@ from streams.domain import geo
 from streams.domain.geo import LonLat
 from streams.domain.topology import RING_ORDER, SEED_COUNTS
 
+__all__ = ["CENTRE", "DESCRIPTION", "generate_topology"]
+
 CENTRE: LonLat = (119.433, 32.394)  # Wenchang Pavilion, the old city
 DESCRIPTION = (
     "Synthetic, deterministically generated control-ring layout for Yangzhou (Jiangsu, China): ring shapes, "
@@ -222,12 +224,12 @@ def generate_topology(seed: int = 2022) -> dict[str, object]:
 # --- geometry -------------------------------------------------------------------------------------------
 
 
-def to_lonlat(x_km: float, y_km: float) -> LonLat:
+def _to_lonlat(x_km: float, y_km: float) -> LonLat:
     """The place `x_km` east and `y_km` north of `CENTRE` (the layout's flat projection)."""
     return (CENTRE[0] + x_km / _KM_PER_DEG_LON, CENTRE[1] + y_km / _KM_PER_DEG_LAT)
 
 
-def to_xy(place: LonLat) -> tuple[float, float]:
+def _to_xy(place: LonLat) -> tuple[float, float]:
     """Kilometres east and north of `CENTRE`."""
     return ((place[0] - CENTRE[0]) * _KM_PER_DEG_LON, (place[1] - CENTRE[1]) * _KM_PER_DEG_LAT)
 
@@ -302,7 +304,7 @@ class _Web:
         corners = []
         for i in range(_CORNERS):
             ux, uy = _unit(self.corner_bearing(i))
-            lon, lat = to_lonlat(self.radii[ring][i] * ux, self.radii[ring][i] * uy)
+            lon, lat = _to_lonlat(self.radii[ring][i] * ux, self.radii[ring][i] * uy)
             corners.append([round(lon, 6), round(lat, 6)])
         corners.reverse()  # bearings run clockwise
         return [*corners, corners[0]]
@@ -353,7 +355,7 @@ _CITY_OUTLINE: tuple[LonLat, ...] = (
 
 def _outline_radius(bearing: float) -> float:
     ux, uy = _unit(bearing)
-    points = [to_xy(p) for p in _CITY_OUTLINE]
+    points = [_to_xy(p) for p in _CITY_OUTLINE]
     for (px, py), (qx, qy) in zip(points, points[1:] + points[:1], strict=True):
         dx, dy = qx - px, qy - py
         denominator = ux * dy - uy * dx
@@ -573,9 +575,9 @@ class _Builder:
         towns: dict[float, str] = {}
         for waypoint in spec.waypoints:
             if isinstance(waypoint, str):
-                x, y = to_xy(_TOWNS[waypoint][0])
+                x, y = _to_xy(_TOWNS[waypoint][0])
             elif waypoint[0] > 100.0:  # a place (lon, lat), not a (level, bearing)
-                x, y = to_xy(waypoint)
+                x, y = _to_xy(waypoint)
             else:
                 stops.append((waypoint[0], waypoint[1]))
                 continue
@@ -638,7 +640,7 @@ class _Builder:
         """A county town's own street web: spokes and two loops, spliced into the road through it."""
         rng = self.rng
         (lon, lat), reach, street_names, loop_names = _TOWNS[town]
-        tx, ty = to_xy((lon, lat))
+        tx, ty = _to_xy((lon, lat))
         road = self.roads[radial.road]
         centre = next(i for position, i in road.members if position == level)
         others = sorted(p for p, i in road.members if p != level and self.nodes[i].fixed)
@@ -749,7 +751,7 @@ class _Builder:
         rng = self.rng
         pool = [i for i, n in enumerate(self.nodes) if n.alive and n.ring is None]
         for name, lon, lat in _WORKSTATIONS:
-            x, y = to_xy((lon + rng.uniform(-0.002, 0.002), lat + rng.uniform(-0.002, 0.002)))
+            x, y = _to_xy((lon + rng.uniform(-0.002, 0.002), lat + rng.uniform(-0.002, 0.002)))
             urban = math.hypot(x, y) < 30.0
             candidates = [i for i in pool if not self.nodes[i].kind and (self.nodes[i].zone < 2) == urban]
             best = min(candidates, key=lambda i: (math.hypot(self.nodes[i].x - x, self.nodes[i].y - y), i))
@@ -873,7 +875,7 @@ class _Builder:
         for kind in _PREFIXES:
             for i in sorted((i for i in alive if self.nodes[i].kind == kind), key=lambda i: ids[i]):
                 n = self.nodes[i]
-                lon, lat = to_lonlat(n.x, n.y)
+                lon, lat = _to_lonlat(n.x, n.y)
                 features.append(
                     {
                         "type": "Feature",
