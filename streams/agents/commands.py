@@ -20,7 +20,7 @@ from faust.types import Message, TopicT
 from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
 from streams.domain.exceptions import InvalidInput
-from streams.domain.reviews import audit_record, parse_command, review_alert
+from streams.domain.reviews import command_audit, parse_command, review_alert
 from streams.settings import Settings
 
 SWEEP_EVERY = timedelta(hours=1)
@@ -66,12 +66,9 @@ class AlertReviewer:
             )
         reviewed = review_alert(booked["alert"], command, now=now)
         self.book[command.target_id] = {"topic": booked["topic"], "alert": reviewed}
-        audit = audit_record(
+        audit = command_audit(
+            command,
             action=f"alert_{reviewed['state']}",
-            subject=command.target_id,
-            actor=command.operator_id,
-            at=command.issued_at,
-            reason=command.reason_code if not command.note else f"{command.reason_code}: {command.note}",
             source_topic=topics.OPERATOR_COMMANDS,
             source_partition=message.partition,
             source_offset=message.offset,

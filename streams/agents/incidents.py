@@ -20,7 +20,7 @@ from streams.domain.calls import parse_call
 from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents import Incident, IncidentSettings, Lockdown, Outcome
 from streams.domain.reports import parse_report
-from streams.domain.reviews import OperatorCommand, audit_record
+from streams.domain.reviews import OperatorCommand, command_audit
 from streams.domain.topology import Topology
 from streams.settings import Settings
 
@@ -73,12 +73,9 @@ class IncidentDesk:
                 raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
             outcome = desk.lift(Lockdown.from_record(record), "operator", now)
             action = "lockdown_lifted"
-        audit = audit_record(
+        audit = command_audit(
+            command,
             action=action,
-            subject=command.target_id,
-            actor=command.operator_id,
-            at=command.issued_at,
-            reason=command.reason_code if not command.note else f"{command.reason_code}: {command.note}",
             source_topic=topics.OPERATOR_COMMANDS,
             source_partition=message.partition,
             source_offset=message.offset,

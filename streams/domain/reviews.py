@@ -118,3 +118,29 @@ def audit_record(
         "source": {"topic": source_topic, "partition": source_partition, "offset": source_offset},
         "after": None if after is None else dict(after),
     }
+
+
+def command_audit(
+    command: OperatorCommand,
+    *,
+    action: str,
+    source_topic: str,
+    source_partition: int,
+    source_offset: int,
+    after: Mapping[str, object] | None,
+    now: datetime,
+) -> dict[str, object]:
+    """The audit record of an operator's command: the operator, the command's time, its reason and note."""
+    reason = command.reason_code if not command.note else f"{command.reason_code}: {command.note}"
+    return audit_record(
+        action=action,
+        subject=command.target_id,
+        actor=command.operator_id,
+        at=command.issued_at,
+        reason=reason,
+        source_topic=source_topic,
+        source_partition=source_partition,
+        source_offset=source_offset,
+        after=after,
+        now=now,
+    )
