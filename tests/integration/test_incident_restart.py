@@ -43,3 +43,17 @@ def test_getaway_car_is_watchlisted_and_state_survives_a_restart(cluster: Cluste
     assert {i["incident_id"] for i in incidents} == {incident_id}  # merged after the restart, not a new one
     lockdowns = cluster.read(topics.LOCKDOWNS, until=lambda m: True, settle=1)
     assert len({e["event_id"] for e in lockdowns if e["type"] == "raised"}) == 1
+
+    # Operators see it from the command line, and the commander lifts it.
+    from tests.integration.test_operators import citygate
+
+    assert incident_id in citygate(cluster, "incidents")
+    listed = citygate(cluster, "lockdowns")
+    assert raised["lockdown_id"] in listed and "rings " in listed
+    citygate(cluster, "lift", str(raised["lockdown_id"]), "--reason", "situation_resolved", "--by", "cmdr-01")
+    events = cluster.read(topics.LOCKDOWNS, until=lambda m: any(e["type"] == "lifted" for e in m))
+    assert [e["reason"] for e in events if e["type"] == "lifted"] == ["operator"]
+    audit = cluster.read(topics.AUDIT, until=lambda m: any(a["action"] == "lockdown_lifted" for a in m))
+    [record] = [a for a in audit if a["action"] == "lockdown_lifted"]
+    assert record["actor"] == "cmdr-01" and record["reason"] == "situation_resolved"
+    assert raised["lockdown_id"] not in citygate(cluster, "lockdowns")
