@@ -5,7 +5,7 @@ from __future__ import annotations
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.settings import Settings
-from streams.topics import TopicSpec, public_topics
+from streams.topics import COMMAND_SIDE, TopicSpec, public_topics
 
 
 def _admin(settings: Settings) -> KafkaAdminClient:
@@ -24,12 +24,30 @@ def existing_topics(settings: Settings) -> set[str]:
         admin.close()
 
 
-def missing_topics(settings: Settings) -> list[str]:
-    """Physical names of public topics that do not exist yet."""
-    have = existing_topics(settings)
-    return [
-        settings.topic(spec.name) for spec in public_topics(settings) if settings.topic(spec.name) not in have
-    ]
+def topic_problems(settings: Settings) -> list[str]:
+    """What stops a worker: missing topics, and command-side topics whose partition count is not the one the
+    single-partition command side needs (an old `alerts` with 3 partitions, say)."""
+    admin = _admin(settings)
+    try:
+        have = set(admin.list_topics())
+        specs = public_topics(settings)
+        problems = [
+            f"missing topic {settings.topic(s.name)}" for s in specs if settings.topic(s.name) not in have
+        ]
+        exact = [s for s in specs if s.name in COMMAND_SIDE and settings.topic(s.name) in have]
+        if exact:
+            described = admin.describe_topics([settings.topic(s.name) for s in exact])
+            counts = {str(t["name"]): len(t["partitions"]) for t in described}
+            for spec in exact:
+                found = counts.get(settings.topic(spec.name))
+                if found is not None and found != spec.partitions:
+                    problems.append(
+                        f"topic {settings.topic(spec.name)} has {found} partitions; the command side needs "
+                        f"{spec.partitions} (recreate it, or start afresh with a new CITYGATE_TOPIC_PREFIX)"
+                    )
+        return problems
+    finally:
+        admin.close()
 
 
 def create_topics(settings: Settings) -> tuple[list[TopicSpec], list[TopicSpec]]:

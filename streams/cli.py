@@ -37,15 +37,13 @@ def worker(loglevel: str | None) -> None:
     """Run a stream-processing worker (Faust) until stopped."""
     from faust.worker import Worker
 
-    from streams.admin import missing_topics
+    from streams.admin import topic_problems
     from streams.app import build_app
 
     settings = _settings()
-    missing = missing_topics(settings)
-    if missing:
-        raise click.ClickException(
-            f"missing topics: {', '.join(missing)}; run `citygate topics create` first"
-        )
+    problems = topic_problems(settings)
+    if problems:
+        raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
     citygate = build_app(settings)
     Worker(citygate.app, loglevel=loglevel or settings.log_level, quiet=True).execute_from_commandline()
 
@@ -57,8 +55,8 @@ def topics_group() -> None:
 
 @topics_group.command("create")
 def topics_create() -> None:
-    """Create every public topic that does not exist yet (idempotent)."""
-    from streams.admin import create_topics
+    """Create every public topic that does not exist yet (idempotent); check the ones that do."""
+    from streams.admin import create_topics, topic_problems
 
     settings = _settings()
     created, existing = create_topics(settings)
@@ -66,6 +64,9 @@ def topics_create() -> None:
         click.echo(f"created  {settings.topic(spec.name)} ({spec.partitions} partitions)")
     for spec in existing:
         click.echo(f"exists   {settings.topic(spec.name)}")
+    problems = topic_problems(settings)
+    if problems:
+        raise click.ClickException("; ".join(problems))
 
 
 @topics_group.command("list")
