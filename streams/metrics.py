@@ -54,5 +54,31 @@ class Metrics:
             registry=r,
         )
 
+        self.incidents_open = Gauge(
+            "citygate_incidents_open", "Open incidents, by priority (command side).", ["priority"], registry=r
+        )
+        self.lockdowns_active = Gauge(
+            "citygate_lockdowns_active", "Active lockdowns that keep each ring closed.", ["ring"], registry=r
+        )
+        self.points_required = Gauge(
+            "citygate_points_required", "Manned points active lockdowns need, by ring.", ["ring"], registry=r
+        )
+        self.points_staffed = Gauge(
+            "citygate_points_staffed",
+            "Manned points of active lockdowns staffed, by ring.",
+            ["ring"],
+            registry=r,
+        )
+        self.time_to_seal = Histogram(
+            "citygate_time_to_seal_seconds",
+            "From a lockdown raised to a ring sealed.",
+            ["ring"],
+            buckets=(60, 120, 180, 300, 420, 600, 900, 1200, 1800, 2700, 3600),
+            registry=r,
+        )
+        self.lockdown_events = Counter(
+            "citygate_lockdown_events", "Lockdown lifecycle events, by type.", ["type"], registry=r
+        )
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -21,7 +21,8 @@ from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents import Incident, IncidentSettings, Lockdown, Outcome
 from streams.domain.reports import parse_report
 from streams.domain.reviews import OperatorCommand, command_audit
-from streams.domain.topology import Topology
+from streams.domain.topology import RING_ORDER, Topology
+from streams.metrics import Metrics
 from streams.settings import Settings
 
 
@@ -33,7 +34,9 @@ class IncidentDesk:
         incidents: Any,  # faust Table: incident id → Incident record
         lockdowns: Any,  # faust Table: lockdown id → Lockdown record
         outputs: dict[str, TopicT],
+        metrics: Metrics,
     ) -> None:
+        self.metrics = metrics
         self.settings = settings
         self.topology = topology
         self.incidents = incidents
@@ -102,11 +105,16 @@ class IncidentDesk:
                 Outgoing(self.outputs[topics.INCIDENTS], incident.incident_id.encode(), codecs.encode(state))
             )
         for event in outcome.events:
+            self.metrics.lockdown_events.labels(event["type"]).inc()
+            if event["type"] == "ring_sealed":
+                self.metrics.time_to_seal.labels(event["ring"]).observe(event["time_to_seal_s"])
             out.append(
                 Outgoing(
                     self.outputs[topics.LOCKDOWNS], str(event["lockdown_id"]).encode(), codecs.encode(event)
                 )
             )
+        if outcome.incidents or outcome.lockdowns:
+            self._publish_gauges()
         for listing in outcome.listings:
             out.append(
                 Outgoing(
@@ -114,6 +122,27 @@ class IncidentDesk:
                 )
             )
         return out
+
+    def _publish_gauges(self) -> None:
+        """Recount from the tables (they are small: the open incidents and the lockdowns of a few hours)."""
+        by_priority = dict.fromkeys(("1", "2", "3"), 0)
+        for record in self.incidents.values():
+            if record["status"] == "open":
+                by_priority[str(record["priority"])] += 1
+        for priority, count in by_priority.items():
+            self.metrics.incidents_open.labels(priority).set(count)
+        closed = dict.fromkeys(RING_ORDER, 0)
+        required = dict.fromkeys(RING_ORDER, 0)
+        staffed = dict.fromkeys(RING_ORDER, 0)
+        for lockdown in self._active():
+            for ring in lockdown.rings:
+                closed[ring] += 1
+                required[ring] += len(lockdown.required.get(ring, ()))
+                staffed[ring] += sum(1 for p in lockdown.required.get(ring, ()) if p in lockdown.staffed)
+        for ring in RING_ORDER:
+            self.metrics.lockdowns_active.labels(ring).set(closed[ring])
+            self.metrics.points_required.labels(ring).set(required[ring])
+            self.metrics.points_staffed.labels(ring).set(staffed[ring])
 
     def _decode(self, message: Message) -> dict[str, object]:
         return codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)

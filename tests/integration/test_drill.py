@@ -104,6 +104,10 @@ def test_close_the_city_gates(cluster: Cluster) -> None:
     final = incidents[-1]
     assert final["call_ids"] == ["110-20260802-0001", "110-20260802-0002"] and final["captured"] == 5
 
+    metrics = cluster.workers[0].metrics()
+    assert 'citygate_lockdown_events_total{type="ring_sealed"} 1.0' in metrics
+    assert 'citygate_time_to_seal_seconds_count{ring="core"} 1.0' in metrics
+    assert 'citygate_lockdowns_active{ring="core"} 0.0' in metrics  # lifted
     letters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= 4, settle=2)
     assert sorted(str(d["source"]["topic"]) for d in letters) == [topics.CALLS] * 3 + [topics.PATROL_REPORTS]
     assert any("unknown point" in str(d["reason"]["detail"]) for d in letters)  # type: ignore[index]
