@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,31 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
     letters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= 1)
     assert letters[0]["source"]["topic"] == topics.OPERATOR_COMMANDS  # type: ignore[index]
     assert "no alert" in letters[0]["reason"]["detail"]  # type: ignore[index]
+
+
+def test_csv_import_reports_bad_rows_and_imports_the_good_ones(cluster: Cluster, tmp_path: Path) -> None:
+    csv_file = tmp_path / "huaian-lookouts.csv"
+    csv_file.write_text(
+        "plate,category,priority,reason,source_agency,covert\n"
+        "苏H5Z261,lookout,2,持刀抢劫嫌疑车辆,淮安市公安局,false\n"
+        "ABC123,lookout,2,bad plate,淮安市公安局,false\n"
+        "苏H12345,lookout,9,bad priority,淮安市公安局,false\n"
+        "苏HD8275,lookout,1,covert lookout,淮安市公安局,是\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "watchlist", "import", str(csv_file), "--by", "op-3"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "imported 2 entries; 2 rows refused" in done.stdout
+    assert (
+        f"{csv_file}: line 3: plate:" in done.stderr
+        and f"{csv_file}: line 4: field 'priority'" in done.stderr
+    )
+    listed = citygate(cluster, "watchlist", "list")
+    assert "苏H5Z261" in listed and "苏HD8275" in listed and "covert" in listed and "ABC123" not in listed
