@@ -186,7 +186,9 @@ def build_workload(seed: int, *, size: int = WATCHLIST_SIZE, now: datetime) -> W
             "source_agency": rng.choice(AGENCIES),
             "added_by": f"officer-{rng.randint(1, 400):04d}",
             "valid_from": (now - timedelta(days=days_ago)).isoformat(),
-            "valid_until": None if rng.random() < 0.5 else (now + timedelta(days=rng.randint(30, 180))).isoformat(),
+            "valid_until": None
+            if rng.random() < 0.5
+            else (now + timedelta(days=rng.randint(30, 180))).isoformat(),
             "covert": rng.random() < 0.03,
             "incident_id": f"AJ-2026-{rng.randint(1, 99999):05d}" if category == "incident" else None,
             "instructions": "注意安全，等待增援后盘查" if category == "wanted" else None,
@@ -207,7 +209,9 @@ class HitFactory:
         self.rng = rng
         self.tag = tag  # makes hit ids unique per stream
         self.stats = HitStats()
-        self._covert = {e.entry_id for (_, v), e in zip(workload.entries, workload.listed, strict=True) if v["covert"]}
+        self._covert = {
+            e.entry_id for (_, v), e in zip(workload.entries, workload.listed, strict=True) if v["covert"]
+        }
         cum = 0.0
         self._cum: list[float] = []
         for weight in workload.checkpoint_weights:
@@ -244,7 +248,9 @@ class HitFactory:
             found.append(self._unlisted_reading())
         return found
 
-    def hit(self, seq: int, checkpoint: str, plate_read: str, alternatives: list[str], event_time: str) -> bytes:
+    def hit(
+        self, seq: int, checkpoint: str, plate_read: str, alternatives: list[str], event_time: str
+    ) -> bytes:
         rng = self.rng
         confidence = round(rng.uniform(0.80, 0.99), 3)
         lane = rng.randint(1, 6)
@@ -259,10 +265,11 @@ class HitFactory:
             colour = "yellow" if vehicle in ("truck", "bus") else "blue"
         hit_id = f"{checkpoint}-{self.tag}-{seq:09d}"
         candidates = [{"text": plate_read, "confidence": confidence}]
-        below = confidence
+        # The first alternative stays above citygate's 0.3 floor (a `candidate` match needs it to count).
+        below = round(confidence * rng.uniform(0.45, 0.85), 3)
         for text in alternatives:
-            below = round(below * rng.uniform(0.35, 0.8), 3)
             candidates.append({"text": text, "confidence": below})
+            below = round(below * rng.uniform(0.35, 0.8), 3)
         message = {
             "schema_version": 1,
             "hit_id": hit_id,
@@ -277,8 +284,8 @@ class HitFactory:
             "vehicle_type": vehicle,
             "vehicle_colour": rng.choice(VEHICLE_COLOURS),
             "image_refs": [
-                f"s3://anpr-images/yangzhou/{checkpoint}/lane-{lane}/{hit_id}-plate.jpg",
-                f"s3://anpr-images/yangzhou/{checkpoint}/lane-{lane}/{hit_id}-scene.jpg",
+                f"s3://anpr/{checkpoint}/{lane}/{self.tag}{seq}-plate.jpg",
+                f"s3://anpr/{checkpoint}/{lane}/{self.tag}{seq}-scene.jpg",
             ],
             "gateway_id": f"GW-YZ-{int(checkpoint[-4:]) // 40:03d}",
         }
@@ -347,7 +354,9 @@ def prefill_hits(workload: Workload, count: int, *, seed: int) -> tuple[list[tup
         planned = scheduled.pop(seq, None)
         if planned is not None:
             entry, checkpoint = planned
-            out.append(factory.matching_hit(seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER))
+            out.append(
+                factory.matching_hit(seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER)
+            )
             continue
         if rng.random() < p_sighting:
             entry = rng.choice(workload.listed)
@@ -361,7 +370,9 @@ def prefill_hits(workload: Workload, count: int, *, seed: int) -> tuple[list[tup
                 while at in scheduled:
                     at += 1
                 scheduled[at] = (entry, checkpoint)
-            out.append(factory.matching_hit(seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER))
+            out.append(
+                factory.matching_hit(seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER)
+            )
             continue
         out.append(factory.unlisted_hit(seq, EVENT_TIME_PLACEHOLDER))
     # Repeats scheduled past the end are dropped: their sighting is still counted once.
@@ -388,7 +399,9 @@ def latency_hits(workload: Workload, *, seed: int, tag: str, match_share: float)
             # entry index cycles every 10,000 and checkpoint every 3,160: pairs are distinct for 790,000.
             checkpoint = workload.checkpoints[matched % len(workload.checkpoints)]
             matched += 1
-            key, value = factory.matching_hit(seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER)
+            key, value = factory.matching_hit(
+                seq, entry, checkpoint, factory.match_type(), EVENT_TIME_PLACEHOLDER
+            )
             yield LatencyHit(key, value, f"{checkpoint}-{tag}-{seq:09d}", True)
         else:
             key, value = factory.unlisted_hit(seq, EVENT_TIME_PLACEHOLDER)
