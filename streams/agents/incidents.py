@@ -15,6 +15,7 @@ from faust.types import Message, TopicT
 
 from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
+from streams.domain import correlation
 from streams.domain import incidents as desk
 from streams.domain.calls import parse_call
 from streams.domain.exceptions import InvalidInput
@@ -58,13 +59,17 @@ class IncidentDesk:
         if report.kind == "arrived_at_point":
             assert report.point_id is not None  # noqa: S101 - parse_report requires it
             return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))
-        if report.kind == "suspect_captured":
-            assert report.incident_id is not None and report.count is not None  # noqa: S101 - required
+        if report.kind == "suspect_captured" and report.incident_id is not None:
+            assert report.count is not None  # noqa: S101 - parse_report requires it
             incident = self._incident(report.incident_id)
             return self._apply(
                 desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
             )
-        return ()  # sightings, suspicious activity, positions: correlated in a later step
+        if report.kind == "position":
+            return ()  # unit positions feed the console and unit suggestions later, not incidents
+        open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
+        lockdowns = {r["lockdown_id"]: Lockdown.from_record(r) for r in self.lockdowns.values()}
+        return self._apply(correlation.on_report(report, open_incidents, lockdowns, self.topology, now))
 
     def on_command(self, command: OperatorCommand, message: Message, now: datetime) -> Sequence[Outgoing]:
         if command.command == "staff_point":

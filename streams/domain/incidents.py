@@ -54,13 +54,24 @@ class Incident:
     plates: tuple[str, ...]
     lockdown_id: str | None = None
     closed_reason: str | None = None
+    assigned_to: str | None = None  # the street workstation that handles it (low-priority incidents)
+    suggested_units: tuple[str, ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()  # reports tied to it: report id, score, reasons
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Incident:
-        return cls(**{**record, "call_ids": tuple(record["call_ids"]), "plates": tuple(record["plates"])})
+        return cls(
+            **{
+                **record,
+                "call_ids": tuple(record["call_ids"]),
+                "plates": tuple(record["plates"]),
+                "suggested_units": tuple(record.get("suggested_units", ())),
+                "attachments": tuple(record.get("attachments", ())),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

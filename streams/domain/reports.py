@@ -1,7 +1,8 @@
 """Radio reports from patrols, workstations and security guards (`patrol.reports`).
 
-Version 1 acts on `arrived_at_point` (a unit staffs a lockdown point) and `suspect_captured`; sightings,
-suspicious activity and positions are accepted and counted, and correlated with incidents in a later step.
+`arrived_at_point` staffs a lockdown point; the other kinds are correlated with open incidents
+(streams/domain/correlation.py); a suspicious-activity report about no known incident opens a low-priority
+one. A capture names its incident, or is correlated like any other report.
 Units unknown to any registry are accepted: 27,000 guards carry radios, and a report is never dropped for
 coming from someone new.
 """
@@ -71,8 +72,6 @@ def parse_report(key: str | None, obj: object) -> Report:
     if kind == "arrived_at_point" and point_id is None:
         raise InvalidInput("missing_field", "an arrived_at_point report needs a point_id")
     if kind == "suspect_captured":
-        if incident_id is None:
-            raise InvalidInput("missing_field", "a suspect_captured report needs an incident_id")
         if count is None or count < 1:
             raise InvalidInput("invalid_value", "a suspect_captured report needs a count of at least 1")
     return Report(

@@ -299,6 +299,16 @@ def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
     outcomes.append(on_tick(lockdown, CITY, T0 + timedelta(minutes=40), IncidentSettings()))
     outcomes.append(on_capture(incident, 5, T0 + timedelta(minutes=50), lockdown))
     outcomes.append(lift(lockdown, "operator", T0 + timedelta(minutes=60)))
+    from streams.domain.correlation import on_report
+    from tests.unit.test_correlation import NIGHT, report, yangzhou
+
+    opened = on_report(report("r1", "suspicious_activity", count=3), [], {}, yangzhou(), NIGHT)
+    outcomes += [
+        opened,
+        on_report(
+            report("r2", "suspect_captured", minutes=5, count=1), opened.incidents, {}, yangzhou(), NIGHT
+        ),
+    ]
 
     def wire(message: Any) -> Any:  # what a consumer receives: tuples become arrays
         return json.loads(json.dumps(message))
