@@ -49,6 +49,10 @@ class AlertReviewer:
         if alert_topic is not None:
             alert = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
             self.book[str(alert["alert_id"])] = {"topic": alert_topic, "alert": alert}
+            # A live match of an incident's plate is a sighting for the incident desk.
+            sighting = alert.get("kind") == "watchlist_match" and alert.get("state") in ("new", "updated")
+            if sighting and alert.get("incident_id"):
+                return self.lockdown_desk.on_alert_sighting(alert, now)
             return ()
         return self.apply_command(message, now)
 

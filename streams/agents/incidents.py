@@ -15,7 +15,7 @@ from faust.types import Message, TopicT
 
 from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
-from streams.domain import correlation
+from streams.domain import correlation, sightings
 from streams.domain import incidents as desk
 from streams.domain.calls import parse_call
 from streams.domain.exceptions import InvalidInput
@@ -92,6 +92,20 @@ class IncidentDesk:
         )
         audit_out = Outgoing(self.outputs[topics.AUDIT], command.target_id.encode(), codecs.encode(audit))
         return [*self._apply(outcome), audit_out]
+
+    def on_alert_sighting(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
+        """A live match of an incident's plate: record it, predict ahead, catch a ring breach."""
+        record = self.incidents.get(str(alert["incident_id"]))
+        if record is None or record["status"] != "open":
+            return ()
+        incident = Incident.from_record(record)
+        result = sightings.on_sighting(alert, incident, self._lockdown_of(incident), self.topology, now)
+        out = self._apply(result.outcome)
+        for new_alert in result.alerts:
+            self.metrics.alerts.labels(new_alert.kind, str(new_alert.priority)).inc()
+            message = codecs.encode(new_alert.to_message())
+            out.append(Outgoing(self.outputs[topics.ALERTS], new_alert.alert_id.encode(), message))
+        return out
 
     def on_tick(self, now: datetime) -> Sequence[Outgoing]:
         outcome = Outcome()

@@ -120,6 +120,8 @@ class Alert:
     sightings: Sightings | None = None
     # An operator's decision as `review_alert` wrote it (streams/domain/reviews.py), carried on updates.
     review: dict[str, object] | None = None
+    # intercept_ahead: the heading and the next checkpoints with their passing windows.
+    intercept: dict[str, object] | None = None
 
     def to_message(self) -> dict[str, object]:
         """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""
@@ -167,6 +169,7 @@ class Alert:
                 "lanes": list(self.sightings.lanes),
             },
             "review": self.review,
+            "intercept": self.intercept,
         }
 
 

@@ -57,6 +57,7 @@ class Incident:
     assigned_to: str | None = None  # the street workstation that handles it (low-priority incidents)
     suggested_units: tuple[str, ...] = ()
     attachments: tuple[dict[str, Any], ...] = ()  # reports tied to it: report id, score, reasons
+    sightings: tuple[dict[str, Any], ...] = ()  # checkpoint reads of its plates: checkpoint, time, alert
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +71,7 @@ class Incident:
                 "plates": tuple(record["plates"]),
                 "suggested_units": tuple(record.get("suggested_units", ())),
                 "attachments": tuple(record.get("attachments", ())),
+                "sightings": tuple(record.get("sightings", ())),
             }
         )
 
@@ -363,13 +365,21 @@ def on_tick(lockdown: Lockdown, topology: Topology, now: datetime, settings: Inc
         lockdown.sealed,
         now,
     )
+    return escalate(lockdown, given_up, now, reason="suspects may have crossed before sealing")
+
+
+def escalate(lockdown: Lockdown, rings: Iterable[str], now: datetime, *, reason: str) -> Outcome:
+    """Give up `rings` (never the last closed one) and hold the rings outside them."""
+    dropped = set(rings)
+    closed = [r for r in lockdown.rings if r not in dropped]
+    given_up = [r for r in lockdown.rings if r in dropped]
+    if not closed:  # the outermost ring is held whatever happens
+        closed, given_up = [lockdown.rings[-1]], given_up[:-1]
     if not given_up:
         return Outcome()
-    escalated = replace(
-        lockdown,
-        rings=tuple(r for r in lockdown.rings if r not in given_up),
-        given_up=(*lockdown.given_up, *given_up),
-    )
+    escalated = replace(lockdown, rings=tuple(closed), given_up=(*lockdown.given_up, *given_up))
     out = Outcome(lockdowns=[escalated])
-    out.events.append(_event(escalated, "escalated", now, detail=",".join(given_up), given_up=list(given_up)))
+    out.events.append(
+        _event(escalated, "escalated", now, detail=",".join(given_up), given_up=list(given_up), cause=reason)
+    )
     return out
