@@ -83,8 +83,9 @@ def build_app(settings: Settings) -> Citygate:
     alert_book = app.Table("alert_book", partitions=1)
     incident_table = app.Table("incidents", partitions=1)
     lockdown_table = app.Table("lockdowns", partitions=1)
+    lookout_table = app.Table("lookouts", partitions=1)
     incident_desk = IncidentDesk(
-        settings, load_topology(settings), incident_table, lockdown_table, public, metrics
+        settings, load_topology(settings), incident_table, lockdown_table, public, metrics, lookout_table
     )
     command_one = AlertReviewer(settings, alert_book, public, incident_desk)
     command_side = app.topic(

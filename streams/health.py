@@ -161,9 +161,11 @@ class CheckpointHealth:
     Memory is one small record per site, at most `max_tracked` sites (a city has a few thousand; hits carry
     validated ids, so junk cannot flood it). A site needs two hits at least `min_gap` apart before it has a
     usual gap and can be judged; gaps shorter than `min_gap` (one car in several lanes or frames) are the
-    same pass. A site quiet for longer than `forget_after` is dropped (its alert clears: by then someone
-    knows). Per-site state is per worker: after a rebalance `retain_partitions` drops the sites of
-    partitions this worker no longer holds, and the new owner learns them again from their next hits.
+    same pass. A gap counts only up to the site's threshold: an outage is not its usual rate, while a site
+    that slows down (night) still raises its estimate by up to (gap_factor − 1) × alpha of it per hit.
+    A site quiet for longer than `forget_after` is dropped (its alert clears: by then someone knows).
+    Per-site state is per worker: after a rebalance `retain_partitions` drops the sites of partitions this
+    worker no longer holds, and their new owner learns them from their next hits.
     """
 
     def __init__(
@@ -196,7 +198,7 @@ class CheckpointHealth:
         """Fold in one batch of hits; event times later than `now` count as `now` (camera clock skew)."""
         now_s = now.timestamp()
         sites = self._sites
-        alpha, min_gap = self.alpha, self.min_gap_s
+        alpha, min_gap, floor, factor = self.alpha, self.min_gap_s, self.min_silence_s, self.gap_factor
         for checkpoint_id, event_time, partition in sightings:
             at = min(event_time.timestamp(), now_s)
             site = sites.get(checkpoint_id)
@@ -210,8 +212,14 @@ class CheckpointHealth:
             gap = at - site.last
             if gap < min_gap:  # same pass, or out of order: only ever move forward
                 continue
-            site.gap = gap if site.gap is None else site.gap + alpha * (gap - site.gap)
             site.last = at
+            # A gap longer than the site's threshold was an outage, not its usual rate: it counts only up to
+            # the threshold, so a camera back from a day's outage is judged by its usual rate again at once.
+            if site.gap is None:
+                site.gap = min(gap, floor)
+            else:
+                gap = min(gap, max(floor, factor * site.gap))
+                site.gap += alpha * (gap - site.gap)
 
     def threshold_s(self, checkpoint_id: str) -> float | None:
         site = self._sites.get(checkpoint_id)

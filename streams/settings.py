@@ -55,6 +55,8 @@ class Settings:
     topology_seed: int = 2022
     # How often each worker's timer ticks the command side (lockdown escalation and expiry).
     tick_interval_s: float = 10.0
+    # Our own agency: lookouts from any other agency alert on their first sighting inside the city.
+    home_agency: str = "扬州市公安局"
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 

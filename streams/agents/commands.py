@@ -51,6 +51,12 @@ class AlertReviewer:
             self.book[str(alert["alert_id"])] = {"topic": alert_topic, "alert": alert}
             # A live match of an incident's plate is a sighting for the incident desk.
             sighting = alert.get("kind") == "watchlist_match" and alert.get("state") in ("new", "updated")
+            if (
+                sighting
+                and alert.get("state") == "new"
+                and (alert.get("match") or {}).get("category") == "lookout"
+            ):
+                return self.lockdown_desk.on_lookout(alert, now)
             if sighting and alert.get("incident_id"):
                 return self.lockdown_desk.on_alert_sighting(alert, now)
             return ()

@@ -36,8 +36,10 @@ class IncidentDesk:
         lockdowns: Any,  # faust Table: lockdown id → Lockdown record
         outputs: dict[str, TopicT],
         metrics: Metrics,
+        lookouts: Any = None,  # faust Table: lookout entry id → its first sighting here
     ) -> None:
         self.metrics = metrics
+        self.lookouts = {} if lookouts is None else lookouts
         self.settings = settings
         self.topology = topology
         self.incidents = incidents
@@ -106,6 +108,20 @@ class IncidentDesk:
             message = codecs.encode(new_alert.to_message())
             out.append(Outgoing(self.outputs[topics.ALERTS], new_alert.alert_id.encode(), message))
         return out
+
+    def on_lookout(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
+        """Another agency's lookout seen in the city for the first time: dispatch, list the points ahead."""
+        match = alert.get("match") or {}
+        entry_id = str(match.get("entry_id"))
+        if match.get("source_agency") == self.settings.home_agency or entry_id in self.lookouts:
+            return ()
+        self.lookouts[entry_id] = {"first_alert": alert["alert_id"], "at": alert["event_time"]}
+        found = sightings.lookout_sighting(alert, self.topology, now)
+        if found is None:
+            return ()
+        self.metrics.alerts.labels(found.kind, str(found.priority)).inc()
+        message = codecs.encode(found.to_message())
+        return [Outgoing(self.outputs[topics.ALERTS], found.alert_id.encode(), message)]
 
     def on_tick(self, now: datetime) -> Sequence[Outgoing]:
         outcome = Outcome()

@@ -122,6 +122,8 @@ class Alert:
     review: dict[str, object] | None = None
     # intercept_ahead: the heading and the next checkpoints with their passing windows.
     intercept: dict[str, object] | None = None
+    # lookout_sighting: who is sent (the nearest street workstation and rapid-response units).
+    dispatch: dict[str, object] | None = None
 
     def to_message(self) -> dict[str, object]:
         """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""
@@ -170,6 +172,7 @@ class Alert:
             },
             "review": self.review,
             "intercept": self.intercept,
+            "dispatch": self.dispatch,
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from streams.domain.alerts import Alert, Ref, alert_id_for
 from streams.domain.incidents import Incident, Lockdown, Outcome, escalate
 from streams.domain.topology import RING_ORDER, Topology
-from streams.domain.trajectory import heading, intercept_ahead
+from streams.domain.trajectory import Heading, bearing_deg, heading, intercept_ahead
 
 MAX_SIGHTINGS = 50
 RING_ZH = {"core": "核心圈", "urban": "城区圈", "city": "市域圈"}
@@ -168,3 +168,77 @@ def _ahead_alert(
             ],
         },
     )
+
+
+ASSUMED_SPEED_MPS = 60 / 3.6  # a vehicle on urban roads, when one sighting gives no speed yet
+
+
+def lookout_sighting(
+    alert: Mapping[str, Any], topology: Topology, now: datetime, *, units: int = 3
+) -> Alert | None:
+    """The first sighting inside the city of a vehicle another agency is looking for: dispatch the nearest
+    street workstation and rapid-response units, and list the checkpoints ahead (toward the city centre when
+    it came in, away from it when it is leaving)."""
+    match = alert.get("match") or {}
+    point = topology.points.get(str(alert.get("checkpoint_id") or ""))
+    if point is None:
+        return None
+    seen_at = datetime.fromisoformat(str(alert["event_time"]))
+    workstation = topology.nearest(point.location, "street_workstation", 1)
+    responders = topology.nearest(point.location, "rapid_response_point", units)
+    centre = _centre(topology)
+    inward = bearing_deg(point.location, centre)
+    bearing = inward if alert.get("direction") != "outbound" else (inward + 180.0) % 360.0
+    ahead = intercept_ahead(topology, point, Heading(round(bearing, 1), ASSUMED_SPEED_MPS), seen_at)
+    plate = str(alert.get("plate") or "")
+    agency = str(match.get("source_agency") or "")
+    station = workstation[0][0] if workstation else None
+    return Alert(
+        alert_id=alert_id_for("lookout_sighting", str(match.get("entry_id")), str(alert["alert_id"])),
+        kind="lookout_sighting",
+        priority=1,
+        state="new",
+        created_at=now,
+        event_time=seen_at,
+        summary_zh=(
+            f"协查车辆入境：{plate}（{agency}协查：{match.get('reason', '')}）首次出现在卡口 {point.id}，"
+            f"请{station.name if station else '就近警力'}及巡逻力量处置"
+        ),
+        summary_en=(
+            f"Lookout from {agency}: {plate} first seen in the city at checkpoint {point.id}; "
+            f"dispatch {station.id if station else 'nearest units'}"
+        ),
+        incident_id=alert.get("incident_id"),
+        plate=plate or None,
+        checkpoint_id=point.id,
+        lane=alert.get("lane"),
+        direction=alert.get("direction"),
+        actions=("dispatch_nearest_workstation", "notify_source_agency"),
+        refs=(Ref("alerts", str(alert["alert_id"])), Ref("watchlist.entries", str(match.get("entry_id")))),
+        intercept={
+            "bearing_deg": round(bearing, 1),
+            "speed_mps": round(ASSUMED_SPEED_MPS, 2),
+            "points": [
+                {
+                    "point_id": a.point_id,
+                    "distance_m": a.distance_m,
+                    "earliest": a.earliest.isoformat(),
+                    "latest": a.latest.isoformat(),
+                }
+                for a in ahead
+            ],
+        }
+        if ahead
+        else None,
+        dispatch={
+            "workstation": station.id if station else None,
+            "units": [unit.id for unit, _ in responders],
+        },
+    )
+
+
+def _centre(topology: Topology) -> tuple[float, float]:
+    ring = topology.rings.get("core") or next(iter(topology.rings.values()))
+    lons = [c[0] for c in ring.polygon]
+    lats = [c[1] for c in ring.polygon]
+    return (sum(lons) / len(lons), sum(lats) / len(lats))

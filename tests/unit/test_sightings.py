@@ -110,3 +110,28 @@ def test_outbound_through_a_closed_ring_is_a_breach_and_the_lockdown_moves_out()
     assert escalated["rings"] == ["city"] and "breach" in escalated["cause"]
     inbound = on_sighting(alert("al-" + "4" * 24, urban_checkpoint.id, 21), incident, lockdown, topology, T0)
     assert not any(a.kind == "ring_breach" for a in inbound.alerts)
+
+
+def test_a_lookout_first_seen_in_baoying_dispatches_the_taishan_workstation() -> None:
+    from streams.domain.sightings import lookout_sighting
+
+    topology = yangzhou()
+    baoying = min(
+        (p for p in topology.points.values() if p.kind == "electronic_checkpoint"),
+        key=lambda p: (p.location[0] - 119.31) ** 2 + (p.location[1] - 33.23) ** 2,
+    )
+    sighting = {
+        **alert("al-" + "5" * 24, baoying.id, 0),
+        "incident_id": "HA-2026-0708-017",
+        "match": {
+            "entry_id": "WL-HA-1",
+            "category": "lookout",
+            "source_agency": "淮安市公安局",
+            "reason": "涟水县高沟镇持刀抢劫，三名嫌疑人乘出租车逃离",
+        },
+    }
+    found = lookout_sighting(sighting, topology, T0)
+    assert found is not None and found.kind == "lookout_sighting" and found.priority == 1
+    assert found.dispatch and topology.points[str(found.dispatch["workstation"])].name == "泰山警务工作站"
+    assert found.intercept and found.intercept["points"]
+    assert found.incident_id == "HA-2026-0708-017" and "淮安市公安局" in found.summary_zh
