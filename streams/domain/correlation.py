@@ -107,6 +107,9 @@ def on_report(
     activity about none opens a low-priority incident at the nearest street workstation."""
     incidents = list(open_incidents)
     match = best_match(report, incidents)
+    if match is not None and report.unit_id not in topology.points:
+        # 27,000 guards and 43 patrol groups carry radios: an unknown unit is heard, and flagged.
+        match = replace(match, reasons=(*match.reasons, f"unit {report.unit_id} is not in the unit registry"))
     if match is not None:
         incident = next(i for i in incidents if i.incident_id == match.incident_id)
         attached = replace(
@@ -146,7 +149,19 @@ def on_report(
         plates=(),
         assigned_to=workstation[0][0].id if workstation else None,
         suggested_units=tuple(unit.id for unit, _ in units) + tuple(w.id for w, _ in workstation),
-        attachments=(Attachment("", report.report_id, 1.0, ("opened the incident",)).to_record(),),
+        attachments=(
+            Attachment(
+                "",
+                report.report_id,
+                1.0,
+                ("opened the incident",)
+                + (
+                    ()
+                    if report.unit_id in topology.points
+                    else (f"unit {report.unit_id} is not in the unit registry",)
+                ),
+            ).to_record(),
+        ),
     )
     return Outcome(incidents=[opened])
 

@@ -61,6 +61,9 @@ def test_guard_report_opens_a_low_priority_incident_at_the_mingyuehu_workstation
     [updated] = out.incidents
     assert updated.incident_id == incident.incident_id and updated.captured == 1 and updated.status == "open"
     assert updated.attachments[-1]["report_id"] == "r2" and updated.attachments[-1]["score"] >= THRESHOLD
+    assert (
+        "unit GUARD-BJ-017 is not in the unit registry" in updated.attachments[-1]["reasons"]
+    )  # flagged, kept
     assert any("m from the incident" in reason for reason in updated.attachments[-1]["reasons"])
 
 

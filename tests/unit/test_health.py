@@ -1,0 +1,204 @@
+"""streams/health.py: silent checkpoint sites (pure, time passed in) and consumer lag."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import pytest
+from faust.types import TP
+from prometheus_client import generate_latest
+
+from streams.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, consumer_lag
+from streams.metrics import Metrics
+from streams.settings import Settings
+from tests.unit.fixtures import NOW
+
+
+def steady(
+    checkpoint: str, *, every_s: float, count: int, until: datetime, partition: int = 0
+) -> list[Sighting]:
+    """`count` hits from one site, `every_s` apart, the last one at `until`."""
+    return [(checkpoint, until - timedelta(seconds=every_s * n), partition) for n in reversed(range(count))]
+
+
+def test_a_busy_site_is_silent_after_the_five_minute_floor() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0001", every_s=20, count=30, until=NOW), NOW)
+    assert health.threshold_s("YZ-EC-0001") == 300  # 10 × 20 s is below the floor
+
+    quiet = health.report(NOW + timedelta(minutes=4, seconds=59))
+    assert (quiet.tracked, quiet.silent, quiet.top) == (1, 0, ())
+
+    report = health.report(NOW + timedelta(minutes=6))
+    assert report.silent == 1
+    [site] = report.top
+    assert (site.checkpoint_id, site.silent_s, site.threshold_s, site.overdue_s) == (
+        "YZ-EC-0001",
+        360,
+        300,
+        60,
+    )
+
+
+def test_a_quiet_site_is_judged_by_its_own_usual_gap() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0420", every_s=120, count=10, until=NOW), NOW)
+    assert health.threshold_s("YZ-EC-0420") == pytest.approx(1200)  # 10 × 2 min
+    assert health.report(NOW + timedelta(minutes=15)).silent == 0
+    assert health.report(NOW + timedelta(minutes=21)).silent == 1
+
+
+def test_the_usual_gap_follows_a_changing_rate() -> None:
+    health = CheckpointHealth(alpha=0.2)
+    start = NOW - timedelta(hours=2)
+    health.observe_batch(steady("YZ-EC-0001", every_s=10, count=50, until=start), NOW)
+    assert health.threshold_s("YZ-EC-0001") == 300
+    # Night: the site slows to a hit every 3 min, and the estimate follows it up.
+    health.observe_batch(steady("YZ-EC-0001", every_s=180, count=30, until=NOW), NOW)
+    assert health.threshold_s("YZ-EC-0001") == pytest.approx(1800, rel=0.01)
+
+
+def test_a_site_back_from_an_outage_is_judged_by_its_usual_rate_at_once() -> None:
+    health = CheckpointHealth()
+    before = NOW - timedelta(days=1)
+    health.observe_batch(steady("YZ-EC-0001", every_s=20, count=30, until=before), before)
+    # The camera was dead for a day, is repaired, sends a few hits and dies again.
+    health.observe_batch(steady("YZ-EC-0001", every_s=20, count=3, until=NOW), NOW)
+    # The day counts as one 5-min gap at most: the threshold is 7 min, not 10 days.
+    assert health.threshold_s("YZ-EC-0001") == pytest.approx(426.8)
+    assert health.report(NOW + timedelta(minutes=8)).silent == 1
+
+
+def test_a_site_seen_once_cannot_be_judged_yet() -> None:
+    health = CheckpointHealth()
+    health.observe_batch([("YZ-EC-0001", NOW, 0)], NOW)
+    report = health.report(NOW + timedelta(hours=3))
+    assert (len(health), report.tracked, report.silent) == (1, 0, 0)
+    assert health.threshold_s("YZ-EC-0001") is None and health.threshold_s("YZ-EC-9999") is None
+
+
+def test_same_pass_out_of_order_and_future_reads_do_not_distort_the_estimate() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0001", every_s=60, count=5, until=NOW - timedelta(minutes=1)), NOW)
+    before = health.threshold_s("YZ-EC-0001")
+    lanes = [("YZ-EC-0001", NOW - timedelta(minutes=1, milliseconds=ms), 0) for ms in (-300, 0, 200)]
+    late = [("YZ-EC-0001", NOW - timedelta(minutes=30), 0)]
+    health.observe_batch(lanes + late, NOW)
+    assert health.threshold_s("YZ-EC-0001") == before
+    # A camera clock 4 min fast: its hit counts as now, not as the future (which would hide a silence).
+    health.observe_batch([("YZ-EC-0001", NOW + timedelta(minutes=4), 0)], NOW)
+    assert health.report(NOW + timedelta(minutes=11)).silent == 1
+
+
+def test_only_the_top_k_most_overdue_are_reported_but_all_are_counted() -> None:
+    health = CheckpointHealth(top_k=5)
+    for n in range(100):
+        # Site n last reported n minutes before NOW, every 10 s: all share the 5 min threshold.
+        health.observe_batch(
+            steady(f"YZ-EC-{n:04d}", every_s=10, count=3, until=NOW - timedelta(minutes=n)), NOW
+        )
+    report = health.report(NOW)
+    assert report.tracked == 100
+    assert report.silent == 94  # quiet for more than 5 min: sites 6 … 99
+    assert [s.checkpoint_id for s in report.top] == [f"YZ-EC-{n:04d}" for n in (99, 98, 97, 96, 95)]
+    assert CheckpointHealth(top_k=0).report(NOW).top == ()
+
+
+def test_memory_is_bounded_and_long_dead_sites_are_forgotten() -> None:
+    health = CheckpointHealth(max_tracked=3, forget_after=timedelta(days=1))
+    for n in range(5):
+        health.observe_batch(steady(f"YZ-EC-{n:04d}", every_s=10, count=2, until=NOW), NOW)
+    assert len(health) == 3 and health.untracked == 5 * 2 - 3 * 2
+    later = NOW + timedelta(hours=23)
+    health.observe_batch(steady("YZ-EC-0000", every_s=10, count=2, until=later), later)
+    report = health.report(NOW + timedelta(days=1, hours=1))
+    assert len(health) == 1 and report.silent == 1 and report.untracked == 4
+    with pytest.raises(ValueError):
+        CheckpointHealth(alpha=0)
+
+
+def test_sites_of_partitions_given_to_another_worker_are_dropped() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0001", every_s=10, count=3, until=NOW, partition=0), NOW)
+    health.observe_batch(steady("YZ-EC-0002", every_s=10, count=3, until=NOW, partition=3), NOW)
+    health.retain_partitions({0, 1})
+    assert health.report(NOW + timedelta(hours=1)).silent == 1 and len(health) == 1
+
+
+def test_a_batch_of_a_thousand_hits_is_one_pass() -> None:
+    health = CheckpointHealth()
+    batch = [(f"YZ-EC-{n % 3160:04d}", NOW - timedelta(milliseconds=1000 - n), n % 8) for n in range(1000)]
+    health.observe_batch(batch, NOW)
+    assert len(health) == 1000
+
+
+def test_consumer_lag_is_end_minus_committed() -> None:
+    ends = {("anpr.hits", 0): 120, ("anpr.hits", 1): 7, ("anpr.hits", 2): None, ("anpr.hits", 3): 0}
+    committed = {("anpr.hits", 0): 100, ("anpr.hits", 1): None, ("anpr.hits", 3): None}
+    assert consumer_lag(ends, committed) == {("anpr.hits", 0): 20, ("anpr.hits", 1): 7, ("anpr.hits", 3): 0}
+    assert consumer_lag({("x", 0): 5}, {("x", 0): 9}) == {("x", 0): 0}  # committed ahead of a stale highwater
+
+
+class FakeConsumer:
+    """The parts of faust-streaming 0.15.3's consumer FaustConsumerLag reads."""
+
+    def __init__(self, highwaters: dict[TP, int | None], committed: dict[TP, int]) -> None:
+        self.highwaters = highwaters
+        self._committed_offset: defaultdict[TP, int | None] = defaultdict(lambda: None, committed)
+
+    def assignment(self) -> set[TP]:
+        return set(self.highwaters)
+
+    def highwater(self, tp: TP) -> int | None:
+        return self.highwaters[tp]
+
+
+class FakeApp:
+    def __init__(self, consumer: FakeConsumer | None) -> None:
+        self._consumer = consumer
+        self.rebalancing = False
+
+
+SETTINGS = Settings(topic_prefix="t1.")
+
+
+def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> None:
+    hits0, hits1, hits5 = TP("t1.anpr.hits", 0), TP("t1.anpr.hits", 1), TP("t1.anpr.hits", 5)
+    calls, changelog = TP("t1.calls.110", 0), TP("citygate-alert_book-changelog", 0)
+    consumer = FakeConsumer(
+        {hits0: 50, hits1: None, hits5: 9, calls: 3, changelog: 99}, {hits0: 45, hits5: 9, calls: 3}
+    )
+    app = FakeApp(consumer)
+    metrics = Metrics()
+    now = [NOW]
+    health = CitygateHealth(app, SETTINGS, metrics.registry, clock=lambda: now[0], top_k=2)
+    health.observe_hits(steady("YZ-EC-0001", every_s=10, count=3, until=NOW - timedelta(minutes=9)))
+    health.observe_hits(steady("YZ-EC-0002", every_s=10, count=3, until=NOW - timedelta(minutes=8)))
+    health.observe_hits(steady("YZ-EC-0003", every_s=10, count=3, until=NOW - timedelta(minutes=7)))
+    health.observe_hits(steady("YZ-EC-0004", every_s=10, count=3, until=NOW, partition=5))
+
+    text = generate_latest(metrics.registry).decode()
+    assert 'citygate_consumer_lag{partition="0",topic="anpr.hits"} 5.0' in text
+    assert 'citygate_consumer_lag{partition="0",topic="calls.110"} 0.0' in text
+    assert 'citygate_consumer_lag{partition="5",topic="anpr.hits"} 0.0' in text
+    assert "changelog" not in text and 'partition="1"' not in text  # not ours / not fetched yet
+    assert "citygate_checkpoints_silent 3.0" in text and "citygate_checkpoints_tracked 4.0" in text
+    assert 'citygate_checkpoint_silent_seconds{checkpoint="YZ-EC-0001"} 540.0' in text
+    assert 'checkpoint="YZ-EC-0002"' in text and 'checkpoint="YZ-EC-0003"' not in text  # top 2 only
+    assert metrics.watchlist_entries is not None  # the existing metrics are still there, no name clash
+
+    # Partition 5 goes to another worker in a rebalance: its site is forgotten once the rebalance is over.
+    del consumer.highwaters[hits5]
+    app.rebalancing = True
+    assert "citygate_checkpoints_tracked 4.0" in generate_latest(metrics.registry).decode()
+    app.rebalancing = False
+    assert "citygate_checkpoints_tracked 3.0" in generate_latest(metrics.registry).decode()
+
+
+def test_no_consumer_yet_means_no_lag_series() -> None:
+    metrics = Metrics()
+    CitygateHealth(FakeApp(None), SETTINGS, metrics.registry)
+    text = generate_latest(metrics.registry).decode()
+    assert "citygate_consumer_lag{" not in text and "citygate_checkpoints_silent 0.0" in text
+    assert FaustConsumerLag(FakeApp(None), SETTINGS, ["anpr.hits"]).assigned_hits_partitions() is None
