@@ -6,6 +6,7 @@ Settings come from the environment (see streams/settings.py and the README), rea
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -389,6 +390,69 @@ def lockdowns_command(show_all: bool) -> None:
 def lift_command(lockdown_id: str, reason: str, operator: str, note: str | None) -> None:
     """Lift LOCKDOWN_ID (the commander's decision, audited)."""
     _send_command(lockdown_id, "lift_lockdown", operator, reason, note)
+
+
+@main.group("scenario")
+def scenario_group() -> None:
+    """The seed's cases as replayable scenarios: list, run (and verify), verify."""
+
+
+@scenario_group.command("list")
+def scenario_list() -> None:
+    """The scenarios that ship with citygate."""
+    from streams import scenario
+
+    for name in scenario.available():
+        click.echo(f"{name:<22} {scenario.load(name)['title']}")
+
+
+def _print_outcomes(outcomes: list[Any], started: datetime, speed: float) -> bool:
+    for outcome in outcomes:
+        if outcome.met and outcome.at is not None:
+            seconds = max(0.0, (outcome.at - started).total_seconds())
+            when = f"+{seconds:6.1f} s (scenario minute {seconds * speed / 60:5.1f})"
+        else:
+            when = " " * 33
+        click.echo(f"  {'MET    ' if outcome.met else 'NOT MET'} {when}  {outcome.name} ({outcome.detail})")
+    return all(outcome.met for outcome in outcomes)
+
+
+@scenario_group.command("run")
+@click.argument("name")
+@click.option(
+    "--speed", type=float, default=60.0, show_default=True, help="Scenario minutes per real minute."
+)
+@click.option("--no-verify", is_flag=True, help="Only play the timeline.")
+def scenario_run(name: str, speed: float, no_verify: bool) -> None:
+    """Play scenario NAME against the running worker(s), then check its expected outcomes."""
+    from streams import scenario
+
+    try:
+        spec = scenario.load(name)
+    except KeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{spec['title']}  (speed ×{speed:g})")
+    run = scenario.ScenarioRun(_settings(), spec, speed=speed, echo=click.echo)
+    run.play()
+    if no_verify:
+        return
+    time.sleep(3)  # let the worker finish the last steps
+    click.echo("outcomes:")
+    if not _print_outcomes(scenario.verify(_settings(), spec, run.started), run.started, speed):
+        sys.exit(1)
+
+
+@scenario_group.command("verify")
+@click.argument("name")
+@click.option("--since-min", type=float, default=120.0, show_default=True, help="Look this far back.")
+def scenario_verify(name: str, since_min: float) -> None:
+    """Check scenario NAME's expected outcomes against the output topics of the last SINCE_MIN minutes."""
+    from streams import scenario
+
+    since = datetime.now(UTC) - timedelta(minutes=since_min)
+    outcomes = scenario.verify(_settings(), scenario.load(name), since)
+    if not _print_outcomes(outcomes, since, 60.0):
+        sys.exit(1)
 
 
 @main.command("demo-feed")

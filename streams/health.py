@@ -107,13 +107,14 @@ def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
     physical = settings.topic(logical_topic)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    servers = settings.kafka_bootstrap.split(",")
+    admin = KafkaAdminClient(bootstrap_servers=servers)
+    consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
     try:
         partitions = sorted(consumer.partitions_for_topic(physical) or ())
         tps = [TopicPartition(physical, p) for p in partitions]
         ends = consumer.end_offsets(tps)
-        offsets = admin.list_consumer_group_offsets(group_id, partitions=tps)
+        offsets = admin.list_group_offsets({group_id: tps}).get(group_id, {})
     finally:
         consumer.close()
         admin.close()
