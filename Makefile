@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test test-unit lint format demo broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit lint format demo bench broker-start broker-stop topics worker clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 demo: $(STAMP) ## Broker, topics, a worker, a sample feed and a live tail of alerts (Ctrl-C stops all)
 	deploy/local/demo
+
+bench: $(STAMP) ## Throughput and latency vs a plain aiokafka loop (and Quix Streams if installed); BENCH_ARGS=--quick
+	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)
 
 broker-start: ## Start the local broker (KAFKA_PORT, default 9092)
 	deploy/local/kafka start

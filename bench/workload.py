@@ -289,7 +289,9 @@ class HitFactory:
             ],
             "gateway_id": f"GW-YZ-{int(checkpoint[-4:]) // 40:03d}",
         }
-        raw = orjson.dumps(message)
+        # orjson's bytes keep the capacity of its output buffer (~8 KB here): copied to their own size, 1M
+        # pre-built hits take ~0.6 GB instead of ~8 GB.
+        raw = memoryview(orjson.dumps(message)).tobytes()
         self.stats.hits += 1
         self.stats.bytes += len(raw)
         return raw

@@ -112,7 +112,8 @@ def build_app(settings: Settings) -> Citygate:
     async def check_watchlist(stream: StreamT[Any]) -> None:
         """Audit every watchlist change and dead-letter invalid ones, once for the whole group; retro-match
         new entries before the batch is acked, so a crash mid-scan repeats the scan (same alert ids)."""
-        async for events in stream.take_events(100, within=0.5):
+        # Large batches: a bulk import of thousands of entries is retro-matched in one scan, not one per 100.
+        async for events in stream.take_events(5000, within=2.0):
             await pipeline.run(events, check_one_entry)
             entries = check_one_entry.take_upserted()
             if entries:

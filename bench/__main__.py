@@ -1,0 +1,181 @@
+"""`python -m bench` (what `make bench` runs): every scenario in one invocation against KAFKA_BOOTSTRAP.
+
+Why one invocation: the figures are compared as ratios (citygate / plain loop, citygate / Quix, two workers
+/ one), which only mean something when measured on the same machine, broker and workload in one go.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import scenarios
+from bench.cluster import BenchError
+from bench.procs import ROOT
+from bench.report import machine_facts, table, write_json
+from bench.scenarios import Context, Drain, Latency
+from bench.workload import MATCH_SHARE, WATCHLIST_SIZE, build_workload, prefill_hits
+
+QUIX_MISSING = "quixstreams not installed (pip install '.[bench]')"
+ALL = "abcde"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--hits", type=int, default=1_000_000, help="hits pre-filled per drain scenario")
+    parser.add_argument("--latency-seconds", type=float, default=30.0, help="seconds per paced latency run")
+    parser.add_argument("--latency-rate", type=float, default=1500.0, help="fixed offered rate, hits/s")
+    parser.add_argument(
+        "--latency-share",
+        type=float,
+        default=0.7,
+        help="second latency run at this share of scenario a's hits/s (0 to skip)",
+    )
+    parser.add_argument(
+        "--latency-match-share",
+        type=float,
+        default=0.01,
+        help="share of paced hits on listed plates (more samples than the drain's 0.1%%)",
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--scenarios", default=ALL, help=f"which of {ALL} to run (default all)")
+    parser.add_argument("--quix-python", default=sys.executable, help="a python that has quixstreams")
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--drain-timeout", type=float, default=None, help="s per drain (default from --hits)")
+    parser.add_argument("--loglevel", default="info", help="the workers' log level")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the process logs (printed path)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 50k hits, 10 s latency runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.hits = min(args.hits, 50_000)
+        args.latency_seconds = min(args.latency_seconds, 10.0)
+    if args.drain_timeout is None:
+        args.drain_timeout = 120.0 + args.hits / 250  # far beyond citygate's rate: a hang, not slowness
+    unknown = set(args.scenarios) - set(ALL)
+    if unknown:
+        parser.error(f"unknown scenarios {''.join(sorted(unknown))}; choose from {ALL}")
+    return args
+
+
+def quix_version(python: str) -> str | None:
+    """The quixstreams version importable by `python`, or None."""
+    try:
+        answer = subprocess.run(  # noqa: S603 - a python the user named
+            [python, "-c", "import importlib.metadata as m, quixstreams; print(m.version('quixstreams'))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return answer.stdout.strip() if answer.returncode == 0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        print("bench: KAFKA_BOOTSTRAP is not set; run `make bench` (deploy/local/with-kafka starts a broker)")
+        return 2
+    quix = quix_version(args.quix_python) if "e" in args.scenarios else None
+    facts = machine_facts(quix)
+    print(
+        f"bench: broker {bootstrap}; {facts['cpu_count']} cores; load average "
+        f"{' '.join(f'{x:.2f}' for x in facts['loadavg_at_start'])}; commit {str(facts['git_commit'])[:12]}",  # type: ignore[attr-defined]
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="citygate-bench-"))
+    run_id = uuid.uuid4().hex[:8]
+    drains: dict[str, Drain] = {}
+    latencies: list[Latency] = []
+    skipped: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    started = time.monotonic()
+    try:
+        now = datetime.now(UTC)
+        workload = build_workload(args.seed, now=now)
+        print(f"bench: generating {args.hits:,} hits (seed {args.seed})", flush=True)
+        prefill, stats = prefill_hits(workload, args.hits, seed=args.seed)
+        print(f"bench: workload {stats.to_dict()}", flush=True)
+        ctx = Context(
+            bootstrap=bootstrap,
+            run_id=run_id,
+            workdir=workdir,
+            workload=workload,
+            prefill=prefill,
+            prefill_stats=stats,
+            drain_timeout=args.drain_timeout,
+            seed=args.seed,
+            loglevel=args.loglevel,
+        )
+        plan = [
+            ("a", "a. citygate, 1 worker", scenarios.start_workers(1)),
+            ("b", "b. plain aiokafka loop", scenarios.start_raw_loop()),
+            ("e", f"e. Quix Streams {quix}", scenarios.start_quix(args.quix_python, workdir)),
+            ("d", "d. citygate, 2 workers", scenarios.start_workers(2)),
+        ]
+        for name, label, starter in plan:
+            if name not in args.scenarios:
+                continue
+            if name == "e" and quix is None:
+                print(f"[e] {QUIX_MISSING}", flush=True)
+                skipped["e"] = QUIX_MISSING
+                continue
+            try:
+                drains[name] = scenarios.drain(ctx, name, label, starter)
+            except BenchError as exc:
+                print(f"[{name}] FAILED: {exc}", flush=True)
+                failed[name] = str(exc)
+        if "c" in args.scenarios:
+            rates = [(f"c. fixed {args.latency_rate:,.0f} hits/s", args.latency_rate)]
+            if args.latency_share > 0 and "a" in drains:
+                share = args.latency_share * drains["a"].hits_per_s
+                rates.append((f"c. {args.latency_share:.0%} of a's max: {share:,.0f} hits/s", share))
+            try:
+                latencies = scenarios.latency(ctx, rates, args.latency_seconds, args.latency_match_share)
+            except BenchError as exc:
+                print(f"[c] FAILED: {exc}", flush=True)
+                failed["c"] = str(exc)
+        del prefill, ctx
+        print()
+        print(table(drains, latencies, facts))
+        settings = {
+            **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "watchlist_size": WATCHLIST_SIZE,
+            "match_share": MATCH_SHARE,
+            "hits_partitions": 8,
+            "total_seconds": round(time.monotonic() - started, 1),
+        }
+        path = write_json(
+            args.results_dir,
+            drains,
+            latencies,
+            facts,
+            settings,
+            stats.to_dict(),
+            {**skipped, **{k: f"FAILED: {v}" for k, v in failed.items()}},
+        )
+        print(f"\nbench: results in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        if failed:
+            print(f"bench: failed scenarios: {', '.join(sorted(failed))} (logs in {workdir})")
+            args.keep_logs = True
+            return 1
+        return 0
+    finally:
+        if args.keep_logs:
+            print(f"bench: process logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

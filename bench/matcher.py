@@ -1,0 +1,88 @@
+"""The per-hit work of citygate's `match_hits` agent without Faust: what the baselines run per message.
+
+Why a copy of `streams.agents.hits.HitMatcher` and not the class itself: that one takes Faust topics and
+Prometheus metrics. This one calls the same domain functions in the same order (decode_object →
+parse_hit → match_hit against a WatchlistIndex → AlertGrouper → encode), with the worker's default
+settings, so a baseline differs from citygate only in the machinery around it. Imports nothing but
+citygate's domain and codecs (orjson), so it also runs in a venv that has only Quix Streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from streams import codecs, topics
+from streams.domain.alerts import Alert, MatchPolicy, Ref, match_hit
+from streams.domain.dedup import AlertGrouper
+from streams.domain.exceptions import InvalidInput
+from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """One alert record to produce."""
+
+    restricted: bool
+    key: bytes
+    value: bytes
+
+
+class Matcher:
+    def __init__(self, settings: Settings | None = None) -> None:
+        settings = settings or Settings()
+        self.index = WatchlistIndex()
+        self.max_bytes = settings.max_message_bytes
+        self.limits = HitLimits(
+            max_age=timedelta(days=settings.hits_retention_days),
+            max_skew=timedelta(seconds=settings.max_clock_skew_s),
+        )
+        self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
+        self.grouper = AlertGrouper(
+            window=timedelta(seconds=settings.dedup_window_s),
+            update_every=timedelta(seconds=settings.dedup_update_every_s),
+        )
+        self.invalid = 0
+        self.skipped_entries = 0
+
+    def load(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one watchlist.entries record, as citygate's replica does."""
+        try:
+            entry_id = codecs.decode_key(key)
+            if value is None:
+                if entry_id is not None:
+                    self.index.remove(entry_id)
+                return
+            self.index.upsert(parse_entry(entry_id, codecs.decode_object(value, max_bytes=self.max_bytes)))
+        except InvalidInput:
+            self.skipped_entries += 1
+
+    def handle(self, value: bytes | None, partition: int, offset: int, now: datetime) -> list[Emitted]:
+        """One hit → the alerts to send now (usually none). Invalid input is counted, not dead-lettered:
+        the workload has none."""
+        try:
+            hit = parse_hit(
+                codecs.decode_object(value, max_bytes=self.max_bytes), now=now, limits=self.limits
+            )
+        except InvalidInput:
+            self.invalid += 1
+            return []
+        ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=partition, offset=offset)
+        alerts = match_hit(hit, self.index, now=now, hit_ref=ref, policy=self.policy)
+        if not alerts:
+            return []
+        out = []
+        for alert in alerts:
+            for emitted in self.grouper.observe(alert, now=now):
+                out.append(self.encode(emitted))
+        return out
+
+    def flush(self, now: datetime) -> list[Emitted]:
+        """Dedup updates that have come due (citygate does this on a 1 s timer)."""
+        return [self.encode(alert) for alert in self.grouper.flush(now=now)]
+
+    @staticmethod
+    def encode(alert: Alert) -> Emitted:
+        return Emitted(alert.restricted, alert.alert_id.encode(), codecs.encode(alert.to_message()))

@@ -1,0 +1,160 @@
+"""The results: a table on stdout and bench/results/<UTC timestamp>.json with every figure and the machine.
+
+Why the machine facts: the figures are only comparable within one run on one machine (2 cores shared by
+the broker, the producer and the workers here), so each results file says what it ran on and at which
+commit.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench.procs import ROOT
+from bench.scenarios import Drain, Latency, as_dict
+
+PACKAGES = ("faust-streaming", "mode-streaming", "aiokafka", "kafka-python", "orjson")
+
+
+def machine_facts(quix_version: str | None) -> dict[str, object]:
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["quixstreams"] = quix_version
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "streams"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "unknown", ""
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "versions": versions,
+        "git_commit": commit,
+        "streams_modified": bool(dirty),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def _fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def ratios(drains: dict[str, Drain]) -> dict[str, float | None]:
+    """hits/s of citygate divided by each baseline's, and 2 workers divided by 1."""
+
+    def ratio(a: str, b: str, steady: bool = False) -> float | None:
+        if a not in drains or b not in drains:
+            return None
+        x, y = drains[a], drains[b]
+        top, bottom = (x.steady_hits_per_s, y.steady_hits_per_s) if steady else (x.hits_per_s, y.hits_per_s)
+        return round(top / bottom, 3) if top and bottom else None
+
+    pairs = {"citygate/raw_loop": ("a", "b"), "citygate/quix": ("a", "e"), "2_workers/1_worker": ("d", "a")}
+    out: dict[str, float | None] = {}
+    for name, (a, b) in pairs.items():
+        out[name] = ratio(a, b)
+        out[f"{name} (steady)"] = ratio(a, b, steady=True)
+    return out
+
+
+def table(drains: dict[str, Drain], latencies: Sequence[Latency], facts: dict[str, object]) -> str:
+    lines = []
+    head = (
+        f"{'scenario':<34} {'hits':>9} {'drain s':>8} {'hits/s':>8} {'steady/s':>9} {'CPU s/1k':>9} "
+        f"{'RSS MB':>7} {'stall s':>7} {'alerts new/upd (exp new)':>25}"
+    )
+    lines += [head, "-" * len(head)]
+    for d in drains.values():
+        alerts = f"{d.alerts_new}/{d.alerts_updated} ({d.expected_new})"
+        lines.append(
+            f"{d.label:<34} {d.hits:>9,} {d.drain_s:>8.1f} {d.hits_per_s:>8,.0f} "
+            f"{_fmt(d.steady_hits_per_s):>9} {d.cpu_s_per_1k:>9.3f} {d.peak_rss_mb:>7.0f} "
+            f"{d.stalled_s:>7.1f} {alerts:>25}"
+        )
+    if latencies:
+        lines.append("")
+        head = (
+            f"{'latency (hit produced -> new alert read)':<42} {'hits/s':>8} {'alerts':>7} {'missing':>8} "
+            f"{'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8} {'CPU s/1k':>9} {'harness':>8}"
+        )
+        lines += [head, "-" * len(head)]
+        for lat in latencies:
+            lines.append(
+                f"{lat.label:<42} {lat.achieved_rate:>8,.0f} {lat.alerts_received:>7} {lat.missing:>8} "
+                f"{_fmt(lat.p50_ms, '.1f'):>8} {_fmt(lat.p99_ms, '.1f'):>8} {_fmt(lat.p999_ms, '.1f'):>9} "
+                f"{_fmt(lat.max_ms, '.1f'):>8} {lat.worker_cpu_s_per_1k:>9.3f} "
+                f"{lat.harness_cpu_s_per_1k:>8.3f}"
+            )
+    lines.append("")
+    values = ratios(drains)
+    for name in ("citygate/raw_loop", "citygate/quix", "2_workers/1_worker"):
+        lines.append(
+            f"ratio {name:<20} {_fmt(values[name], '.2f'):>6} (drain)  "
+            f"{_fmt(values[f'{name} (steady)'], '.2f'):>6} (steady, 10%-90% of the topic)"
+        )
+    cores = facts["cpu_count"]
+    load = facts["loadavg_at_start"]
+    lines.append(
+        f"machine: {cores} cores (os.cpu_count), shared by the broker, the producer, the harness and the "
+        f"process(es) measured; load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"  # type: ignore[index]
+    )
+    if "d" in drains:
+        d = drains["d"]
+        lines.append(
+            f"2 workers: load average before that scenario {d.loadavg_before[0]:.2f}; with {cores} cores and "
+            "the broker on the same machine, 2 workers cannot get 2 cores of their own"
+        )
+    return "\n".join(lines)
+
+
+def write_json(
+    directory: Path,
+    drains: dict[str, Drain],
+    latencies: Sequence[Latency],
+    facts: dict[str, object],
+    settings: dict[str, object],
+    workload: dict[str, object],
+    skipped: dict[str, str],
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"{stamp}.json"
+    document = {
+        "created_at": datetime.now(UTC).isoformat(),
+        "machine": facts,
+        "settings": settings,
+        "workload": workload,
+        "throughput": {name: as_dict(d) for name, d in drains.items()},
+        "latency": [as_dict(lat) for lat in latencies],
+        "ratios": ratios(drains),
+        "skipped": skipped,
+    }
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    return path
