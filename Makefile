@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test test-unit lint format demo bench broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit lint format demo bench prometheus broker-start broker-stop topics worker clean
+PROMETHEUS_PORT ?= 9090
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -40,6 +41,19 @@ demo: $(STAMP) ## Broker, topics, a worker, a sample feed and a live tail of ale
 
 bench: $(STAMP) ## Throughput and latency vs a plain aiokafka loop (and Quix Streams if installed); BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)
+
+prometheus: ## Prometheus (Debian's package, installed if missing) on :9090, scraping the demo worker on :6066
+	@test -x /usr/bin/prometheus -a -x /usr/bin/promtool || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get"; \
+	  $$apt install -y -q --no-install-recommends prometheus \
+	    || { $$apt update -q && $$apt install -y -q --no-install-recommends prometheus; }; }
+	/usr/bin/promtool check config deploy/prometheus/prometheus.yml
+	/usr/bin/promtool test rules deploy/prometheus/rules_test.yml
+	@mkdir -p .citygate-data/prometheus
+	@echo "prometheus: http://127.0.0.1:$(PROMETHEUS_PORT) (alerts: /alerts, targets: /targets); Ctrl-C stops it"
+	exec /usr/bin/prometheus --config.file=deploy/prometheus/prometheus.yml \
+	  --storage.tsdb.path=.citygate-data/prometheus --web.listen-address=127.0.0.1:$(PROMETHEUS_PORT)
 
 broker-start: ## Start the local broker (KAFKA_PORT, default 9092)
 	deploy/local/kafka start

@@ -22,6 +22,7 @@ from streams.agents.pipeline import Pipeline
 from streams.agents.watchlist import EntryChecker
 from streams.domain.watchlist import WatchlistIndex
 from streams.followers import ReviewFollower
+from streams.health import CitygateHealth
 from streams.metrics import Metrics
 from streams.replica import WatchlistReplica
 from streams.retro_scan import RetroScanner
@@ -39,6 +40,7 @@ class Citygate:
     index: WatchlistIndex
     replica: WatchlistReplica
     topics: dict[str, TopicT]
+    health: CitygateHealth
 
 
 def build_app(settings: Settings) -> Citygate:
@@ -60,6 +62,7 @@ def build_app(settings: Settings) -> Citygate:
         loghandlers=[],
     )
     metrics = Metrics()
+    health = CitygateHealth(app, settings, metrics.registry)
     index = WatchlistIndex()
     replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
     app.service(replica)
@@ -102,6 +105,7 @@ def build_app(settings: Settings) -> Citygate:
             # Faust's consumer already fetched for it, and they would be skipped.
             await replica.wait_ready()
             await pipeline.run(events, match_one_hit)
+            health.observe_hits(match_one_hit.take_sightings())
 
     @app.timer(interval=1.0)
     async def flush_alert_groups() -> None:
@@ -144,4 +148,4 @@ def build_app(settings: Settings) -> Citygate:
                 {"watchlist_ready": ready, "watchlist_entries": len(index)}, status=200 if ready else 503
             )
 
-    return Citygate(app, settings, metrics, index, replica, public)
+    return Citygate(app, settings, metrics, index, replica, public, health)

@@ -234,7 +234,8 @@ class CheckpointHealth:
         forget = []
         tracked = 0
         floor, factor = self.min_silence_s, self.gap_factor
-        for checkpoint_id, site in self._sites.items():
+        # A copy: safe even if /metrics were ever served from another thread (web_in_thread).
+        for checkpoint_id, site in list(self._sites.items()):
             quiet = now_s - site.last
             if quiet > self.forget_after_s:
                 forget.append(checkpoint_id)
@@ -252,7 +253,7 @@ class CheckpointHealth:
 
     def retain_partitions(self, partitions: Collection[int]) -> None:
         """Forget the sites of partitions this worker no longer holds (their new owner tracks them)."""
-        gone = [cid for cid, site in self._sites.items() if site.partition not in partitions]
+        gone = [cid for cid, site in list(self._sites.items()) if site.partition not in partitions]
         for checkpoint_id in gone:
             del self._sites[checkpoint_id]
 

@@ -17,6 +17,7 @@ from streams.domain.alerts import Alert, MatchPolicy, Ref, match_hit
 from streams.domain.dedup import AlertGrouper
 from streams.domain.hits import HitLimits, parse_hit
 from streams.domain.watchlist import WatchlistIndex
+from streams.health import Sighting
 from streams.metrics import Metrics
 from streams.settings import Settings
 
@@ -42,6 +43,7 @@ class HitMatcher:
             max_skew=timedelta(seconds=settings.max_clock_skew_s),
         )
         self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
+        self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
         self.grouper = AlertGrouper(
             window=timedelta(seconds=settings.dedup_window_s),
             update_every=timedelta(seconds=settings.dedup_update_every_s),
@@ -51,6 +53,7 @@ class HitMatcher:
         hit = parse_hit(
             codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
         )
+        self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
         ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
         alerts = match_hit(hit, self.index, now=now, hit_ref=ref, policy=self.policy)
         if not alerts:
@@ -64,6 +67,11 @@ class HitMatcher:
                     self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
                 outgoing.append(self.encode(emitted))
         return outgoing
+
+    def take_sightings(self) -> list[Sighting]:
+        """The batch's (checkpoint, event time, partition) triples, handed over once."""
+        taken, self.sightings = self.sightings, []
+        return taken
 
     def flush(self, now: datetime) -> list[Outgoing]:
         """Dedup updates that have come due (called on a timer)."""
