@@ -80,5 +80,28 @@ class Metrics:
             "citygate_lockdown_events", "Lockdown lifecycle events, by type.", ["type"], registry=r
         )
 
+        self._create_known_series()
+
+    def _create_known_series(self) -> None:
+        """Create every known label combination at 0 now: Prometheus's rate() cannot see the first event of a
+        series that appears only when it is first incremented, and panels would say "No data"."""
+        from streams import topics
+        from streams.domain.exceptions import REASON_CODES
+        from streams.domain.topology import RING_ORDER
+
+        for source in (topics.HITS, topics.WATCHLIST, *topics.COMMAND_SIDE):
+            for outcome in ("valid", "deadletter"):
+                self.events.labels(source, outcome)
+            for code in REASON_CODES:
+                self.deadletters.labels(source, code)
+        for ring in RING_ORDER:
+            for gauge in (self.lockdowns_active, self.points_required, self.points_staffed):
+                gauge.labels(ring)
+            self.time_to_seal.labels(ring)
+        for priority in ("1", "2", "3"):
+            self.incidents_open.labels(priority)
+        for kind in ("raised", "point_staffed", "ring_sealed", "escalated", "lifted"):
+            self.lockdown_events.labels(kind)
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
