@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.types import StreamT, TopicT
 from faust.web import Request, Response, View
 
@@ -62,6 +63,9 @@ def build_app(settings: Settings) -> Citygate:
         loghandlers=[],
     )
     metrics = Metrics()
+    if settings.faust_sensors:
+        # Faust's own sensors (messages in/out, commits, rebalances, table ops) on our registry, as `faust_*`.
+        app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
     health = CitygateHealth(app, settings, metrics.registry)
     index = WatchlistIndex()
     replica = WatchlistReplica(settings, index, metrics, loop=app.loop)

@@ -42,6 +42,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.hit_to_alert_broker = Histogram(
+            "citygate_hit_to_alert_broker_seconds",
+            "From a hit's broker timestamp to its alert being handed to Kafka (citygate's own share).",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.watchlist_entries = Gauge(
             "citygate_watchlist_entries",
             "Entries in this worker's watchlist replica, by category.",

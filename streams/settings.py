@@ -60,6 +60,9 @@ class Settings:
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 
+    # Faust's Prometheus sensors (per-message counters: they cost some throughput; 0 turns them off).
+    faust_sensors: int = 1
+
     hits_batch_max: int = 1000
     hits_batch_within_s: float = 0.02
 

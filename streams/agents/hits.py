@@ -65,6 +65,9 @@ class HitMatcher:
             for emitted in self.grouper.observe(alert, now=now):
                 if emitted.state == "new":
                     self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
+                    if message.timestamp:
+                        broker_delay = now.timestamp() - message.timestamp
+                        self.metrics.hit_to_alert_broker.observe(max(0.0, broker_delay))
                 outgoing.append(self.encode(emitted))
         return outgoing
 
