@@ -112,7 +112,7 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
     metrics = worker.metrics()
     assert 'citygate_deadletters_total{reason="plate_format",source="anpr.hits"} 1.0' in metrics
     assert 'citygate_watchlist_matches_total{category="stolen",match_type="exact"} 2.0' in metrics
-    assert "citygate_hit_to_alert_broker_seconds_count 2.0" in metrics
+    assert "citygate_hit_to_alert_broker_seconds_count 3.0" in metrics  # two alerts and one restricted
     assert "faust_messages_received_total" in metrics  # Faust's own sensors, on the same registry
     worker.assert_alive()
 
