@@ -469,5 +469,18 @@ def demo_feed(rate: float, seconds: float | None, seed: int) -> None:
         pass
 
 
+@main.command(
+    "console",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def console(args: tuple[str, ...]) -> None:
+    """Live operator view: alerts by priority, open incidents, active lockdowns, input rates."""
+    from streams.console import console_command  # lazy: rich costs ~160 ms at import
+
+    console_command.main(list(args), prog_name="citygate console")
+
+
 if __name__ == "__main__":
     main()

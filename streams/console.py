@@ -569,7 +569,7 @@ class ConsoleState:
         table.add_column("raised", width=12, no_wrap=True)
         table.add_column("rings closed", width=19, no_wrap=True)
         table.add_column("ring: staffed/required points", width=31, no_wrap=True)
-        table.add_column("last event", width=22, no_wrap=True, overflow="ellipsis")
+        table.add_column("last event", width=25, no_wrap=True, overflow="ellipsis")
         for view in active:
             incident = self.incidents.get(view.incident_id or "")
             about = Text(view.incident_id or "?")
@@ -689,16 +689,15 @@ class _RateSampler:
             state.record_end_offsets(topic, total, now - RATE_WINDOW_S)
 
     def sample(self, state: ConsoleState) -> None:
-        if time.monotonic() - self.resolved_at > 30:
-            self.resolve()
-        for topic, tps in self.partitions.items():
-            if not tps:
-                continue
-            try:
-                ends = self.consumer.end_offsets(tps)
-            except KafkaError:
-                continue  # the broker is away: the rate goes stale, the console goes on
-            state.record_end_offsets(topic, sum(ends.values()), time.time())
+        try:
+            if time.monotonic() - self.resolved_at > 30:
+                self.resolve()
+            for topic, tps in self.partitions.items():
+                if tps:
+                    ends = self.consumer.end_offsets(tps)
+                    state.record_end_offsets(topic, sum(ends.values()), time.time())
+        except KafkaError:
+            pass  # the broker is away: the rates go stale until it is back, the console goes on
 
 
 def _assign(
@@ -777,12 +776,12 @@ def run_console(
     try:
         try:
             logical, assigned = _assign(consumer, settings, lookback)
+            end = consumer.end_offsets(assigned)  # where `--once` stops
         except KafkaError as exc:
             raise ConsoleError(f"cannot read the topics at {settings.kafka_bootstrap}: {exc!r}") from None
         rates = _RateSampler(consumer, settings)
         rates.seed(state)
         if once:
-            end = consumer.end_offsets(assigned)
             deadline = time.monotonic() + catch_up_timeout_s
             while any(consumer.position(tp) < end[tp] for tp in assigned):
                 if time.monotonic() > deadline:
