@@ -17,7 +17,7 @@ from typing import Any
 from streams.domain.alerts import Alert, Ref, alert_id_for
 from streams.domain.incidents import Incident, Lockdown, Outcome, escalate
 from streams.domain.topology import RING_ORDER, Topology
-from streams.domain.trajectory import Heading, bearing_deg, heading, intercept_ahead
+from streams.domain.trajectory import Ahead, Heading, bearing_deg, heading, intercept_ahead
 
 MAX_SIGHTINGS = 50
 RING_ZH = {"core": "核心圈", "urban": "城区圈", "city": "市域圈"}
@@ -154,19 +154,7 @@ def _ahead_alert(
         direction=alert.get("direction"),
         actions=("stage_units_at_points_ahead",),
         refs=(source,),
-        intercept={
-            "bearing_deg": moving.bearing_deg,
-            "speed_mps": moving.speed_mps,
-            "points": [
-                {
-                    "point_id": a.point_id,
-                    "distance_m": a.distance_m,
-                    "earliest": a.earliest.isoformat(),
-                    "latest": a.latest.isoformat(),
-                }
-                for a in ahead
-            ],
-        },
+        intercept=_intercept(moving, ahead),
     )
 
 
@@ -215,19 +203,7 @@ def lookout_sighting(
         direction=alert.get("direction"),
         actions=("dispatch_nearest_workstation", "notify_source_agency"),
         refs=(Ref("alerts", str(alert["alert_id"])), Ref("watchlist.entries", str(match.get("entry_id")))),
-        intercept={
-            "bearing_deg": round(bearing, 1),
-            "speed_mps": round(ASSUMED_SPEED_MPS, 2),
-            "points": [
-                {
-                    "point_id": a.point_id,
-                    "distance_m": a.distance_m,
-                    "earliest": a.earliest.isoformat(),
-                    "latest": a.latest.isoformat(),
-                }
-                for a in ahead
-            ],
-        }
+        intercept=_intercept(Heading(round(bearing, 1), round(ASSUMED_SPEED_MPS, 2)), ahead)
         if ahead
         else None,
         dispatch={
@@ -242,3 +218,20 @@ def _centre(topology: Topology) -> tuple[float, float]:
     lons = [c[0] for c in ring.polygon]
     lats = [c[1] for c in ring.polygon]
     return (sum(lons) / len(lons), sum(lats) / len(lats))
+
+
+def _intercept(moving: Heading, ahead: list[Ahead]) -> dict[str, object]:
+    """The alert's `intercept` object: the heading and each point ahead with its passing window."""
+    return {
+        "bearing_deg": moving.bearing_deg,
+        "speed_mps": moving.speed_mps,
+        "points": [
+            {
+                "point_id": a.point_id,
+                "distance_m": a.distance_m,
+                "earliest": a.earliest.isoformat(),
+                "latest": a.latest.isoformat(),
+            }
+            for a in ahead
+        ],
+    }

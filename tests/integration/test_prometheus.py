@@ -34,6 +34,8 @@ from streams.health import CitygateHealth, broker_lag
 from streams.metrics import Metrics
 from streams.settings import Settings
 from tests.integration.conftest import Cluster, WorkerProcess, free_port
+from tests.integration.test_drill import drill_call as call
+from tests.integration.test_drill import report
 from tests.unit.fixtures import entry_message, hit_message
 
 pytestmark = pytest.mark.kafka
@@ -256,38 +258,6 @@ def start_worker(cluster: Cluster) -> WorkerProcess:
 
 
 # ------------------------------------------------------------------------------------------ scenario
-
-
-LOTUS_POND_WEST_GATE = {"lon": 119.4205, "lat": 32.3862, "address": "荷花池公园西门"}
-
-
-def call(call_id: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "call_id": call_id,
-        "received_at": datetime.now(UTC).isoformat(),
-        "place": LOTUS_POND_WEST_GATE,
-        "category": "armed_robbery",
-        "suspects": 5,
-        "armed": True,
-        "flight_mode": "foot",
-        "direction": "north",
-        "vehicle": None,
-        "caller_notes": "五名男子持刀抢劫后向北逃跑",
-        **changes,
-    }
-
-
-def report(report_id: str, unit: str, kind: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "report_id": report_id,
-        "unit_id": unit,
-        "unit_kind": "patrol_car",
-        "kind": kind,
-        "at": datetime.now(UTC).isoformat(),
-        **changes,
-    }
 
 
 def hit(hit_id: str, checkpoint: str, plate: str, seconds_ago: float) -> dict[str, Any]:
