@@ -21,6 +21,7 @@ from streams.agents.hits import HitMatcher
 from streams.agents.incidents import IncidentDesk
 from streams.agents.pipeline import Pipeline
 from streams.agents.watchlist import EntryChecker
+from streams.domain.topology import SEALING_KINDS
 from streams.domain.watchlist import WatchlistIndex
 from streams.followers import ReviewFollower
 from streams.health import CitygateHealth
@@ -78,8 +79,12 @@ def build_app(settings: Settings) -> Citygate:
 
     public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
     pipeline = Pipeline(settings, metrics, public[topics.DEADLETTER])
+    topology = load_topology(settings)
+    ring_of = {
+        p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
+    }
     match_one_hit = HitMatcher(
-        settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED]
+        settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED], ring_of
     )
     check_one_entry = EntryChecker(settings, public[topics.AUDIT])
     retro = RetroScanner(settings)
@@ -92,7 +97,7 @@ def build_app(settings: Settings) -> Citygate:
     lockdown_table = app.Table("lockdowns", partitions=1)
     lookout_table = app.Table("lookouts", partitions=1)
     incident_desk = IncidentDesk(
-        settings, load_topology(settings), incident_table, lockdown_table, public, metrics, lookout_table
+        settings, topology, incident_table, lockdown_table, public, metrics, lookout_table
     )
     command_one = AlertReviewer(settings, alert_book, public, incident_desk)
     command_side = app.topic(

@@ -7,6 +7,7 @@ nothing and produce nothing; only matches are encoded and sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from faust.types import Message, TopicT
@@ -32,7 +33,10 @@ class HitMatcher:
         metrics: Metrics,
         alerts_topic: TopicT,
         restricted_topic: TopicT,
+        ring_of: dict[str, str] | None = None,
     ) -> None:
+        # Checkpoint → the ring whose boundary it guards, so an alert says where on the rings it happened.
+        self.ring_of = ring_of or {}
         self.index = index
         self.metrics = metrics
         self.alerts_topic = alerts_topic
@@ -81,6 +85,8 @@ class HitMatcher:
         return [self.encode(alert) for alert in self.grouper.flush(now=now)]
 
     def encode(self, alert: Alert) -> Outgoing:
+        if alert.ring is None and alert.checkpoint_id in self.ring_of:
+            alert = replace(alert, ring=self.ring_of[alert.checkpoint_id])
         self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
         # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
         topic = self.restricted_topic if alert.restricted else self.alerts_topic

@@ -32,6 +32,8 @@ def test_ring_breach_escalates(cluster: Cluster) -> None:
     cluster.send(topics.HITS, hit, key=urban.id)
     cluster.flush()
     alerts = cluster.read(topics.ALERTS, until=lambda m: any(a["kind"] == "ring_breach" for a in m))
+    [match] = [a for a in alerts if a["kind"] == "watchlist_match"]
+    assert match["ring"] == "urban"  # the checkpoint guards the urban ring
     [breach] = [a for a in alerts if a["kind"] == "ring_breach"]
     assert (
         breach["priority"] == 1
