@@ -10,14 +10,13 @@ citygate's domain and codecs (orjson), so it also runs in a venv that has only Q
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from streams import codecs, topics
-from streams.domain.alerts import Alert, MatchPolicy, Ref, match_hit
-from streams.domain.dedup import AlertGrouper
+from streams.domain.alerts import Alert, Ref, match_hit
 from streams.domain.exceptions import InvalidInput
-from streams.domain.hits import HitLimits, parse_hit
-from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.domain.hits import parse_hit
+from streams.domain.watchlist import WatchlistIndex
 from streams.settings import Settings
 
 
@@ -35,28 +34,15 @@ class Matcher:
         settings = settings or Settings()
         self.index = WatchlistIndex()
         self.max_bytes = settings.max_message_bytes
-        self.limits = HitLimits(
-            max_age=timedelta(days=settings.hits_retention_days),
-            max_skew=timedelta(seconds=settings.max_clock_skew_s),
-        )
-        self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
-        self.grouper = AlertGrouper(
-            window=timedelta(seconds=settings.dedup_window_s),
-            update_every=timedelta(seconds=settings.dedup_update_every_s),
-        )
+        self.limits = settings.hit_limits()
+        self.policy = settings.match_policy()
+        self.grouper = settings.alert_grouper()
         self.invalid = 0
         self.skipped_entries = 0
 
     def load(self, key: bytes | None, value: bytes | None) -> None:
         """Apply one watchlist.entries record, as citygate's replica does."""
-        try:
-            entry_id = codecs.decode_key(key)
-            if value is None:
-                if entry_id is not None:
-                    self.index.remove(entry_id)
-                return
-            self.index.upsert(parse_entry(entry_id, codecs.decode_object(value, max_bytes=self.max_bytes)))
-        except InvalidInput:
+        if not codecs.apply_watchlist_record(self.index, key, value, max_bytes=self.max_bytes):
             self.skipped_entries += 1
 
     def handle(self, value: bytes | None, partition: int, offset: int, now: datetime) -> list[Emitted]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import orjson
 
 from streams.domain.exceptions import InvalidInput
+from streams.domain.watchlist import WatchlistIndex, parse_entry
 
 
 def decode_object(value: bytes | None, *, max_bytes: int) -> dict[str, object]:
@@ -44,3 +45,20 @@ def encode(message: dict[str, object]) -> bytes:
 def _json_type(obj: object) -> str:
     names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
     return "null" if obj is None else names.get(type(obj), type(obj).__name__)
+
+
+def apply_watchlist_record(
+    index: WatchlistIndex, key: bytes | None, value: bytes | None, *, max_bytes: int
+) -> bool:
+    """Apply one `watchlist.entries` record to `index`: an entry upserts, a tombstone deletes. Returns False
+    for a record that is not a valid entry (the index is left as it was)."""
+    try:
+        entry_id = decode_key(key)
+        if value is None:
+            if entry_id is not None:
+                index.remove(entry_id)
+            return entry_id is not None
+        index.upsert(parse_entry(entry_id, decode_object(value, max_bytes=max_bytes)))
+    except InvalidInput:
+        return False
+    return True

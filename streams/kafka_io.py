@@ -8,8 +8,7 @@ from collections.abc import Iterable, Iterator
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import codecs
-from streams.domain.exceptions import InvalidInput
-from streams.domain.watchlist import WatchlistEntry, parse_entry
+from streams.domain.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
 from streams.topics import WATCHLIST
 
@@ -106,27 +105,8 @@ def read_to_end(settings: Settings, topic: str) -> Iterator[tuple[bytes | None, 
 
 
 def read_watchlist(settings: Settings) -> dict[str, WatchlistEntry]:
-    """The watchlist as the compacted topic holds it now (valid entries only)."""
-    consumer, tps = _assigned_consumer(settings, WATCHLIST)
-    try:
-        consumer.seek_to_beginning(*tps)
-        end = consumer.end_offsets(tps)
-        entries: dict[str, WatchlistEntry] = {}
-        while any(consumer.position(tp) < end[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    key = record.key.decode("utf-8", "replace") if record.key else None
-                    if record.value is None:
-                        if key is not None:
-                            entries.pop(key, None)
-                        continue
-                    try:
-                        entry = parse_entry(
-                            key, codecs.decode_object(record.value, max_bytes=settings.max_message_bytes)
-                        )
-                    except InvalidInput:
-                        continue
-                    entries[entry.entry_id] = entry
-        return entries
-    finally:
-        consumer.close()
+    """The watchlist as the compacted topic holds it now (valid entries only), read as a replica reads it."""
+    index = WatchlistIndex()
+    for key, value in read_to_end(settings, WATCHLIST):
+        codecs.apply_watchlist_record(index, key, value, max_bytes=settings.max_message_bytes)
+    return {entry.entry_id: entry for entry in index}

@@ -15,8 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
 
 from streams import codecs
-from streams.domain.exceptions import InvalidInput
-from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.domain.watchlist import WatchlistIndex
 from streams.followers import open_follower
 from streams.metrics import Metrics
 from streams.settings import Settings
@@ -87,19 +86,10 @@ class WatchlistReplica(Service):
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
         (the `check_watchlist` agent dead-letters them once, not once per worker)."""
-        try:
-            entry_id = codecs.decode_key(key)
-            if value is None:
-                if entry_id is not None:
-                    self.index.remove(entry_id)
-                return
-            entry = parse_entry(
-                entry_id, codecs.decode_object(value, max_bytes=self.settings.max_message_bytes)
-            )
-        except InvalidInput:
+        if not codecs.apply_watchlist_record(
+            self.index, key, value, max_bytes=self.settings.max_message_bytes
+        ):
             self.skipped_invalid += 1
-            return
-        self.index.upsert(entry)
 
     def _mark_ready_if_caught_up(self) -> None:
         if not self.ready.is_set() and self._catch_up is not None and self._catch_up.done:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from streams import codecs
-from streams.domain.alerts import Alert, MatchPolicy, Ref
+from streams.domain.alerts import Alert, Ref
 from streams.domain.exceptions import InvalidInput
-from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.hits import parse_hit
 from streams.domain.retro import RetroMatcher
 from streams.domain.watchlist import WatchlistEntry
 from streams.followers import open_follower
@@ -31,12 +31,9 @@ class RetroScanner:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.horizon = timedelta(hours=settings.retro_hours)
-        self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
+        self.policy = settings.match_policy()
         self.window = timedelta(seconds=settings.dedup_window_s)
-        self.limits = HitLimits(
-            max_age=timedelta(days=settings.hits_retention_days),
-            max_skew=timedelta(seconds=settings.max_clock_skew_s),
-        )
+        self.limits = settings.hit_limits()
 
     async def scan(self, entries: Sequence[WatchlistEntry], now: datetime) -> list[Alert]:
         """Retro-alerts for `entries` from the hits of the last `retro_hours` (up to the end at `now`)."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
+
+from streams.domain.alerts import MatchPolicy
+from streams.domain.dedup import AlertGrouper
+from streams.domain.hits import HitLimits
 
 
 class SettingsError(ValueError):
@@ -65,6 +70,21 @@ class Settings:
 
     hits_batch_max: int = 1000
     hits_batch_within_s: float = 0.02
+
+    def hit_limits(self) -> HitLimits:
+        return HitLimits(
+            max_age=timedelta(days=self.hits_retention_days),
+            max_skew=timedelta(seconds=self.max_clock_skew_s),
+        )
+
+    def match_policy(self) -> MatchPolicy:
+        return MatchPolicy(self.max_substitutions, self.candidate_min_confidence)
+
+    def alert_grouper(self) -> AlertGrouper:
+        return AlertGrouper(
+            window=timedelta(seconds=self.dedup_window_s),
+            update_every=timedelta(seconds=self.dedup_update_every_s),
+        )
 
     def topic(self, name: str) -> str:
         """The physical Kafka topic name for a public topic name."""

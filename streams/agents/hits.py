@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from faust.types import Message, TopicT
 
 from streams import codecs, topics
 from streams.agents.pipeline import Outgoing
-from streams.domain.alerts import Alert, MatchPolicy, Ref, match_hit
-from streams.domain.dedup import AlertGrouper
-from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.alerts import Alert, Ref, match_hit
+from streams.domain.hits import parse_hit
 from streams.domain.watchlist import WatchlistIndex
 from streams.health import Sighting
 from streams.metrics import Metrics
@@ -42,16 +41,10 @@ class HitMatcher:
         self.alerts_topic = alerts_topic
         self.restricted_topic = restricted_topic
         self.max_bytes = settings.max_message_bytes
-        self.limits = HitLimits(
-            max_age=timedelta(days=settings.hits_retention_days),
-            max_skew=timedelta(seconds=settings.max_clock_skew_s),
-        )
-        self.policy = MatchPolicy(settings.max_substitutions, settings.candidate_min_confidence)
+        self.limits = settings.hit_limits()
+        self.policy = settings.match_policy()
+        self.grouper = settings.alert_grouper()
         self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
-        self.grouper = AlertGrouper(
-            window=timedelta(seconds=settings.dedup_window_s),
-            update_every=timedelta(seconds=settings.dedup_update_every_s),
-        )
 
     def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
         hit = parse_hit(

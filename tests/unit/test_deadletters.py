@@ -85,3 +85,22 @@ def test_keys_must_be_utf8() -> None:
     assert decode_key("苏K".encode()) == "苏K" and decode_key(None) is None
     with pytest.raises(InvalidInput):
         decode_key(b"\xff")
+
+
+def test_a_watchlist_record_upserts_a_tombstone_deletes_and_a_bad_record_changes_nothing() -> None:
+    import orjson
+
+    from streams.codecs import apply_watchlist_record
+    from streams.domain.watchlist import WatchlistIndex
+    from tests.unit.fixtures import entry_message
+
+    index = WatchlistIndex()
+    assert apply_watchlist_record(index, b"WL-1", orjson.dumps(entry_message()), max_bytes=4096)
+    assert [e.entry_id for e in index] == ["WL-1"]
+    assert not apply_watchlist_record(index, b"WL-1", b"{broken", max_bytes=4096)
+    assert not apply_watchlist_record(
+        index, b"WL-2", orjson.dumps(entry_message()), max_bytes=4096
+    )  # key != id
+    assert len(index) == 1
+    assert apply_watchlist_record(index, b"WL-1", None, max_bytes=4096) and len(index) == 0
+    assert not apply_watchlist_record(index, None, None, max_bytes=4096)
