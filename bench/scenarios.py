@@ -158,7 +158,8 @@ def drain(ctx: Context, name: str, label: str, start: Starter) -> Drain:
         loadavg = os.getloadavg()
         children, ready_s = start(ctx, settings, log_dir)
         workers = [c for c in children if isinstance(c, Worker)]
-        watch = GroupWatch(settings.kafka_bootstrap, settings.app_id, settings.topic(HITS))
+        # citygate's sensor side and both baselines consume anpr.hits in the `<app id>-hits` group.
+        watch = GroupWatch(settings.kafka_bootstrap, settings.hits_group, settings.topic(HITS))
         try:
             result = _measure(ctx, name, label, settings, children, workers, watch, total)
         finally:
@@ -169,7 +170,7 @@ def drain(ctx: Context, name: str, label: str, start: Starter) -> Drain:
         return result
     finally:
         stop_all(children)
-        cluster.teardown(settings, [settings.app_id])
+        cluster.teardown(settings, [settings.app_id, settings.hits_group])
 
 
 def _measure(
@@ -306,7 +307,7 @@ def start_module(module: str, python: str, extra: Sequence[str] = ()) -> Starter
             "--bootstrap",
             settings.kafka_bootstrap,
             "--group",
-            settings.app_id,
+            settings.hits_group,
             "--hits-topic",
             settings.topic(HITS),
             "--watchlist-topic",
@@ -381,7 +382,7 @@ def latency(
         return results
     finally:
         stop_all(children)
-        cluster.teardown(settings, [settings.app_id])
+        cluster.teardown(settings, [settings.app_id, settings.hits_group])
 
 
 def _own_cpu() -> float:

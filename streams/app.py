@@ -6,6 +6,7 @@ reads the environment at import time.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from streams.health import CitygateHealth
 from streams.metrics import Metrics
 from streams.replica import WatchlistReplica
 from streams.retro_scan import RetroScanner
+from streams.sensor import HitsConsumer, InputRecord
 from streams.settings import Settings
 from streams.topology_file import load_topology
 
@@ -43,6 +45,8 @@ class Citygate:
     replica: WatchlistReplica
     topics: dict[str, TopicT]
     health: CitygateHealth
+    sensor: HitsConsumer
+    process_hits: Callable[[Sequence[InputRecord]], Awaitable[None]]
 
 
 def build_app(settings: Settings) -> Citygate:
@@ -67,7 +71,6 @@ def build_app(settings: Settings) -> Citygate:
     if settings.faust_sensors:
         # Faust's own sensors (messages in/out, commits, rebalances, table ops) on our registry, as `faust_*`.
         app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
-    health = CitygateHealth(app, settings, metrics.registry)
     index = WatchlistIndex()
     replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
     app.service(replica)
@@ -106,15 +109,30 @@ def build_app(settings: Settings) -> Citygate:
         value_serializer="raw",
     )
 
-    @app.agent(public[topics.HITS], name="match_hits")
-    async def match_hits(stream: StreamT[Any]) -> None:
-        """Match hits against the watchlist, in batches; no hit before the replica has caught up."""
-        async for events in stream.take_events(settings.hits_batch_max, within=settings.hits_batch_within_s):
-            # Wait here, inside the loop: a stream that is not iterating yet does not receive the messages
-            # Faust's consumer already fetched for it, and they would be skipped.
-            await replica.wait_ready()
-            await pipeline.run(events, match_one_hit)
-            health.observe_hits(match_one_hit.take_sightings())
+    # The sensor side: not a Faust agent but a batched consumer of its own (streams/sensor.py says why).
+    async def process_hits(records: Sequence[InputRecord]) -> None:
+        """Match a batch of hits against the watchlist; alerts and dead letters go to the producer."""
+        await pipeline.run_messages(records, match_one_hit)
+        health.observe_hits(match_one_hit.take_sightings())
+
+    async def flush_outputs() -> None:
+        await (await app.maybe_start_producer()).flush()
+
+    sensor = HitsConsumer(
+        settings,
+        process=process_hits,
+        flush_outputs=flush_outputs,
+        wait_ready=replica.wait_ready,
+        loop=app.loop,
+    )
+    app.service(sensor)
+    health = CitygateHealth(
+        app,
+        settings,
+        metrics.registry,
+        hits_lags=sensor.ledger.lags,
+        hits_partitions=sensor.ledger.partitions,
+    )
 
     @app.timer(interval=1.0)
     async def flush_alert_groups() -> None:
@@ -157,4 +175,4 @@ def build_app(settings: Settings) -> Citygate:
                 {"watchlist_ready": ready, "watchlist_entries": len(index)}, status=200 if ready else 503
             )
 
-    return Citygate(app, settings, metrics, index, replica, public, health)
+    return Citygate(app, settings, metrics, index, replica, public, health, sensor, process_hits)

@@ -1,8 +1,9 @@
 """Worker health the counters in `streams/metrics.py` cannot show: consumer lag and silent checkpoint sites.
 
 - **Consumer lag** per partition of the topics this worker consumes, for the partitions assigned to it:
-  the partition's end offset (high-water mark) minus the offset the app's consumer group has committed,
-  read from Faust's consumer at scrape time (no broker round trip). `broker_lag` asks the broker instead
+  the partition's end offset (high-water mark) minus the offset the consumer group has committed, read
+  at scrape time without a broker round trip: from Faust's consumer for the watchlist and command side,
+  from the sensor side's own ledger (streams/sensor.py) for anpr.hits. `broker_lag` asks the broker instead
   (kafka-python), for tools and tests.
 - **Silent checkpoints**: a camera or its gateway going quiet is the most common real fault, and it shows as
   nothing at all. `CheckpointHealth` (pure, time passed in) keeps, per site, the last event time and an
@@ -69,7 +70,6 @@ class FaustConsumerLag:
     def __init__(self, app: Any, settings: Settings, logical_topics: Collection[str]) -> None:
         self.app = app
         self._logical = {settings.topic(name): name for name in logical_topics}
-        self._hits = settings.topic(topics.HITS)
 
     def _consumer(self) -> Any | None:
         # Not `app.consumer`: that property builds a consumer on first access. Look only at a running app's.
@@ -90,16 +90,6 @@ class FaustConsumerLag:
             log.debug("consumer lag unavailable", exc_info=True)
             return {}
         return consumer_lag(ends, committed)
-
-    def assigned_hits_partitions(self) -> set[int] | None:
-        """Partitions of anpr.hits this worker holds; None while unknown (not started, rebalancing)."""
-        consumer = self._consumer()
-        if consumer is None or getattr(self.app, "rebalancing", False):
-            return None
-        try:
-            return {tp.partition for tp in consumer.assignment() if tp.topic == self._hits}
-        except Exception:  # noqa: BLE001 - see lags()
-            return None
 
 
 def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
@@ -326,16 +316,20 @@ class CitygateHealth:
         settings: Settings,
         registry: CollectorRegistry,
         *,
+        hits_lags: Callable[[], LagMap],
+        hits_partitions: Callable[[], set[int] | None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         top_k: int = DEFAULT_TOP_K,
     ) -> None:
-        consumed = (topics.HITS, topics.WATCHLIST, *topics.COMMAND_SIDE)
-        self.lag = FaustConsumerLag(app, settings, consumed)
+        # Faust reads the watchlist and the command side; anpr.hits has its own consumer (streams/sensor.py).
+        self.lag = FaustConsumerLag(app, settings, (topics.WATCHLIST, *topics.COMMAND_SIDE))
         self.checkpoints = CheckpointHealth(top_k=top_k)
         self.clock = clock
-        registry.register(
-            HealthCollector(self.checkpoints, self.lag.lags, self.lag.assigned_hits_partitions, clock)
-        )
+
+        def lags() -> LagMap:
+            return {**self.lag.lags(), **hits_lags()}
+
+        registry.register(HealthCollector(self.checkpoints, lags, hits_partitions, clock))
 
     def observe_hits(self, sightings: Iterable[Sighting]) -> None:
         """Call once per batch of valid hits, after the batch is handled."""

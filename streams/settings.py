@@ -68,8 +68,14 @@ class Settings:
     # Faust's Prometheus sensors (per-message counters: they cost some throughput; 0 turns them off).
     faust_sensors: int = 1
 
+    # The sensor side's consumer: most hits per batch, and how often its offsets are committed.
     hits_batch_max: int = 1000
-    hits_batch_within_s: float = 0.02
+    hits_commit_interval_s: float = 1.0
+
+    @property
+    def hits_group(self) -> str:
+        """The consumer group of the sensor side (streams/sensor.py); Faust's group is the app id."""
+        return f"{self.app_id}-hits"
 
     def hit_limits(self) -> HitLimits:
         return HitLimits(
@@ -112,6 +118,7 @@ class Settings:
             "CITYGATE_HITS_RETENTION_DAYS": self.hits_retention_days,
             "CITYGATE_MAX_MESSAGE_BYTES": self.max_message_bytes,
             "CITYGATE_HITS_BATCH_MAX": self.hits_batch_max,
+            "CITYGATE_HITS_COMMIT_INTERVAL_S": self.hits_commit_interval_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
         }
         for name, value in positive.items():

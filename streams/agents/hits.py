@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from faust.types import Message, TopicT
+from faust.types import TopicT
 
 from streams import codecs, topics
-from streams.agents.pipeline import Outgoing
+from streams.agents.pipeline import InputMessage, Outgoing
 from streams.domain.alerts import Alert, Ref, match_hit
 from streams.domain.hits import parse_hit
 from streams.domain.watchlist import WatchlistIndex
@@ -46,7 +46,7 @@ class HitMatcher:
         self.grouper = settings.alert_grouper()
         self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
 
-    def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         hit = parse_hit(
             codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
         )

@@ -3,8 +3,9 @@
 Faust acks and skips an event whose agent raises, so no exception may escape an agent body: every message of
 a batch is handed to a sync `handle` function; an `InvalidInput` becomes a dead letter with its reason, any
 other exception a `processing_error` dead letter (logged without the message content), and the batch's
-outputs are then handed to the producer without awaiting delivery. Faust flushes the producer before it
-commits offsets, so at-least-once holds: outputs are in Kafka before their input is committed.
+outputs are then handed to the producer without awaiting delivery. The producer is flushed before offsets are
+committed (by Faust for its agents, by streams/sensor.py for hits), so at-least-once holds: outputs are in
+Kafka before their input is committed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from faust.types import EventT, Message, TopicT
+from faust.types import EventT, TopicT
 
 from streams import codecs
 from streams.domain.deadletters import deadletter_message
@@ -35,7 +36,25 @@ class Outgoing:
     value: bytes
 
 
-Handler = Callable[[Message, datetime], Sequence[Outgoing]]
+class InputMessage(Protocol):
+    """What a handler reads of a consumed message: Faust's `Message` and `streams.sensor.InputRecord` both
+    have it (timestamp in epoch seconds)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> float | None: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+Handler = Callable[[Any, datetime], Sequence[Outgoing]]  # (an InputMessage, now) → records to produce
 
 
 class Pipeline:
@@ -44,7 +63,7 @@ class Pipeline:
         self.metrics = metrics
         self.deadletter_topic = deadletter_topic
 
-    def source_of(self, message: Message) -> str:
+    def source_of(self, message: InputMessage) -> str:
         return self.source_of_topic(message.topic)
 
     def source_of_topic(self, topic: str) -> str:
@@ -53,12 +72,15 @@ class Pipeline:
         return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
 
     async def run(self, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
-        """Handle a batch of events and send what they produce; returns how many were valid."""
+        """Handle a batch of Faust events and send what they produce; returns how many were valid."""
+        return await self.run_messages([event.message for event in events], handle)
+
+    async def run_messages(self, messages: Sequence[InputMessage], handle: Handler) -> int:
+        """Handle a batch of messages and send what they produce; returns how many were valid."""
         now = datetime.now(UTC)
         outgoing: list[Outgoing] = []
         valid: dict[str, int] = {}
-        for event in events:
-            message = event.message
+        for message in messages:
             try:
                 produced = handle(message, now)
             except InvalidInput as exc:
@@ -90,7 +112,9 @@ class Pipeline:
         for record in outgoing:
             await record.topic.send(key=record.key, value=record.value)
 
-    def dead_letter(self, source: str, message: Message, code: str, detail: str, now: datetime) -> Outgoing:
+    def dead_letter(
+        self, source: str, message: InputMessage, code: str, detail: str, now: datetime
+    ) -> Outgoing:
         self.metrics.events.labels(source, "deadletter").inc()
         self.metrics.deadletters.labels(source, code).inc()
         timestamp = message.timestamp

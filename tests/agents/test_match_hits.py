@@ -1,7 +1,8 @@
-"""The hits agent inside Faust (agent.test_context): batching, the replica gate and the dead-letter path.
+"""The sensor side without a broker: the replica gate and the batch handler's dead-letter path.
 
-No broker here: the agent reads a test channel and its sends are captured. The same flow on the real broker
-is covered by tests/integration.
+Hits are consumed by streams/sensor.py's own consumer, not a Faust agent; here its batch handler gets records
+directly and the app's sends are captured. Consuming, committing and rebalancing on the real broker are
+covered by tests/integration (hits to alerts, restart, two workers).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from streams import topics
 from streams.app import Citygate, build_app
 from streams.domain.watchlist import parse_entry
+from streams.sensor import InputRecord
 from streams.settings import Settings
 from tests.unit.fixtures import entry_message, hit_message
 
@@ -61,29 +63,40 @@ async def wait_for(condition: Any, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_no_hit_is_matched_before_the_replica_is_ready(
+def records(*values: bytes) -> list[InputRecord]:
+    return [InputRecord("anpr.hits", 3, 100 + n, 1.0e9, b"EC-0001", value) for n, value in enumerate(values)]
+
+
+async def test_no_hit_is_consumed_before_the_replica_is_ready(
     citygate: tuple[Citygate, dict[str, Sent]],
 ) -> None:
-    built, sent = citygate
-    add_entry(built)
-    async with built.app.agents[_agent_name(built, "match_hits")].test_context() as agent:
-        await agent.put(live(hit_message()), wait=False)
-        await asyncio.sleep(0.3)
-        assert sent[topics.ALERTS].records == []  # held back: the watchlist may still be incomplete
-        built.replica.ready.set()
-        await wait_for(lambda: len(sent[topics.ALERTS].records) == 1)
-    key, alert = sent[topics.ALERTS].records[0]
-    assert key.decode() == alert["alert_id"] and alert["plate"] == "苏K12345"
+    built, _ = citygate
+    joined: list[bool] = []
+
+    class Joined(Exception):
+        """Ends the consumer loop where it would join the group."""
+
+    def open_consumer() -> Any:
+        joined.append(built.replica.ready.is_set())
+        raise Joined
+
+    built.sensor.open_consumer = open_consumer  # type: ignore[method-assign]
+    consuming = asyncio.ensure_future(built.sensor.consume())
+    await asyncio.sleep(0.3)
+    assert joined == []  # holds no partitions while the watchlist may still be incomplete
+    built.replica.ready.set()
+    with pytest.raises(Joined):
+        await asyncio.wait_for(consuming, timeout=5)
+    assert joined == [True]
 
 
-async def test_each_bad_hit_is_dead_lettered_and_the_agent_goes_on(
+async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
     citygate: tuple[Citygate, dict[str, Sent]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built, sent = citygate
     add_entry(built)
     add_entry(built, entry_id="WL-C", plate="苏A9B876", covert=True)
-    built.replica.ready.set()
-    # A bug in the domain must not kill the agent or skip silently: it becomes a processing_error dead letter.
+    # A bug in the domain must not end the loop or skip silently: it becomes a processing_error dead letter.
     from streams.agents import hits as hits_agent
 
     real_match = hits_agent.match_hit
@@ -94,25 +107,21 @@ async def test_each_bad_hit_is_dead_lettered_and_the_agent_goes_on(
         return real_match(hit, *args, **kwargs)
 
     monkeypatch.setattr(hits_agent, "match_hit", flaky_match)
-    async with built.app.agents[_agent_name(built, "match_hits")].test_context() as agent:
-        for value in (
+    await built.process_hits(
+        records(
             b"{oops",
             live(hit_message(hit_id="boom")),
             live(hit_message(lane=0)),
             live(hit_message(hit_id="ok")),
             live(hit_message(hit_id="covert", plate_text="苏A9B876")),
-        ):
-            await agent.put(value, wait=False)
-        await wait_for(
-            lambda: len(sent[topics.DEADLETTER].records) == 3 and len(sent[topics.ALERTS].records) == 1
         )
-        await wait_for(lambda: len(sent[topics.ALERTS_RESTRICTED].records) == 1)
+    )
+    assert len(sent[topics.DEADLETTER].records) == 3 and len(sent[topics.ALERTS].records) == 1
+    assert len(sent[topics.ALERTS_RESTRICTED].records) == 1
+    letter = sent[topics.DEADLETTER].records[0][1]
+    assert (letter["source"]["partition"], letter["source"]["offset"]) == (3, 100)  # where to find it
     reasons = [letter["reason"]["code"] for _, letter in sent[topics.DEADLETTER].records]
     assert reasons == ["malformed_json", "processing_error", "invalid_value"]
     assert "simulated bug" in sent[topics.DEADLETTER].records[1][1]["reason"]["detail"]
     assert sent[topics.ALERTS].records[0][1]["refs"][0]["id"] == "ok"
     assert sent[topics.ALERTS_RESTRICTED].records[0][1]["plate"] == "苏A9B876"
-
-
-def _agent_name(built: Citygate, short: str) -> str:
-    return next(name for name in built.app.agents if name.endswith(short))

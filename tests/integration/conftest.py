@@ -178,6 +178,8 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """Stop as an orchestrator would (SIGTERM), giving the worker its chance to commit."""
+        self.killed = True  # an exit from here on is expected
         if self.process.poll() is None:
             self.process.terminate()
             try:

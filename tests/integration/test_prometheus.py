@@ -32,6 +32,7 @@ import pytest
 from streams import topics
 from streams.health import CitygateHealth, broker_lag
 from streams.metrics import Metrics
+from streams.sensor import OffsetLedger
 from streams.settings import Settings
 from tests.integration.conftest import Cluster, WorkerProcess, free_port
 from tests.integration.test_drill import drill_call as call
@@ -207,7 +208,10 @@ def recording_rules() -> list[str]:
 def exposed_metric_names() -> set[str]:
     """Every sample name a worker exposes: streams/metrics.py plus streams/health.py."""
     metrics = Metrics()
-    CitygateHealth(object(), Settings(), metrics.registry)  # no consumer: its families, without samples
+    ledger = OffsetLedger()  # no consumer: the families, without samples
+    CitygateHealth(
+        object(), Settings(), metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
+    )
     families = list(metrics.registry.collect())
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}
     names = set()
@@ -419,5 +423,5 @@ def test_prometheus_has_data_for_every_panel_and_recording_rule(cluster: Cluster
             "consumer lag back to 0 on every partition",
             lambda: len(prometheus.query(hits_lag)) == 4 and not prometheus.query(f"{hits_lag} > 0"),
         )
-        assert set(broker_lag(cluster.settings, cluster.settings.app_id, topics.HITS).values()) == {0}
+        assert set(broker_lag(cluster.settings, cluster.settings.hits_group, topics.HITS).values()) == {0}
         worker.assert_alive()

@@ -11,6 +11,7 @@ from prometheus_client import generate_latest
 
 from streams.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, consumer_lag
 from streams.metrics import Metrics
+from streams.sensor import OffsetLedger
 from streams.settings import Settings
 from tests.unit.fixtures import NOW
 
@@ -164,22 +165,33 @@ SETTINGS = Settings(topic_prefix="t1.")
 
 
 def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> None:
-    hits0, hits1, hits5 = TP("t1.anpr.hits", 0), TP("t1.anpr.hits", 1), TP("t1.anpr.hits", 5)
     calls, changelog = TP("t1.calls.110", 0), TP("citygate-alert_book-changelog", 0)
-    consumer = FakeConsumer(
-        {hits0: 50, hits1: None, hits5: 9, calls: 3, changelog: 99}, {hits0: 45, hits5: 9, calls: 3}
-    )
+    hits0_faust = TP("t1.anpr.hits", 0)  # Faust no longer reads anpr.hits: ignored even if it appeared
+    consumer = FakeConsumer({calls: 3, changelog: 99, hits0_faust: 1000}, {calls: 3})
     app = FakeApp(consumer)
+    ledger = OffsetLedger()  # the sensor side's own consumer (streams/sensor.py)
+    ledger.revoked([])
+    ledger.assigned({0: 45, 1: None, 5: 9})
+    ledger.handled(0, 47, highwater=50)
+    ledger.handled(5, 9, highwater=9)
     metrics = Metrics()
     now = [NOW]
-    health = CitygateHealth(app, SETTINGS, metrics.registry, clock=lambda: now[0], top_k=2)
+    health = CitygateHealth(
+        app,
+        SETTINGS,
+        metrics.registry,
+        hits_lags=ledger.lags,
+        hits_partitions=ledger.partitions,
+        clock=lambda: now[0],
+        top_k=2,
+    )
     health.observe_hits(steady("YZ-EC-0001", every_s=10, count=3, until=NOW - timedelta(minutes=9)))
     health.observe_hits(steady("YZ-EC-0002", every_s=10, count=3, until=NOW - timedelta(minutes=8)))
     health.observe_hits(steady("YZ-EC-0003", every_s=10, count=3, until=NOW - timedelta(minutes=7)))
     health.observe_hits(steady("YZ-EC-0004", every_s=10, count=3, until=NOW, partition=5))
 
     text = generate_latest(metrics.registry).decode()
-    assert 'citygate_consumer_lag{partition="0",topic="anpr.hits"} 5.0' in text
+    assert 'citygate_consumer_lag{partition="0",topic="anpr.hits"} 5.0' in text  # committed, not handled
     assert 'citygate_consumer_lag{partition="0",topic="calls.110"} 0.0' in text
     assert 'citygate_consumer_lag{partition="5",topic="anpr.hits"} 0.0' in text
     assert "changelog" not in text and 'partition="1"' not in text  # not ours / not fetched yet
@@ -188,17 +200,51 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     assert 'checkpoint="YZ-EC-0002"' in text and 'checkpoint="YZ-EC-0003"' not in text  # top 2 only
     assert metrics.watchlist_entries is not None  # the existing metrics are still there, no name clash
 
+    ledger.committed(ledger.pending())
+    assert (
+        'citygate_consumer_lag{partition="0",topic="anpr.hits"} 3.0'
+        in generate_latest(metrics.registry).decode()
+    )
+
     # Partition 5 goes to another worker in a rebalance: its site is forgotten once the rebalance is over.
-    del consumer.highwaters[hits5]
-    app.rebalancing = True
+    ledger.revoked([0, 1, 5])
     assert "citygate_checkpoints_tracked 4.0" in generate_latest(metrics.registry).decode()
-    app.rebalancing = False
-    assert "citygate_checkpoints_tracked 3.0" in generate_latest(metrics.registry).decode()
+    ledger.assigned({0: 47, 1: None})
+    text = generate_latest(metrics.registry).decode()
+    assert "citygate_checkpoints_tracked 3.0" in text and 'partition="5",topic="anpr.hits"' not in text
+
+
+def test_the_ledger_commits_only_what_was_handled_and_forgets_revoked_partitions() -> None:
+    ledger = OffsetLedger()
+    assert ledger.partitions() is None and ledger.pending() == {}  # nothing held before the first assignment
+    ledger.assigned({2: None, 3: 100})
+    assert ledger.partitions() == {2, 3} and ledger.holds(2) and not ledger.holds(4)
+    ledger.handled(2, 10, highwater=12)
+    ledger.handled(3, 150, highwater=None)  # no fetch answer yet: end unknown, no lag series
+    assert ledger.pending() == {2: 10, 3: 150}
+    assert ledger.lags() == {("anpr.hits", 2): 12}  # never committed: counts from 0, an upper bound
+    ledger.committed({2: 10})
+    ledger.handled(2, 12, highwater=12)
+    assert ledger.pending() == {2: 12, 3: 150}  # a commit of an older position leaves the newer one pending
+    ledger.committed({2: 12, 3: 150})
+    assert ledger.pending() == {} and ledger.lags() == {("anpr.hits", 2): 0}
+    ledger.seen_end(3, 160)
+    assert ledger.lags()[("anpr.hits", 3)] == 10
+    ledger.revoked([3])
+    assert ledger.partitions() is None  # mid-rebalance
+    assert not ledger.holds(3) and ("anpr.hits", 3) not in ledger.lags()
+    ledger.committed({3: 170})  # a late commit of a revoked partition changes nothing
+    assert not ledger.holds(3)
+    ledger.assigned({})
+    assert ledger.partitions() == {2}
 
 
 def test_no_consumer_yet_means_no_lag_series() -> None:
     metrics = Metrics()
-    CitygateHealth(FakeApp(None), SETTINGS, metrics.registry)
+    ledger = OffsetLedger()
+    CitygateHealth(
+        FakeApp(None), SETTINGS, metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
+    )
     text = generate_latest(metrics.registry).decode()
     assert "citygate_consumer_lag{" not in text and "citygate_checkpoints_silent 0.0" in text
-    assert FaustConsumerLag(FakeApp(None), SETTINGS, ["anpr.hits"]).assigned_hits_partitions() is None
+    assert FaustConsumerLag(FakeApp(None), SETTINGS, ["calls.110"]).lags() == {}
