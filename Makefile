@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: help venv test test-unit lint format demo bench prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
@@ -18,6 +19,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
 
 venv: $(STAMP) ## Create .venv and install citygate with its dev tools
 
@@ -36,10 +41,10 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-demo: $(STAMP) ## Broker, topics, a worker, a sample feed and a live tail of alerts (Ctrl-C stops all)
+demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console (Ctrl-C stops all)
 	deploy/local/demo
 
-bench: $(STAMP) ## Throughput and latency vs a plain aiokafka loop (and Quix Streams if installed); BENCH_ARGS=--quick
+bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Quix Streams; BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)
 
 prometheus: ## Prometheus (Debian's package, installed if missing) on :9090, scraping the demo worker on :6066

@@ -20,12 +20,14 @@ from pathlib import Path
 from bench import scenarios
 from bench.cluster import BenchError
 from bench.procs import ROOT
+from bench.profile import render, summarise
 from bench.report import machine_facts, table, write_json
 from bench.scenarios import Context, Drain, Latency
 from bench.workload import MATCH_SHARE, WATCHLIST_SIZE, build_workload, prefill_hits
 
 QUIX_MISSING = "quixstreams not installed (pip install '.[bench]')"
 ALL = "abcde"
+PROFILE = "p"  # not in ALL: a cProfile'd worker is slower, so it runs only when asked for
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,7 +48,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="share of paced hits on listed plates (more samples than the drain's 0.1%%)",
     )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scenarios", default=ALL, help=f"which of {ALL} to run (default all)")
+    parser.add_argument(
+        "--scenarios",
+        default=ALL,
+        help=f"which of {ALL} to run (default all); add {PROFILE} for a cProfile of one worker's drain",
+    )
     parser.add_argument("--quix-python", default=sys.executable, help="a python that has quixstreams")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--drain-timeout", type=float, default=None, help="s per drain (default from --hits)")
@@ -59,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.latency_seconds = min(args.latency_seconds, 10.0)
     if args.drain_timeout is None:
         args.drain_timeout = 120.0 + args.hits / 250  # far beyond citygate's rate: a hang, not slowness
-    unknown = set(args.scenarios) - set(ALL)
+    unknown = set(args.scenarios) - set(ALL + PROFILE)
     if unknown:
         parser.error(f"unknown scenarios {''.join(sorted(unknown))}; choose from {ALL}")
     return args
@@ -135,6 +141,17 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 print(f"[{name}] FAILED: {exc}", flush=True)
                 failed[name] = str(exc)
+        profile: dict[str, object] | None = None
+        if PROFILE in args.scenarios:
+            pstats_file = workdir / "worker.pstats"
+            label = "p. citygate, 1 worker under cProfile"
+            try:
+                scenarios.drain(ctx, PROFILE, label, scenarios.start_workers(1, profile=pstats_file))
+                profile = summarise(pstats_file)
+                print(render(profile), flush=True)
+            except (BenchError, OSError) as exc:
+                print(f"[p] FAILED: {exc}", flush=True)
+                failed["p"] = str(exc)
         if "c" in args.scenarios:
             rates = [(f"c. fixed {args.latency_rate:,.0f} hits/s", args.latency_rate)]
             if args.latency_share > 0 and "a" in drains:
@@ -163,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             stats.to_dict(),
             {**skipped, **{k: f"FAILED: {v}" for k, v in failed.items()}},
+            profile,
         )
         print(f"\nbench: results in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         if failed:

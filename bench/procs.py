@@ -105,11 +105,20 @@ class Worker(Child):
     web_port: int = 0
 
     @classmethod
-    def start(cls, name: str, env: dict[str, str], log_dir: Path, loglevel: str = "info") -> Worker:
+    def start(
+        cls,
+        name: str,
+        env: dict[str, str],
+        log_dir: Path,
+        loglevel: str = "info",
+        profile: Path | None = None,
+    ) -> Worker:
+        """Start a worker; with `profile`, under cProfile, which writes that file when the worker exits."""
         port = free_port()
+        profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
         child = Child.spawn(
             name,
-            [sys.executable, "-m", "streams.cli", "worker", "-l", loglevel],
+            [sys.executable, *profiler, "-m", "streams.cli", "worker", "-l", loglevel],
             {**os.environ, **env, "CITYGATE_WEB_PORT": str(port)},
             log_dir,
         )

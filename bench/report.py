@@ -142,6 +142,7 @@ def write_json(
     settings: dict[str, object],
     workload: dict[str, object],
     skipped: dict[str, str],
+    profile: dict[str, object] | None = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -155,6 +156,7 @@ def write_json(
         "latency": [as_dict(lat) for lat in latencies],
         "ratios": ratios(drains),
         "skipped": skipped,
+        **({"profile": profile} if profile is not None else {}),
     }
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     return path

@@ -274,8 +274,9 @@ def _steady(progress: list[tuple[float, int]], total: int) -> float | None:
 # ---- starters: what runs in each throughput scenario ------------------------------------------------
 
 
-def start_workers(count: int) -> Starter:
-    """`count` citygate workers with the scenario's app id; ready when every /health is 200."""
+def start_workers(count: int, profile: Path | None = None) -> Starter:
+    """`count` citygate workers with the scenario's app id; ready when every /health is 200. With
+    `profile` (one worker only), the worker runs under cProfile and writes that file when stopped."""
 
     def start(ctx: Context, settings: Settings, log_dir: Path) -> tuple[list[Child], float]:
         env = settings_env(settings)
@@ -283,7 +284,8 @@ def start_workers(count: int) -> Starter:
         workers: list[Child] = []
         try:
             for n in range(count):
-                workers.append(Worker.start(f"{settings.app_id}-worker{n + 1}", env, log_dir, ctx.loglevel))
+                name = f"{settings.app_id}-worker{n + 1}"
+                workers.append(Worker.start(name, env, log_dir, ctx.loglevel, profile=profile))
             for worker in workers:
                 assert isinstance(worker, Worker)  # noqa: S101 - built just above
                 worker.wait_healthy()
