@@ -455,20 +455,6 @@ def scenario_verify(name: str, since_min: float) -> None:
         sys.exit(1)
 
 
-@main.command("demo-feed")
-@click.option("--rate", type=float, default=50.0, show_default=True, help="Hits per second.")
-@click.option("--seconds", type=float, default=None, help="Stop after this long (default: until Ctrl-C).")
-@click.option("--seed", type=int, default=7, show_default=True)
-def demo_feed(rate: float, seconds: float | None, seed: int) -> None:
-    """Feed a small sample: a few watchlist entries, then a stream of hits (about 1 in 50 on the list)."""
-    from streams.demo import run_feed
-
-    try:
-        run_feed(_settings(), rate=rate, seconds=seconds, seed=seed, echo=click.echo)
-    except KeyboardInterrupt:
-        pass
-
-
 def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
     from datetime import timezone
 
