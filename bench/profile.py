@@ -24,7 +24,12 @@ BUCKETS: Sequence[tuple[str, Sequence[str]]] = (
 )
 
 
-def bucket_of(filename: str) -> str:
+IDLE = "idle: waiting for the network (epoll)"
+
+
+def bucket_of(filename: str, function: str = "") -> str:
+    if filename == "~" and "epoll" in function:
+        return IDLE  # the event loop asleep until a socket is ready: not work, so reported apart
     for name, fragments in BUCKETS:
         if any(fragment in filename for fragment in fragments):
             return name
@@ -32,31 +37,38 @@ def bucket_of(filename: str) -> str:
 
 
 def summarise(path: Path, top: int = 12) -> dict[str, object]:
-    """Own time by bucket (share of the total) and the `top` functions by own time."""
+    """Busy own time by bucket (shares of the busy total), idle time apart, and the `top` busy functions."""
     stats = pstats.Stats(str(path))
     raw = stats.stats  # type: ignore[attr-defined]  # {(file, line, name): (cc, nc, tottime, cumtime, callers)}
-    total = sum(entry[2] for entry in raw.values()) or 1.0
     by_bucket: dict[str, float] = {}
     functions = []
+    idle = 0.0
     for (filename, line, name), (_, calls, own, _, _) in raw.items():
-        bucket = bucket_of(filename)
+        bucket = bucket_of(filename, name)
+        if bucket == IDLE:
+            idle += own
+            continue
         by_bucket[bucket] = by_bucket.get(bucket, 0.0) + own
         functions.append((own, calls, f"{_short(filename)}:{line}({name})"))
+    busy = sum(by_bucket.values()) or 1.0
     functions.sort(reverse=True)
+    ordered = sorted(by_bucket.items(), key=lambda kv: -kv[1])
     return {
-        "total_own_s": round(total, 2),
-        "share_by_bucket": {
-            k: round(v / total, 3) for k, v in sorted(by_bucket.items(), key=lambda kv: -kv[1])
-        },
+        "busy_own_s": round(busy, 2),
+        "idle_s": round(idle, 2),
+        "share_by_bucket": {bucket: round(own / busy, 3) for bucket, own in ordered},
         "top_functions": [
-            {"function": where, "own_s": round(own, 3), "calls": calls, "share": round(own / total, 3)}
+            {"function": where, "own_s": round(own, 3), "calls": calls, "share": round(own / busy, 3)}
             for own, calls, where in functions[:top]
         ],
     }
 
 
 def render(summary: dict[str, object]) -> str:
-    lines = [f"profile of one worker: {summary['total_own_s']} s of own time in Python functions"]
+    lines = [
+        f"profile of one worker: {summary['busy_own_s']} s busy in Python functions "
+        f"(+{summary['idle_s']} s idle, waiting for the network); shares of the busy time:"
+    ]
     shares = summary["share_by_bucket"]
     assert isinstance(shares, dict)  # noqa: S101 - built by summarise
     lines += [f"  {share:6.1%}  {bucket}" for bucket, share in shares.items()]

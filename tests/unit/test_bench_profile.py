@@ -35,3 +35,4 @@ def test_buckets_follow_the_file_a_function_lives_in() -> None:
     assert bucket_of("/x/site-packages/mode/services.py").startswith("faust")
     assert bucket_of("~").startswith("json")
     assert bucket_of("/usr/lib/python3.11/ssl.py") == "other"
+    assert bucket_of("~", "<method 'poll' of 'select.epoll' objects>").startswith("idle")
