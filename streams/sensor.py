@@ -36,6 +36,8 @@ from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
+RETRY_S = 1.0  # pause before a failed batch is read again
+
 
 class InputRecord:
     """A consumed message as the handlers see it (Faust's `Message` shape: timestamp in seconds)."""
@@ -219,14 +221,28 @@ class HitsConsumer(Service):
         async with self._batch_lock:
             ledger = self.ledger
             records: list[InputRecord] = []
+            spans: dict[TopicPartition, tuple[int, int]] = {}  # first offset, next offset
             for tp, fetched in batches.items():
                 # Revoked since the fetch: leave them to their new owner, from its committed offset.
                 if not fetched or not ledger.holds(tp.partition):
                     continue
                 records.extend(InputRecord.from_kafka(r) for r in fetched)
-                ledger.handled(tp.partition, fetched[-1].offset + 1, consumer.highwater(tp))
+                spans[tp] = (fetched[0].offset, fetched[-1].offset + 1)
             if records:
-                await self.process(records)
+                try:
+                    await self.process(records)
+                except Exception:
+                    # Per-message errors are dead letters already (Pipeline); this is the batch failing as a
+                    # whole (the producer refusing a send). Read it again rather than commit past it.
+                    log.exception(
+                        "hits batch of %d failed; reading it again in %.0f s", len(records), RETRY_S
+                    )
+                    for tp, (first, _) in spans.items():
+                        consumer.seek(tp, first)
+                    await asyncio.sleep(RETRY_S)
+                    return
+                for tp, (_, next_offset) in spans.items():
+                    ledger.handled(tp.partition, next_offset, consumer.highwater(tp))
             else:  # idle: still learn the end offsets, so lag shows for partitions with nothing to read
                 for tp in consumer.assignment():
                     ledger.seen_end(tp.partition, consumer.highwater(tp))
