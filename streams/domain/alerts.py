@@ -188,13 +188,16 @@ def match_hit(
 
     Tried in order: the plate as read, then the alternative readings above the confidence floor, then
     OCR equivalence of the read and of those readings. Each step is a dict probe: O(1) in the list's size.
+    A read with an I or O in its serial (repaired by `parse_hit`) never matches `exact`: its repair matches
+    as `ocr_equivalent`, the repaired characters being its differences.
     """
     read = hit.plate.normalised
     at = hit.event_time
     best: dict[str, tuple[WatchlistEntry, str, str, tuple[Difference, ...]]] = {}
-    for entry in index.lookup(read, event_time=at, now=now):
-        best[entry.entry_id] = (entry, "exact", read, ())
-    readings = [read]
+    if hit.read_as is None:
+        for entry in index.lookup(read, event_time=at, now=now):
+            best[entry.entry_id] = (entry, "exact", read, ())
+    readings = [hit.read_as or read]  # equivalence works on the text as read, I and O included
     for candidate in hit.candidates:
         if candidate.confidence < policy.candidate_min_confidence:
             continue
@@ -204,6 +207,16 @@ def match_hit(
         readings.append(text)
         for entry in index.lookup(text, event_time=at, now=now):
             best.setdefault(entry.entry_id, (entry, "candidate", text, ()))
+    if hit.read_as is not None:
+        # Read with an I or O in the serial and repaired by parse_hit: its repair is an OCR-equivalent match
+        # (after any candidate that matches exactly), with the repaired characters as its differences.
+        repairs = tuple(
+            Difference(position, was_read, listed)
+            for position, (was_read, listed) in enumerate(zip(hit.read_as, read, strict=True))
+            if was_read != listed
+        )
+        for entry in index.lookup(read, event_time=at, now=now):
+            best.setdefault(entry.entry_id, (entry, "ocr_equivalent", hit.read_as, repairs))
     if policy.max_substitutions > 0:
         for text in readings:
             for entry, diffs in index.lookup_equivalent(

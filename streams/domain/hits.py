@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
-from streams.domain.plates import Plate, PlateFormatError, parse_plate
+from streams.domain.plates import Plate, PlateFormatError, normalise_plate, parse_plate, repair_serial_i_o
 
 DIRECTIONS = frozenset({"inbound", "outbound", "unknown"})
 PLATE_COLOURS = frozenset({"blue", "yellow", "green", "yellow_green", "white", "black", "unknown"})
@@ -58,6 +58,8 @@ class Hit:
     vehicle_colour: str | None = None
     image_refs: tuple[str, ...] = ()
     gateway_id: str | None = None
+    # The normalised text as read, when it had an I or O in the serial and `plate` is its repair.
+    read_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +94,14 @@ def parse_hit(obj: object, *, now: datetime, limits: HitLimits = HitLimits()) ->
         raise InvalidInput("invalid_value", f"event_time is {ahead:.0f} s in the future (clock skew?)")
     if event_time < now - limits.max_age:
         raise InvalidInput("invalid_value", f"event_time is older than the {limits.max_age.days} d retention")
+    read_as = None
     try:
         plate = parse_plate(plate_text)
     except PlateFormatError as exc:
-        raise InvalidInput("plate_format", f"plate_text: {exc}") from None
+        repaired = repair_serial_i_o(plate_text)
+        if repaired is None:
+            raise InvalidInput("plate_format", f"plate_text: {exc}") from None
+        plate, read_as = repaired, normalise_plate(plate_text)
 
     return Hit(
         hit_id=hit_id,
@@ -111,6 +117,7 @@ def parse_hit(obj: object, *, now: datetime, limits: HitLimits = HitLimits()) ->
         vehicle_colour=vehicle_colour,
         image_refs=image_refs,
         gateway_id=gateway_id,
+        read_as=read_as,
     )
 
 

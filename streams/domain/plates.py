@@ -38,6 +38,7 @@ __all__ = [
     "is_valid_plate",
     "normalise_plate",
     "parse_plate",
+    "repair_serial_i_o",
 ]
 
 PROVINCES: Final = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
@@ -179,6 +180,28 @@ def parse_plate(raw: str) -> Plate:
     else:
         kind = _marker_kind(text, serial, leftover, raw)
     return Plate(raw, text, head, authority, serial, kind)
+
+
+_I_O_TO_DIGITS: Final = str.maketrans("IO", "10")
+
+
+def repair_serial_i_o(raw: str) -> Plate | None:
+    """The plate a read means when its only defect is an I or O in the serial, else None.
+
+    GA 36-2018 leaves I and O out of serials because they are 1 and 0 to the eye, so an OCR engine that reads
+    ``苏K1234O`` has read ``苏K12340``: the read is repaired rather than dead-lettered, and the matcher calls
+    a watchlist hit on it OCR-equivalent, not exact. Only the serial is repaired: an I or O in the
+    issuing-authority position could be several letters.
+    """
+    text = raw.translate(_NORMALISE_TABLE)
+    serial = text[2:]
+    if "I" not in serial and "O" not in serial:
+        return None
+    try:
+        plate = parse_plate(text[:2] + serial.translate(_I_O_TO_DIGITS))
+    except PlateFormatError:
+        return None
+    return Plate(raw, plate.normalised, plate.province, plate.authority, plate.serial, plate.kind)
 
 
 def _bad_head_reason(text: str) -> str:

@@ -127,3 +127,28 @@ def test_lookup_inspects_only_entries_sharing_the_key() -> None:
         assert matches("苏K80693", index) == [("WL-0", "ocr_equivalent", 1)]
         inspected.append(index.inspected)
     assert inspected[0] == inspected[1] <= 2
+
+
+def test_a_read_with_i_or_o_in_the_serial_is_repaired_and_matches_as_ocr_equivalent() -> None:
+    # GA 36-2018 serials never hold I or O: such a read is the OCR engine's 1 or 0, not a bad message.
+    hit = parse_hit(hit_message(plate_text="苏K·1234O", candidates=[]), now=NOW)
+    assert hit.plate.normalised == "苏K12340" and hit.read_as == "苏K1234O"
+    alerts = match_hit(hit, index_of("苏K12340"), now=NOW, hit_ref=REF)
+    assert len(alerts) == 1 and alerts[0].match is not None
+    assert alerts[0].match.match_type == "ocr_equivalent"  # never `exact`: the camera did not read that
+    assert alerts[0].match.matched_text == "苏K1234O"
+    assert [(d.position, d.read, d.listed) for d in alerts[0].match.differences] == [(6, "O", "0")]
+    assert alerts[0].plate == "苏K12340" and alerts[0].plate_raw == "苏K·1234O"
+    # Even with equivalence turned off, the repair still matches (it is how the plate is read at all).
+    policy = MatchPolicy(max_substitutions=0)
+    assert matches("苏KI234O", index_of("苏K12340"), policy, candidates=[]) == [("WL-0", "ocr_equivalent", 2)]
+
+
+def test_a_candidate_matching_exactly_beats_the_repair() -> None:
+    high = [{"text": "苏K12340", "confidence": 0.6}]
+    assert matches("苏K1234O", index_of("苏K12340"), candidates=high) == [("WL-0", "candidate", 0)]
+
+
+def test_equivalence_on_a_repaired_read_counts_from_the_text_as_read() -> None:
+    # Read 苏K8234O; listed 苏KB2340: the O→0 repair and the 8/B confusion are both differences.
+    assert matches("苏K8234O", index_of("苏KB2340"), candidates=[]) == [("WL-0", "ocr_equivalent", 2)]

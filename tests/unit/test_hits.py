@@ -80,3 +80,28 @@ def test_event_time_beyond_retention_is_absurd() -> None:
     old = (NOW - timedelta(days=31)).isoformat()
     assert reason(hit_message(event_time=old))[0] == "invalid_value"
     assert parse_hit(hit_message(event_time=old), now=NOW, limits=HitLimits(max_age=timedelta(days=40)))
+
+
+@pytest.mark.parametrize(
+    ("read", "repaired"),
+    [
+        ("苏K1234O", "苏K12340"),
+        ("苏KI2345", "苏K12345"),
+        ("苏KD1234O", "苏KD12340"),
+        ("苏Ko234警", "苏K0234警"),
+    ],
+)
+def test_an_i_or_o_in_the_serial_is_read_as_1_or_0(read: str, repaired: str) -> None:
+    hit = parse_hit(hit_message(plate_text=read), now=NOW)
+    assert hit.plate.normalised == repaired and hit.read_as == read.upper()
+
+
+@pytest.mark.parametrize("read", ["苏O12345", "苏I12345", "苏K12O4", "苏K1234OO5", "苏KOOOOOX"])
+def test_what_the_repair_cannot_make_a_plate_is_still_a_plate_format_dead_letter(read: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_hit(hit_message(plate_text=read), now=NOW)
+    assert error.value.code == "plate_format"
+
+
+def test_a_valid_read_is_not_marked_as_repaired() -> None:
+    assert parse_hit(hit_message(), now=NOW).read_as is None
