@@ -13,7 +13,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
-from faust.types import StreamT, TopicT
+from faust.types import TP, StreamT, TopicT
 from faust.web import Request, Response, View
 
 from streams import topics
@@ -157,10 +157,22 @@ def build_app(settings: Settings) -> Citygate:
         async for event in stream.events():
             await pipeline.run([event], command_one)
 
+    ticks_partition = TP(settings.topic(topics.TICKS), 0)
+
+    def holds_command_side() -> bool | None:
+        """Whether this worker holds the command side now; None while unknown (starting, rebalancing)."""
+        consumer = getattr(app, "_consumer", None)  # not `app.consumer`: that would build one
+        if consumer is None or app.rebalancing:
+            return None
+        return ticks_partition in consumer.assignment()
+
     @app.timer(interval=settings.tick_interval_s)
     async def tick() -> None:
-        """The command side's clock: re-plan running lockdowns (escalation, expiry)."""
+        """The command side's clock: re-plan running lockdowns (escalation, expiry). A worker without the
+        command side zeroes its incident and lockdown gauges (the holder republishes them on each tick)."""
         await public[topics.TICKS].send(key=b"tick", value=datetime.now(UTC).isoformat().encode())
+        if holds_command_side() is False:
+            incident_desk.clear_gauges()
 
     @app.page("/metrics")
     class MetricsPage(View):

@@ -127,7 +127,21 @@ class IncidentDesk:
         outcome = Outcome()
         for lockdown in self._active():
             outcome.merge(desk.on_tick(lockdown, self.topology, now, self.rules))
-        return self._apply(outcome)
+        out = self._apply(outcome)
+        # The worker holding the command side republishes the gauges on every tick: after a rebalance (or a
+        # restart that recovered the tables) they are right again within one tick, with no event needed.
+        self._publish_gauges()
+        return out
+
+    def clear_gauges(self) -> None:
+        """Zero this worker's incident and lockdown gauges: called when it does not hold the command side,
+        so a worker that lost it in a rebalance stops exporting stale counts that `sum` would add up."""
+        for priority in ("1", "2", "3"):
+            self.metrics.incidents_open.labels(priority).set(0)
+        for ring in RING_ORDER:
+            self.metrics.lockdowns_active.labels(ring).set(0)
+            self.metrics.points_required.labels(ring).set(0)
+            self.metrics.points_staffed.labels(ring).set(0)
 
     def _apply(self, outcome: Outcome) -> list[Outgoing]:
         out: list[Outgoing] = []

@@ -13,8 +13,9 @@ import pytest
 
 from streams import topics
 from streams.health import broker_lag
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import Cluster, WorkerProcess
 from tests.integration.test_hits_to_alerts import live_entry, live_hit
+from tests.integration.test_prometheus import close_the_gates
 
 pytestmark = pytest.mark.kafka
 
@@ -80,3 +81,30 @@ def test_partitions_move_between_workers_without_losing_or_repeating_hits(cluste
     while set(broker_lag(cluster.settings, cluster.settings.hits_group, topics.HITS).values()) != {0}:
         assert time.monotonic() < deadline, "the sensor group still has lag on the broker"
         time.sleep(1)
+
+
+def lockdowns_active(metrics: str, ring: str) -> float:
+    found = re.search(rf'citygate_lockdowns_active\{{ring="{ring}"\}} (\S+)', metrics)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_the_command_side_and_its_lockdown_gauges_move_to_the_remaining_worker(cluster: Cluster) -> None:
+    cluster.env["CITYGATE_TICK_INTERVAL_S"] = "1"
+    first = cluster.start_worker("first")
+    close_the_gates(cluster, 1, seal_core=True)
+    second = cluster.start_worker("second")
+
+    def exported(workers: list[WorkerProcess]) -> float:
+        return sum(lockdowns_active(w.metrics(), "core") for w in workers)
+
+    # One lockdown closes the core ring: across the workers the gauge adds up to one, whichever holds it.
+    deadline = time.monotonic() + 30
+    while exported([first, second]) != 1:
+        assert time.monotonic() < deadline, "the workers' lockdown gauges do not add up to one"
+        time.sleep(0.5)
+    first.stop()
+    # The second worker takes the command side over, recovers the tables and republishes on its next tick.
+    deadline = time.monotonic() + 60
+    while exported([second]) != 1:
+        assert time.monotonic() < deadline, second.log_tail(40)
+        time.sleep(0.5)
