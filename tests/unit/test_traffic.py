@@ -3,12 +3,9 @@ noise, and that what it writes is what citygate's own decoders and the schemas a
 
 from __future__ import annotations
 
-import ast
-import sys
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from pathlib import Path
 
 import orjson
 import pytest
@@ -420,22 +417,3 @@ def test_a_sample_watchlist_lists_cars_that_are_read_within_minutes() -> None:
     read = {truth(e).plate for e in simulation.advance(START + timedelta(minutes=2)) if e.kind == "hit"}
     assert {vehicle.plate for vehicle in sample} <= read
     assert not any(vehicle.special for vehicle in sample)
-
-
-# --- purity ---------------------------------------------------------------------------------------------
-
-
-def test_traffic_imports_only_the_standard_library_and_the_domain() -> None:
-    tree = ast.parse(Path(traffic.__file__).read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            imported.add(node.module)
-    outside = {
-        name
-        for name in imported
-        if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("streams.domain")
-    }
-    assert not outside
