@@ -6,7 +6,7 @@ reads the environment at import time.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from streams import topics
 from streams.agents.commands import AlertReviewer
 from streams.agents.hits import HitMatcher
 from streams.agents.incidents import IncidentDesk
-from streams.agents.pipeline import Pipeline
+from streams.agents.pipeline import Outgoing, Pipeline, send_one
 from streams.agents.watchlist import EntryChecker
 from streams.domain.topology import SEALING_KINDS
 from streams.domain.watchlist import WatchlistIndex
@@ -46,7 +46,7 @@ class Citygate:
     topics: dict[str, TopicT]
     health: CitygateHealth
     sensor: HitsConsumer
-    process_hits: Callable[[Sequence[InputRecord]], Awaitable[None]]
+    handle_hits: Callable[[Sequence[InputRecord]], list[Outgoing]]
 
 
 def build_app(settings: Settings) -> Citygate:
@@ -110,18 +110,20 @@ def build_app(settings: Settings) -> Citygate:
     )
 
     # The sensor side: not a Faust agent but a batched consumer of its own (streams/sensor.py says why).
-    async def process_hits(records: Sequence[InputRecord]) -> None:
-        """Match a batch of hits against the watchlist; alerts and dead letters go to the producer."""
-        await pipeline.run_messages(records, match_one_hit)
+    def handle_hits(records: Sequence[InputRecord]) -> list[Outgoing]:
+        """Match a batch of hits against the watchlist: the alerts and dead letters to send."""
+        outgoing, _ = pipeline.handle_messages(records, match_one_hit)
         health.observe_hits(match_one_hit.take_sightings())
+        return outgoing
 
     async def flush_outputs() -> None:
         await (await app.maybe_start_producer()).flush()
 
     sensor = HitsConsumer(
         settings,
-        process=process_hits,
-        flush_outputs=flush_outputs,
+        handle=handle_hits,
+        send=send_one,
+        flush=flush_outputs,
         wait_ready=replica.wait_ready,
         loop=app.loop,
     )
@@ -187,4 +189,4 @@ def build_app(settings: Settings) -> Citygate:
                 {"watchlist_ready": ready, "watchlist_entries": len(index)}, status=200 if ready else 503
             )
 
-    return Citygate(app, settings, metrics, index, replica, public, health, sensor, process_hits)
+    return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits)

@@ -6,14 +6,19 @@ event, stream, several tasks and loop turns per message) at about 110 µs per hi
 so this side uses the plain loop and the command side stays in Faust, where its tables and ordering pay.
 
 Guarantees (at-least-once, as everywhere in citygate):
-- A batch's alerts and dead letters are handed to the worker's producer (the Faust app's). Before offsets are
-  committed the producer is flushed, so no offset is committed whose outputs are not in Kafka. Alert ids are
-  deterministic, so a batch processed twice after a crash gives the same ids.
-- Commits happen at most every `hits_commit_interval_s`, and always on revocation and on stop.
-- A rebalance waits for the batch in hand (a lock held from processing to commit); records of partitions
-  revoked in between are dropped unprocessed, and their new owner reads them from the committed offset.
+- A batch's alerts and dead letters are handed to the worker's producer (the Faust app's) without waiting.
+  Before offsets are committed, `Delivery.confirm` flushes the producer and checks every send's outcome:
+  aiokafka's flush does not raise when a batch failed, only the send's future says so. Failed records are
+  sent again; one that still fails after a few tries stops the worker (its input is not committed and is
+  read again after the restart), because a worker that cannot deliver alerts must not look healthy.
+- Alert ids are deterministic, so hits handled twice after a crash give the same ids.
+- Commits happen at most every `hits_commit_interval_s`, and always on revocation and on a clean stop.
+- A rebalance waits for the batch in hand (a lock held from handling to commit), and records of partitions
+  revoked in between are dropped unhandled: their new owner reads them from the committed offset.
 - The consumer joins the group only once the watchlist replica has caught up, so a worker that cannot match
   yet holds no partitions and no hit is matched against half a watchlist.
+- A bug that escapes the per-message dead-letter net (Pipeline) stops the worker rather than skipping the
+  batch: loud, and nothing is committed past it.
 
 The consumer group is `<app id>-hits`, separate from Faust's group (`<app id>`) for the command side.
 """
@@ -27,16 +32,20 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import KafkaError
 from mode import Service
 
 from streams import topics
+from streams.agents.pipeline import Outgoing
 from streams.health import LagMap, consumer_lag
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RETRY_S = 1.0  # pause before a failed batch is read again
+DELIVERY_ATTEMPTS = 3  # sends of one output before the worker gives up and stops
+DELIVERY_BACKOFF_S = 0.5  # grows with each try
+STOP_TIMEOUT_S = 20.0
+FINAL_COMMIT_TIMEOUT_S = 8.0
 
 
 class InputRecord:
@@ -75,7 +84,7 @@ class InputRecord:
 
 
 class OffsetLedger:
-    """Where this worker stands on each `anpr.hits` partition it holds: processed, committed, end.
+    """Where this worker stands on each `anpr.hits` partition it holds: handled, committed, end.
 
     Kept by the consumer loop, read by /metrics (lag) and checkpoint health (which partitions are ours).
     Pure bookkeeping with no I/O, so it is unit-tested on its own.
@@ -84,21 +93,26 @@ class OffsetLedger:
     def __init__(self) -> None:
         self.rebalancing = True  # nothing held until the first assignment
         self._committed: dict[int, int | None] = {}
-        self._processed: dict[int, int] = {}  # next offset after the last handled record, not yet committed
+        self._handled: dict[int, int] = {}  # next offset after the last handled record, not yet committed
         self._highwater: dict[int, int | None] = {}
 
-    def assigned(self, committed: Mapping[int, int | None]) -> None:
-        """Partitions newly assigned, with the group's committed offset of each (None: never committed)."""
-        self._committed.update(committed)
-        for partition in committed:
-            self._highwater.setdefault(partition, None)
+    def assigned(self, partitions: Collection[int]) -> None:
+        """Partitions newly assigned; their committed offsets are learnt later (`learn_committed`)."""
+        for partition in partitions:
+            self._hold(partition)
         self.rebalancing = False
+
+    def learn_committed(self, offsets: Mapping[int, int | None]) -> None:
+        """The group's committed offsets as the broker said on assignment; never over a newer own commit."""
+        for partition, offset in offsets.items():
+            if partition in self._committed and self._committed[partition] is None:
+                self._committed[partition] = offset
 
     def revoked(self, partitions: Collection[int]) -> None:
         self.rebalancing = True
         for partition in partitions:
             self._committed.pop(partition, None)
-            self._processed.pop(partition, None)
+            self._handled.pop(partition, None)
             self._highwater.pop(partition, None)
 
     def holds(self, partition: int) -> bool:
@@ -108,10 +122,9 @@ class OffsetLedger:
         """Partitions held; None during a rebalance (unknown until it ends)."""
         return None if self.rebalancing else set(self._committed)
 
-    def handled(self, partition: int, next_offset: int, highwater: int | None) -> None:
-        self._processed[partition] = next_offset
-        if highwater is not None:
-            self._highwater[partition] = highwater
+    def handled(self, partition: int, next_offset: int) -> None:
+        self._hold(partition)  # records can come before the assignment callback has run
+        self._handled[partition] = next_offset
 
     def seen_end(self, partition: int, highwater: int | None) -> None:
         if highwater is not None and partition in self._highwater:
@@ -119,14 +132,14 @@ class OffsetLedger:
 
     def pending(self) -> dict[int, int]:
         """Offsets handled but not committed yet: what the next commit should write."""
-        return dict(self._processed)
+        return dict(self._handled)
 
     def committed(self, offsets: Mapping[int, int]) -> None:
         for partition, offset in offsets.items():
             if partition in self._committed:
                 self._committed[partition] = offset
-            if self._processed.get(partition) == offset:
-                del self._processed[partition]
+            if self._handled.get(partition) == offset:
+                del self._handled[partition]
 
     def lags(self) -> LagMap:
         """End offset − committed offset per held partition, as `consumer_lag` defines it."""
@@ -134,32 +147,109 @@ class OffsetLedger:
         committed = {(topics.HITS, p): offset for p, offset in self._committed.items()}
         return consumer_lag(ends, committed)
 
+    def _hold(self, partition: int) -> None:
+        self._committed.setdefault(partition, None)
+        self._highwater.setdefault(partition, None)
 
-Process = Callable[[Sequence[InputRecord]], Awaitable[None]]
+
+class DeliveryFailed(RuntimeError):
+    """Outputs the producer could not deliver after every try: their input must not be committed."""
+
+
+Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
+
+
+class Delivery:
+    """Outputs handed to the producer since the last commit, until each is known to be in Kafka."""
+
+    def __init__(
+        self,
+        send: Send,
+        flush: Callable[[], Awaitable[None]],
+        *,
+        attempts: int = DELIVERY_ATTEMPTS,
+        backoff_s: float = DELIVERY_BACKOFF_S,
+    ) -> None:
+        self._send = send
+        self._flush = flush
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self._in_flight: list[tuple[Outgoing, Awaitable[object]]] = []
+        self.resent = 0
+
+    def __len__(self) -> int:
+        return len(self._in_flight)
+
+    async def send(self, records: Sequence[Outgoing]) -> None:
+        """Hand records to the producer without waiting for them."""
+        for record in records:
+            self._in_flight.append((record, await self._start(record)))
+
+    async def confirm(self) -> None:
+        """Flush, then check every send; resend the failed ones; raise `DeliveryFailed` if some never go."""
+        for attempt in range(1, self.attempts + 1):
+            await self._flush()
+            outcomes = await asyncio.gather(*(sent for _, sent in self._in_flight), return_exceptions=True)
+            failed = [
+                (record, outcome)
+                for (record, _), outcome in zip(self._in_flight, outcomes, strict=True)
+                if isinstance(outcome, BaseException)
+            ]
+            if not failed:
+                self._in_flight = []
+                return
+            first = failed[0][1]
+            log.warning(
+                "%d of %d outputs not delivered (%s: %s), try %d of %d",
+                len(failed),
+                len(self._in_flight),
+                type(first).__name__,
+                first,
+                attempt,
+                self.attempts,
+            )
+            if attempt == self.attempts:
+                raise DeliveryFailed(f"{len(failed)} outputs not delivered after {attempt} tries: {first!r}")
+            await asyncio.sleep(self.backoff_s * attempt)
+            self.resent += len(failed)
+            self._in_flight = [(record, await self._start(record)) for record, _ in failed]
+
+    async def _start(self, record: Outgoing) -> Awaitable[object]:
+        try:
+            return await self._send(record)
+        except Exception as exc:  # noqa: BLE001 - refused at once: kept as a failed send, tried again
+            refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            refused.set_exception(exc)
+            return refused
+
+
+Handle = Callable[[Sequence[InputRecord]], Sequence[Outgoing]]
 
 
 class HitsConsumer(Service):
-    """Consumes `anpr.hits` for this worker's share of partitions; `process` handles each batch."""
+    """Consumes `anpr.hits` for this worker's share of partitions; `handle` turns a batch into outputs."""
 
     def __init__(
         self,
         settings: Settings,
         *,
-        process: Process,
-        flush_outputs: Callable[[], Awaitable[None]],
+        handle: Handle,
+        send: Send,
+        flush: Callable[[], Awaitable[None]],
         wait_ready: Callable[[], Awaitable[None]],
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
-        self.process = process
-        self.flush_outputs = flush_outputs
+        self.handle = handle
+        self.delivery = Delivery(send, flush)
         self.wait_ready = wait_ready
         self.ledger = OffsetLedger()
         self.topic = settings.topic(topics.HITS)
         self._consumer: AIOKafkaConsumer | None = None
-        self._batch_lock = asyncio.Lock()  # held from processing a batch to committing it
+        self._batch_lock = asyncio.Lock()  # held from handling a batch to committing it
         self._last_commit = time.monotonic()
+        self._failure: BaseException | None = None  # from a rebalance callback, raised by the loop
         self._finished = asyncio.Event()
 
     def open_consumer(self) -> AIOKafkaConsumer:
@@ -176,9 +266,9 @@ class HitsConsumer(Service):
         )
 
     async def on_stop(self) -> None:
-        # The loop sees `should_stop` within one poll, commits what it handled and closes the consumer.
+        # The loop sees `should_stop` within one poll, commits what was delivered and leaves the group.
         try:
-            await asyncio.wait_for(self._finished.wait(), timeout=15.0)
+            await asyncio.wait_for(self._finished.wait(), timeout=STOP_TIMEOUT_S)
         except TimeoutError:
             log.warning("hits consumer did not stop in time; uncommitted hits will be read again")
 
@@ -198,12 +288,17 @@ class HitsConsumer(Service):
             log.info("hits consumer joined group %s", self.settings.hits_group)
             try:
                 while not self.should_stop:
+                    if self._failure is not None:
+                        raise self._failure
                     batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.hits_batch_max)
                     await self._handle(consumer, batches)
+                async with self._batch_lock:  # a clean stop: commit what was delivered
+                    await asyncio.wait_for(self._commit(consumer), timeout=FINAL_COMMIT_TIMEOUT_S)
             finally:
-                async with self._batch_lock:
-                    await self._commit(consumer)
-                await consumer.stop()
+                try:  # leave the group at once, so the others take the partitions without a session timeout
+                    await asyncio.wait_for(consumer.stop(), timeout=FINAL_COMMIT_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("hits consumer did not leave its group in time")
         finally:
             self._finished.set()
 
@@ -216,49 +311,45 @@ class HitsConsumer(Service):
             for future in (ready, stopping):
                 if not future.done():
                     future.cancel()
+        if ready.done() and not ready.cancelled():
+            ready.result()  # a replica that failed must not let the consumer join
 
     async def _handle(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[Any]]) -> None:
         async with self._batch_lock:
             ledger = self.ledger
+            assigned = consumer.assignment()
             records: list[InputRecord] = []
-            spans: dict[TopicPartition, tuple[int, int]] = {}  # first offset, next offset
+            ends: dict[int, int] = {}
             for tp, fetched in batches.items():
                 # Revoked since the fetch: leave them to their new owner, from its committed offset.
-                if not fetched or not ledger.holds(tp.partition):
+                if not fetched or tp not in assigned:
                     continue
                 records.extend(InputRecord.from_kafka(r) for r in fetched)
-                spans[tp] = (fetched[0].offset, fetched[-1].offset + 1)
+                ends[tp.partition] = fetched[-1].offset + 1
             if records:
-                try:
-                    await self.process(records)
-                except Exception:
-                    # Per-message errors are dead letters already (Pipeline); this is the batch failing as a
-                    # whole (the producer refusing a send). Read it again rather than commit past it.
-                    log.exception(
-                        "hits batch of %d failed; reading it again in %.0f s", len(records), RETRY_S
-                    )
-                    for tp, (first, _) in spans.items():
-                        consumer.seek(tp, first)
-                    await asyncio.sleep(RETRY_S)
-                    return
-                for tp, (_, next_offset) in spans.items():
-                    ledger.handled(tp.partition, next_offset, consumer.highwater(tp))
-            else:  # idle: still learn the end offsets, so lag shows for partitions with nothing to read
-                for tp in consumer.assignment():
-                    ledger.seen_end(tp.partition, consumer.highwater(tp))
+                await self.delivery.send(self.handle(records))
+                for partition, next_offset in ends.items():
+                    ledger.handled(partition, next_offset)
+            for tp in assigned:
+                ledger.seen_end(tp.partition, consumer.highwater(tp))
             if time.monotonic() - self._last_commit >= self.settings.hits_commit_interval_s:
                 await self._commit(consumer)
 
     async def _commit(self, consumer: AIOKafkaConsumer) -> None:
-        """Flush the outputs, then commit what was handled. Call with the batch lock held."""
+        """Confirm the outputs are in Kafka, then commit what was handled. Call with the batch lock held."""
         self._last_commit = time.monotonic()
-        pending = self.ledger.pending()
+        assigned = consumer.assignment()
+        pending = {
+            p: o for p, o in self.ledger.pending().items() if TopicPartition(self.topic, p) in assigned
+        }
+        if not pending and not len(self.delivery):
+            return
+        await self.delivery.confirm()  # raises DeliveryFailed: nothing is committed past undelivered outputs
         if not pending:
             return
         try:
-            await self.flush_outputs()
             await consumer.commit({TopicPartition(self.topic, p): offset for p, offset in pending.items()})
-        except (CommitFailedError, KafkaError) as exc:
+        except KafkaError as exc:  # CommitFailedError included
             # Not fatal: another worker may own these partitions now and will read them again (same ids).
             log.warning("hits commit failed (%s); those hits will be read again", type(exc).__name__)
             return
@@ -266,20 +357,24 @@ class HitsConsumer(Service):
 
     async def on_revoked(self, consumer: AIOKafkaConsumer, revoked: Collection[TopicPartition]) -> None:
         async with self._batch_lock:  # waits for the batch in hand, then commits it while still ours
-            await self._commit(consumer)
-            self.ledger.revoked([tp.partition for tp in revoked if tp.topic == self.topic])
+            try:
+                await self._commit(consumer)
+            except DeliveryFailed as exc:
+                self._failure = exc  # aiokafka would only log it: the loop raises it
+            except Exception:  # noqa: BLE001 - the partitions go anyway; their new owner re-reads them
+                log.exception("commit on revocation failed")
+            finally:
+                self.ledger.revoked([tp.partition for tp in revoked if tp.topic == self.topic])
 
     async def on_assigned(self, consumer: AIOKafkaConsumer, assigned: Collection[TopicPartition]) -> None:
-        committed: dict[int, int | None] = {}
-        for tp in assigned:
-            if tp.topic != self.topic:
-                continue
-            try:
-                committed[tp.partition] = await consumer.committed(tp)
-            except KafkaError:
-                committed[tp.partition] = None  # lag shows an upper bound until the first commit
-        self.ledger.assigned(committed)
-        log.info("hits partitions assigned: %s", sorted(committed))
+        mine = sorted((tp for tp in assigned if tp.topic == self.topic), key=lambda tp: tp.partition)
+        self.ledger.assigned([tp.partition for tp in mine])  # before any await: records may already come
+        log.info("hits partitions assigned: %s", [tp.partition for tp in mine])
+        try:
+            offsets = await asyncio.gather(*(consumer.committed(tp) for tp in mine))
+        except KafkaError:
+            return  # lag shows an upper bound until the first commit
+        self.ledger.learn_committed({tp.partition: offset for tp, offset in zip(mine, offsets, strict=True)})
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -11,7 +11,7 @@ Kafka before their input is committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -54,7 +54,14 @@ class InputMessage(Protocol):
     def value(self) -> bytes | None: ...
 
 
-Handler = Callable[[Any, datetime], Sequence[Outgoing]]  # (an InputMessage, now) → records to produce
+Handler = Callable[[Any, datetime], Sequence[Outgoing]]
+
+
+async def send_one(record: Outgoing) -> Awaitable[object]:
+    """Hand one record to the producer; returns the send's future (its outcome once delivered or failed)."""
+    return await record.topic.send(
+        key=record.key, value=record.value
+    )  # (an InputMessage, now) → records to produce
 
 
 class Pipeline:
@@ -77,6 +84,17 @@ class Pipeline:
 
     async def run_messages(self, messages: Sequence[InputMessage], handle: Handler) -> int:
         """Handle a batch of messages and send what they produce; returns how many were valid."""
+        outgoing, valid = self.handle_messages(messages, handle)
+        await self.send(outgoing)
+        return valid
+
+    def handle_messages(
+        self, messages: Sequence[InputMessage], handle: Handler
+    ) -> tuple[list[Outgoing], int]:
+        """Handle a batch of messages: the records to produce (dead letters included) and how many were valid.
+
+        Never raises for a message: an `InvalidInput` is a dead letter with its reason, anything else a
+        `processing_error` dead letter."""
         now = datetime.now(UTC)
         outgoing: list[Outgoing] = []
         valid: dict[str, int] = {}
@@ -104,13 +122,12 @@ class Pipeline:
                 outgoing.extend(produced)
         for topic, count in valid.items():
             self.metrics.events.labels(self.source_of_topic(topic), "valid").inc(count)
-        await self.send(outgoing)
-        return sum(valid.values())
+        return outgoing, sum(valid.values())
 
     async def send(self, outgoing: Sequence[Outgoing]) -> None:
         """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
         for record in outgoing:
-            await record.topic.send(key=record.key, value=record.value)
+            await send_one(record)
 
     def dead_letter(
         self, source: str, message: InputMessage, code: str, detail: str, now: datetime

@@ -1,4 +1,5 @@
-"""The sensor side without a broker: the replica gate and the batch handler's dead-letter path.
+"""The sensor side without a broker: the replica gate, the batch handler's dead-letter path, and delivery
+confirmation (outputs in Kafka before their input is committed).
 
 Hits are consumed by streams/sensor.py's own consumer, not a Faust agent; here its batch handler gets records
 directly and the app's sends are captured. Consuming, committing and rebalancing on the real broker are
@@ -17,9 +18,10 @@ import orjson
 import pytest
 
 from streams import topics
+from streams.agents.pipeline import Outgoing, send_one
 from streams.app import Citygate, build_app
 from streams.domain.watchlist import parse_entry
-from streams.sensor import InputRecord
+from streams.sensor import Delivery, DeliveryFailed, InputRecord
 from streams.settings import Settings
 from tests.unit.fixtures import entry_message, hit_message
 
@@ -107,7 +109,7 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
         return real_match(hit, *args, **kwargs)
 
     monkeypatch.setattr(hits_agent, "match_hit", flaky_match)
-    await built.process_hits(
+    outgoing = built.handle_hits(
         records(
             b"{oops",
             live(hit_message(hit_id="boom")),
@@ -116,6 +118,8 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
             live(hit_message(hit_id="covert", plate_text="苏A9B876")),
         )
     )
+    for record in outgoing:
+        await send_one(record)
     assert len(sent[topics.DEADLETTER].records) == 3 and len(sent[topics.ALERTS].records) == 1
     assert len(sent[topics.ALERTS_RESTRICTED].records) == 1
     letter = sent[topics.DEADLETTER].records[0][1]
@@ -125,3 +129,68 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
     assert "simulated bug" in sent[topics.DEADLETTER].records[1][1]["reason"]["detail"]
     assert sent[topics.ALERTS].records[0][1]["refs"][0]["id"] == "ok"
     assert sent[topics.ALERTS_RESTRICTED].records[0][1]["plate"] == "苏A9B876"
+
+
+# ---- delivery: outputs confirmed in Kafka before their input is committed ----------------------------
+
+
+class Producer:
+    """Stands in for the producer's outcome: a send's future resolves only when the producer is flushed,
+    as aiokafka's do when their batch is answered; `failing` sends fail that many times."""
+
+    def __init__(self, failing: dict[bytes, int] | None = None, refuse: bytes | None = None) -> None:
+        self.failing = dict(failing or {})
+        self.refuse = refuse
+        self.sent: list[bytes] = []
+        self.flushes = 0
+        self._unanswered: list[tuple[bytes, asyncio.Future[object]]] = []
+
+    async def send(self, record: Outgoing) -> asyncio.Future[object]:
+        self.sent.append(record.key)
+        if record.key == self.refuse:
+            raise RuntimeError("buffer full")
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._unanswered.append((record.key, future))
+        return future
+
+    async def flush(self) -> None:
+        self.flushes += 1
+        for key, future in self._unanswered:
+            if self.failing.get(key, 0) > 0:
+                self.failing[key] -= 1
+                future.set_exception(TimeoutError(f"no answer for {key!r}"))
+            else:
+                future.set_result("delivered")
+        self._unanswered = []
+
+
+def outputs(*keys: str) -> list[Outgoing]:
+    return [Outgoing(topic=None, key=key.encode(), value=b"{}") for key in keys]  # type: ignore[arg-type]
+
+
+async def test_delivery_is_confirmed_after_a_flush_and_failed_outputs_are_sent_again() -> None:
+    producer = Producer(failing={b"a2": 1})
+    delivery = Delivery(producer.send, producer.flush, attempts=3, backoff_s=0.01)
+    await delivery.send(outputs("a1", "a2", "a3"))
+    assert len(delivery) == 3 and producer.flushes == 0
+    await asyncio.wait_for(delivery.confirm(), timeout=5)  # would hang if it checked before flushing
+    assert producer.sent == [b"a1", b"a2", b"a3", b"a2"] and delivery.resent == 1
+    assert len(delivery) == 0 and producer.flushes == 2
+
+
+async def test_a_send_refused_at_once_is_tried_again_like_a_failed_one() -> None:
+    producer = Producer(refuse=b"r1")
+    delivery = Delivery(producer.send, producer.flush, attempts=2, backoff_s=0.01)
+    await delivery.send(outputs("r1"))
+    producer.refuse = None  # the buffer has room again
+    await delivery.confirm()
+    assert producer.sent == [b"r1", b"r1"] and len(delivery) == 0
+
+
+async def test_outputs_that_never_go_fail_the_delivery() -> None:
+    producer = Producer(failing={b"x": 99})
+    delivery = Delivery(producer.send, producer.flush, attempts=3, backoff_s=0.01)
+    await delivery.send(outputs("ok", "x"))
+    with pytest.raises(DeliveryFailed, match="1 outputs not delivered after 3 tries"):
+        await delivery.confirm()
+    assert producer.sent.count(b"x") == 3 and producer.sent.count(b"ok") == 1

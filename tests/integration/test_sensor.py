@@ -1,7 +1,7 @@
 """The hits consumer (streams/sensor.py) on its own against the real broker: what it commits, and when.
 
-The worker tests cover hits → alerts end to end; here the batch handler is ours, so a failure can be made to
-happen exactly once and the committed offsets checked against what was really handled.
+The worker tests cover hits → alerts end to end; here the handler and the producer are stand-ins, so a send
+can be made to fail exactly when wanted and the committed offsets checked against what was delivered.
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
 from streams import topics
+from streams.agents.pipeline import Outgoing
 from streams.health import broker_lag
-from streams.sensor import HitsConsumer, InputRecord
+from streams.sensor import DeliveryFailed, HitsConsumer, InputRecord
+from streams.settings import Settings
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka
@@ -22,42 +25,90 @@ pytestmark = pytest.mark.kafka
 HITS = 40
 
 
-async def test_a_failed_batch_is_read_again_and_nothing_is_committed_past_it(cluster: Cluster) -> None:
-    for n in range(HITS):
-        cluster.send(topics.HITS, {"n": n}, key=f"EC-{n % 8:04d}")
-    cluster.flush()
-    handled: list[tuple[int, int]] = []
-    failed: list[int] = []
-    flushes_before_commit: list[int] = []
+class Outputs:
+    """One output per hit; sends of `failing` keys fail that many times (as a timed-out batch would)."""
 
-    async def process(records: Sequence[InputRecord]) -> None:
-        if not failed:  # the first batch fails as a whole, as a producer refusing a send would make it
-            failed.append(len(records))
-            raise RuntimeError("producer refused the batch")
-        handled.extend((r.partition, r.offset) for r in records)
+    def __init__(self, failing: dict[bytes, int]) -> None:
+        self.failing = failing
+        self.handled: list[tuple[int, int]] = []
+        self.where: dict[bytes, tuple[int, int]] = {}  # output key → (partition, offset) of its hit
+        self.sent: list[bytes] = []
+        self.delivered: set[bytes] = set()
 
-    async def flush_outputs() -> None:
-        flushes_before_commit.append(len(handled))
+    def handle(self, records: Sequence[InputRecord]) -> list[Outgoing]:
+        self.handled.extend((r.partition, r.offset) for r in records)
+        self.where.update({r.value or b"": (r.partition, r.offset) for r in records})
+        return [Outgoing(None, r.value or b"", b"{}") for r in records]  # type: ignore[arg-type]
 
-    async def ready() -> None:
+    async def send(self, record: Outgoing) -> asyncio.Future[object]:
+        self.sent.append(record.key)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        if self.failing.get(record.key, 0) > 0:
+            self.failing[record.key] -= 1
+            future.set_exception(TimeoutError("batch expired"))
+        else:
+            self.delivered.add(record.key)
+            future.set_result("ok")
+        return future
+
+    async def flush(self) -> None:
         return None
 
-    settings = replace(cluster.settings, hits_commit_interval_s=0.0)  # commit after every batch
-    sensor = HitsConsumer(settings, process=process, flush_outputs=flush_outputs, wait_ready=ready)
+
+async def ready() -> None:
+    return None
+
+
+def fill(cluster: Cluster) -> None:
+    for n in range(HITS):
+        cluster.send(topics.HITS, f"hit-{n}".encode(), key=f"EC-{n % 8:04d}")
+    cluster.flush()
+
+
+def lag(settings: Settings) -> dict[tuple[str, int], int]:
+    return broker_lag(settings, settings.hits_group, topics.HITS)
+
+
+async def test_an_output_that_fails_is_sent_again_and_the_hits_are_committed_once_delivered(
+    cluster: Cluster,
+) -> None:
+    fill(cluster)
+    outputs = Outputs(failing={b"hit-5": 1})
+    settings = replace(cluster.settings, hits_commit_interval_s=0.0)  # try to commit after every batch
+    sensor = HitsConsumer(
+        settings, handle=outputs.handle, send=outputs.send, flush=outputs.flush, wait_ready=ready
+    )
     await sensor.start()
     try:
         deadline = asyncio.get_running_loop().time() + 60
-        while len(set(handled)) < HITS:
-            assert asyncio.get_running_loop().time() < deadline, f"handled {len(set(handled))} of {HITS}"
-            await asyncio.sleep(0.1)
-        while set(lag := broker_lag(settings, settings.hits_group, topics.HITS).values()) != {0}:
-            assert asyncio.get_running_loop().time() < deadline, f"still behind on the broker: {lag}"
+        while len(outputs.delivered) < HITS or set(lag(settings).values()) != {0}:
+            assert asyncio.get_running_loop().time() < deadline, f"delivered {len(outputs.delivered)}"
             await asyncio.sleep(0.2)
     finally:
         await sensor.stop()
+    assert sorted(outputs.handled) == sorted(set(outputs.handled))  # each hit handled once: no re-read
+    assert outputs.sent.count(b"hit-5") == 2 and len(outputs.sent) == HITS + 1  # only the failed one again
 
-    assert failed and failed[0] > 0
-    assert sorted(handled) == sorted(set(handled))  # the failed batch once more, and every hit once
-    assert flushes_before_commit  # outputs are flushed before offsets are committed
-    # Committed up to the end while running (the retried batch too), and still so after the stop.
-    assert set(broker_lag(settings, settings.hits_group, topics.HITS).values()) == {0}
+
+async def test_outputs_that_never_go_stop_the_consumer_and_nothing_is_committed_past_them(
+    cluster: Cluster,
+) -> None:
+    fill(cluster)
+    outputs = Outputs(failing={b"hit-7": 99})
+    settings = replace(cluster.settings, hits_commit_interval_s=0.0)
+    sensor = HitsConsumer(
+        settings, handle=outputs.handle, send=outputs.send, flush=outputs.flush, wait_ready=ready
+    )
+    with pytest.raises(DeliveryFailed):
+        await asyncio.wait_for(sensor.consume(), timeout=60)
+    # The batch that held hit-7 was never committed: its partition's committed offset is not past hit-7,
+    # so whichever worker takes the partition reads it again (this worker stops: a crashed service ends it).
+    partition, offset = outputs.where[b"hit-7"]
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
+    try:
+        tp = TopicPartition(settings.topic(topics.HITS), partition)
+        end = consumer.end_offsets([tp])[tp]
+    finally:
+        consumer.close()
+    assert lag(settings)[(topics.HITS, partition)] >= end - offset
+    assert outputs.sent.count(b"hit-7") == 3  # tried three times, then given up

@@ -171,9 +171,12 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     app = FakeApp(consumer)
     ledger = OffsetLedger()  # the sensor side's own consumer (streams/sensor.py)
     ledger.revoked([])
-    ledger.assigned({0: 45, 1: None, 5: 9})
-    ledger.handled(0, 47, highwater=50)
-    ledger.handled(5, 9, highwater=9)
+    ledger.assigned([0, 1, 5])
+    ledger.learn_committed({0: 45, 1: None, 5: 9})
+    ledger.handled(0, 47)
+    ledger.seen_end(0, 50)
+    ledger.handled(5, 9)
+    ledger.seen_end(5, 9)
     metrics = Metrics()
     now = [NOW]
     health = CitygateHealth(
@@ -209,7 +212,7 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     # Partition 5 goes to another worker in a rebalance: its site is forgotten once the rebalance is over.
     ledger.revoked([0, 1, 5])
     assert "citygate_checkpoints_tracked 4.0" in generate_latest(metrics.registry).decode()
-    ledger.assigned({0: 47, 1: None})
+    ledger.assigned([0, 1])
     text = generate_latest(metrics.registry).decode()
     assert "citygate_checkpoints_tracked 3.0" in text and 'partition="5",topic="anpr.hits"' not in text
 
@@ -217,14 +220,16 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
 def test_the_ledger_commits_only_what_was_handled_and_forgets_revoked_partitions() -> None:
     ledger = OffsetLedger()
     assert ledger.partitions() is None and ledger.pending() == {}  # nothing held before the first assignment
-    ledger.assigned({2: None, 3: 100})
+    ledger.assigned([2, 3])
+    ledger.learn_committed({2: None, 3: 100})
     assert ledger.partitions() == {2, 3} and ledger.holds(2) and not ledger.holds(4)
-    ledger.handled(2, 10, highwater=12)
-    ledger.handled(3, 150, highwater=None)  # no fetch answer yet: end unknown, no lag series
+    ledger.handled(2, 10)
+    ledger.seen_end(2, 12)
+    ledger.handled(3, 150)  # no fetch answer yet: end unknown, no lag series
     assert ledger.pending() == {2: 10, 3: 150}
     assert ledger.lags() == {("anpr.hits", 2): 12}  # never committed: counts from 0, an upper bound
     ledger.committed({2: 10})
-    ledger.handled(2, 12, highwater=12)
+    ledger.handled(2, 12)
     assert ledger.pending() == {2: 12, 3: 150}  # a commit of an older position leaves the newer one pending
     ledger.committed({2: 12, 3: 150})
     assert ledger.pending() == {} and ledger.lags() == {("anpr.hits", 2): 0}
@@ -235,8 +240,22 @@ def test_the_ledger_commits_only_what_was_handled_and_forgets_revoked_partitions
     assert not ledger.holds(3) and ("anpr.hits", 3) not in ledger.lags()
     ledger.committed({3: 170})  # a late commit of a revoked partition changes nothing
     assert not ledger.holds(3)
-    ledger.assigned({})
+    ledger.assigned([])
     assert ledger.partitions() == {2}
+
+
+def test_records_handled_before_the_assignment_callback_are_kept_and_committed() -> None:
+    # aiokafka can hand out records of a new assignment before its callback has run (the review's race):
+    # they are handled, so the ledger holds the partition from then on, and the broker's older committed
+    # offset learnt afterwards does not overwrite the newer commit.
+    ledger = OffsetLedger()
+    ledger.handled(6, 40)
+    assert ledger.holds(6) and ledger.pending() == {6: 40}
+    ledger.committed({6: 40})
+    ledger.assigned([6])
+    ledger.learn_committed({6: 0})
+    ledger.seen_end(6, 45)
+    assert ledger.lags() == {("anpr.hits", 6): 5} and ledger.partitions() == {6}
 
 
 def test_no_consumer_yet_means_no_lag_series() -> None:
