@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # (bucket, path fragments): the first bucket whose fragment occurs in a function's file name wins.
+_CITYGATE = str(Path(__file__).resolve().parents[1] / "streams") + "/"  # not faust/streams/, quixstreams/
 BUCKETS: Sequence[tuple[str, Sequence[str]]] = (
-    ("citygate domain (decode, validate, match, dedup)", ("streams/domain/",)),
-    ("citygate adapters (pipeline, codecs, sensor, health)", ("streams/",)),
+    ("citygate domain (decode, validate, match, dedup)", (_CITYGATE + "domain/",)),
+    ("citygate adapters (pipeline, codecs, sensor, health)", (_CITYGATE,)),
     ("aiokafka (fetch, records, produce)", ("aiokafka/",)),
     ("faust + mode (command side, timers, web)", ("faust/", "mode/")),
     ("asyncio event loop", ("asyncio/", "selectors.py", "uvloop")),

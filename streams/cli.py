@@ -477,7 +477,11 @@ def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None
     help="Share of the city's traffic: 1.0 is ≈14 M hits/day over 3,160 checkpoints (daily profile).",
 )
 @click.option(
-    "--seed", type=int, default=2022, show_default=True, help="Same seed and --start, same messages."
+    "--seed",
+    type=int,
+    default=2022,
+    show_default=True,
+    help="Same seed, --start, --rate and topology: same messages.",
 )
 @click.option(
     "--speed",

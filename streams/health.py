@@ -11,7 +11,7 @@
   `now - last_seen > max(min_silence, gap_factor * usual_gap)`. It is fed per batch of hits and reports the
   count of silent sites and only the `top_k` most overdue ones, so the checkpoint label stays bounded.
 
-`CitygateHealth` wires both into a worker: `observe_hits` from the hits agent after each batch, and a
+`CitygateHealth` wires both into a worker: `observe_hits` from the hits consumer after each batch, and a
 collector on the metrics registry that computes the gauges when /metrics is scraped.
 """
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOP_K = 20
 
-# (checkpoint id, event time, partition of anpr.hits it came from): what the hits agent feeds per batch.
+# (checkpoint id, event time, partition of anpr.hits it came from): what the hits consumer feeds per batch.
 Sighting = tuple[str, datetime, int]
 # (logical topic name, partition) → messages behind.
 LagMap = dict[tuple[str, int], int]

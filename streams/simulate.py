@@ -121,7 +121,7 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
         f"{len(network.hubs)} hubs; ready in {time.monotonic() - built:.1f} s. "
         f"Start {local_start:%Y-%m-%d %H:%M:%S%z}, ×{options.speed:g}, rate {options.rate:g} "
         f"(≈ {config.hits_per_day * options.rate:,.0f} hits/day; "
-        f"{simulation.target_rate(local_start):,.1f}/s now)"
+        f"{simulation.target_rate(local_start) * options.speed:,.1f}/s now)"
         + (f", {options.seconds:g} simulated s" if end else "")
     )
     if options.speed > 1 and end is None:

@@ -60,7 +60,7 @@ __all__ = [
 
 # Share of a day's reads in each local hour, 00:00 first: a morning peak at 08:00 and an evening one at 17:00,
 # the shape of urban ANPR counts. The rate runs linearly between the hours' midpoints (traffic has no steps),
-# which makes the 08:00 hour's share about 9.3% and 17:00's 8.5%.
+# which makes the 08:00 hour's share about 9.3% and 17:00's 8.4%.
 DAILY_PROFILE: tuple[float, ...] = tuple(
     share / 100.0
     for share in (
@@ -729,11 +729,14 @@ class TrafficSimulation:
         network = self.network
         camera = network.cameras[node]
         lanes = camera.lanes_each_way
-        lane = self._rng.randint(1, lanes) + (lanes if direction == OUTBOUND else 0)
+        first_lane = 1 + (lanes if direction == OUTBOUND else 0)  # inbound lanes first, then outbound ones
+        lane = first_lane + self._rng.randint(0, lanes - 1)
         via_ids = tuple(network.ids[i] for i in via)
         out.append(self._hit(trip, event_ms, node, camera, lane, direction, via_ids, duplicate=False))
         if second_lane:
-            other = lane + 1 if lane < 2 * lanes else lane - 1
+            # The next lane the same way; with one lane each way, a second frame of the same lane.
+            last_lane = first_lane + lanes - 1
+            other = lane + 1 if lane < last_lane else max(first_lane, lane - 1)
             out.append(
                 self._hit(
                     trip, event_ms + second_lane, node, camera, other, direction, via_ids, duplicate=True

@@ -179,14 +179,21 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """Stop as an orchestrator would (SIGTERM), giving the worker its chance to commit."""
+        if self.killed or self.process.poll() is not None:
+            self.killed = True
+            return
         self.killed = True  # an exit from here on is expected
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError(f"worker ignored SIGTERM for 30 s:\n{self.log_tail(40)}") from None
+        # The hand-over a graceful stop makes (final commit, leaving the group) must not fail unseen.
+        assert self.process.returncode == 0, (
+            f"worker exited with {self.process.returncode}:\n{self.log_tail(40)}"
+        )
 
 
 @pytest.fixture
