@@ -185,8 +185,12 @@ def build_app(settings: Settings) -> Citygate:
     class HealthPage(View):
         async def get(self, request: Request) -> Response:
             ready = replica.ready.is_set()
-            return self.json(
-                {"watchlist_ready": ready, "watchlist_entries": len(index)}, status=200 if ready else 503
-            )
+            held = sensor.ledger.partitions()  # None until the hits consumer has joined, and mid-rebalance
+            body = {
+                "watchlist_ready": ready,
+                "watchlist_entries": len(index),
+                "hits_partitions": None if held is None else sorted(held),
+            }
+            return self.json(body, status=200 if ready else 503)
 
     return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits)

@@ -151,6 +151,10 @@ class WorkerProcess:
         except OSError as exc:
             return getattr(exc, "code", None)
 
+    def health_json(self) -> dict[str, object]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
+            return dict(orjson.loads(response.read()))
+
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

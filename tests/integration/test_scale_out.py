@@ -61,6 +61,8 @@ def test_partitions_move_between_workers_without_losing_or_repeating_hits(cluste
         expected |= send_round(cluster, round_no)
         time.sleep(0.5)
 
+    shares = [first.health_json()["hits_partitions"], second.health_json()["hits_partitions"]]
+    assert all(shares) and sorted(p for share in shares for p in share) == [0, 1, 2, 3]  # type: ignore[union-attr]
     first.stop()  # leaves: everything moves to the second worker
     expected |= send_round(cluster, round_no + 1)
     alerts = cluster.read(
