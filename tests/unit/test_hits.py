@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streams.domain.exceptions import InvalidInput
-from streams.domain.hits import HitLimits, parse_hit
+from streams.domain.hits import HitLimits, _candidates, _checked_candidate, parse_hit
 from tests.unit.fixtures import DROP, NOW, hit_message
 
 
@@ -105,3 +107,31 @@ def test_what_the_repair_cannot_make_a_plate_is_still_a_plate_format_dead_letter
 
 def test_a_valid_read_is_not_marked_as_repaired() -> None:
     assert parse_hit(hit_message(), now=NOW).read_as is None
+
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False, min_value=-2, max_value=2),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+)
+_candidate_items = st.one_of(
+    st.fixed_dictionaries({"text": _values, "confidence": _values}),
+    st.dictionaries(st.sampled_from(["text", "confidence", "other"]), _values, max_size=3),
+    _values,
+)
+
+
+@given(_candidate_items)
+def test_the_candidates_fast_path_accepts_and_refuses_exactly_what_the_field_readers_do(item: object) -> None:
+    try:
+        expected: object = _checked_candidate(0, item)
+    except InvalidInput as exc:
+        expected = exc.code
+    try:
+        found: object = _candidates({"candidates": [item]})[0]
+    except InvalidInput as exc:
+        found = exc.code
+    assert found == expected
