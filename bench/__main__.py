@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import scenarios
-from bench.cluster import BenchError
+from bench.cluster import BenchError, TooFewHits
 from bench.procs import ROOT
 from bench.profile import render, summarise
 from bench.report import machine_facts, table, write_json
@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 drains[name] = scenarios.drain(ctx, name, label, starter)
+            except TooFewHits as exc:
+                print(f"[{name}] skipped: {exc}", flush=True)
+                skipped[name] = str(exc)
             except BenchError as exc:
                 print(f"[{name}] FAILED: {exc}", flush=True)
                 failed[name] = str(exc)

@@ -30,6 +30,10 @@ class BenchError(RuntimeError):
     """A scenario could not be run or measured (a timeout, a dead process); the message says which."""
 
 
+class TooFewHits(BenchError):
+    """The workers drained (nearly) everything before all of them were ready: nothing left to time."""
+
+
 def scenario_settings(bootstrap: str, run_id: str, scenario: str, data_dir: str) -> Settings:
     """Own topic prefix and app id (= consumer group) per scenario, so nothing is shared between them."""
     return Settings(

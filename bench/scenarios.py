@@ -21,7 +21,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench import cluster
-from bench.cluster import BenchError, GroupWatch, read_alerts, scenario_settings, settings_env
+from bench.cluster import BenchError, GroupWatch, TooFewHits, read_alerts, scenario_settings, settings_env
 from bench.procs import Child, Worker, stop_all
 from bench.workload import HitStats, Workload, latency_hits, stamp, watchlist_records
 from streams.settings import Settings
@@ -29,6 +29,7 @@ from streams.topics import ALERTS, ALERTS_RESTRICTED, HITS, WATCHLIST
 
 POLL_S = 0.5
 STALL_S = 120.0  # no committed progress for this long: the consumer is stuck, give up
+MIN_TIMED_SHARE = 0.25  # of the pre-filled hits, left when every worker is ready, for a rate worth quoting
 UPDATE_WAIT_S = 11.0  # dedup updates are sent at most every 10 s: wait for them before counting alerts
 
 
@@ -209,6 +210,12 @@ def _measure(
     cpu = sum(c.cpu_seconds() for c in children) - cpu0
     drain_s = finished - started
     processed = total - committed0
+    if processed < MIN_TIMED_SHARE * total:
+        # The first worker ready starts alone; with too few hits it drains them before the others are up.
+        raise TooFewHits(
+            f"[{name}] {committed0:,} of {total:,} hits were drained before every worker was ready: "
+            f"too few left to time (use more --hits)"
+        )
     print(
         f"[{name}] drained {processed:,} hits in {drain_s:.1f}s: {processed / drain_s:,.0f} hits/s",
         flush=True,
