@@ -152,7 +152,7 @@ class OffsetLedger:
         self._highwater.setdefault(partition, None)
 
 
-class DeliveryFailed(RuntimeError):
+class DeliveryFailed(Exception):
     """Outputs the producer could not deliver after every try: their input must not be committed."""
 
 
@@ -293,7 +293,10 @@ class HitsConsumer(Service):
                     batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.hits_batch_max)
                     await self._handle(consumer, batches)
                 async with self._batch_lock:  # a clean stop: commit what was delivered
-                    await asyncio.wait_for(self._commit(consumer), timeout=FINAL_COMMIT_TIMEOUT_S)
+                    try:
+                        await asyncio.wait_for(self._commit(consumer), timeout=FINAL_COMMIT_TIMEOUT_S)
+                    except TimeoutError:  # nothing committed: the next owner reads those hits again
+                        log.warning("final commit did not finish in %.0f s", FINAL_COMMIT_TIMEOUT_S)
             finally:
                 try:  # leave the group at once, so the others take the partitions without a session timeout
                     await asyncio.wait_for(consumer.stop(), timeout=FINAL_COMMIT_TIMEOUT_S)

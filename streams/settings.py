@@ -68,6 +68,11 @@ class Settings:
     # Faust's Prometheus sensors (per-message counters: they cost some throughput; 0 turns them off).
     faust_sensors: int = 1
 
+    # How long the producer keeps trying a batch before it fails (Faust's default: 20 min). The hits
+    # consumer resends a failed output twice and then stops the worker, so a broker that cannot take alerts
+    # shows within minutes instead of an hour.
+    producer_timeout_s: float = 60.0
+
     # The sensor side's consumer: most hits per batch, and how often its offsets are committed.
     hits_batch_max: int = 1000
     hits_commit_interval_s: float = 1.0
@@ -119,6 +124,7 @@ class Settings:
             "CITYGATE_MAX_MESSAGE_BYTES": self.max_message_bytes,
             "CITYGATE_HITS_BATCH_MAX": self.hits_batch_max,
             "CITYGATE_HITS_COMMIT_INTERVAL_S": self.hits_commit_interval_s,
+            "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
         }
         for name, value in positive.items():
