@@ -374,10 +374,17 @@ class HitsConsumer(Service):
         self.ledger.assigned([tp.partition for tp in mine])  # before any await: records may already come
         log.info("hits partitions assigned: %s", [tp.partition for tp in mine])
         try:
-            offsets = await asyncio.gather(*(consumer.committed(tp) for tp in mine))
+            offsets = dict(
+                zip(mine, await asyncio.gather(*(consumer.committed(tp) for tp in mine)), strict=True)
+            )
+            # Never committed: the group starts at the log's start (auto_offset_reset earliest), so lag counts
+            # from there, not from offset 0 (which retention may have deleted long ago).
+            fresh = [tp for tp, offset in offsets.items() if offset is None]
+            if fresh:
+                offsets.update(await consumer.beginning_offsets(fresh))
         except KafkaError:
             return  # lag shows an upper bound until the first commit
-        self.ledger.learn_committed({tp.partition: offset for tp, offset in zip(mine, offsets, strict=True)})
+        self.ledger.learn_committed({tp.partition: offset for tp, offset in offsets.items()})
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams import topics
 from streams.agents.pipeline import Outgoing
@@ -112,3 +112,36 @@ async def test_outputs_that_never_go_stop_the_consumer_and_nothing_is_committed_
         consumer.close()
     assert lag(settings)[(topics.HITS, partition)] >= end - offset
     assert outputs.sent.count(b"hit-7") == 3  # tried three times, then given up
+
+
+async def test_lag_of_a_never_committed_partition_counts_from_the_log_start(cluster: Cluster) -> None:
+    fill(cluster)
+    name = cluster.settings.topic(topics.HITS)
+    probe = KafkaConsumer(bootstrap_servers=cluster.settings.kafka_bootstrap, group_id=None)
+    try:
+        tps = [TopicPartition(name, p) for p in sorted(probe.partitions_for_topic(name) or [])]
+        ends = probe.end_offsets(tps)
+    finally:
+        probe.close()
+    partition = next(tp for tp in tps if ends[tp] >= 2)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.settings.kafka_bootstrap)
+    try:  # as retention would: the partition's log now starts after offset 0
+        admin.delete_records({partition: 1})
+    finally:
+        admin.close()
+    outputs = Outputs(failing={})
+    settings = replace(
+        cluster.settings, hits_commit_interval_s=3600.0
+    )  # no commit: the lag stays the start's
+    sensor = HitsConsumer(
+        settings, handle=outputs.handle, send=outputs.send, flush=outputs.flush, wait_ready=ready
+    )
+    await sensor.start()
+    try:
+        key = (topics.HITS, partition.partition)
+        deadline = asyncio.get_running_loop().time() + 30
+        while sensor.ledger.lags().get(key) != ends[partition] - 1:
+            assert asyncio.get_running_loop().time() < deadline, sensor.ledger.lags()
+            await asyncio.sleep(0.1)
+    finally:
+        await sensor.stop()
