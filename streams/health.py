@@ -92,27 +92,50 @@ class FaustConsumerLag:
         return consumer_lag(ends, committed)
 
 
-def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
-    """The group's lag on one topic as the broker sees it (kafka-python; blocking: for tools and tests)."""
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+class BrokerLag:
+    """A group's lag on one topic as the broker sees it (kafka-python, blocking: for tools and tests). Keeps
+    its clients open between calls, so a tool can ask every few seconds; close it when done."""
 
-    physical = settings.topic(logical_topic)
-    servers = settings.kafka_bootstrap.split(",")
-    admin = KafkaAdminClient(bootstrap_servers=servers)
-    consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
-    try:
-        partitions = sorted(consumer.partitions_for_topic(physical) or ())
-        tps = [TopicPartition(physical, p) for p in partitions]
-        ends = consumer.end_offsets(tps)
-        offsets = admin.list_group_offsets({group_id: tps}).get(group_id, {})
-    finally:
-        consumer.close()
-        admin.close()
-    committed = {
-        (logical_topic, tp.partition): (meta.offset if meta.offset >= 0 else None)
-        for tp, meta in offsets.items()
-    }
-    return consumer_lag({(logical_topic, tp.partition): end for tp, end in ends.items()}, committed)
+    def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
+        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+        servers = settings.kafka_bootstrap.split(",")
+        self.group_id = group_id
+        self.logical_topic = logical_topic
+        physical = settings.topic(logical_topic)
+        self._admin = KafkaAdminClient(bootstrap_servers=servers)
+        self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
+        partitions = sorted(self._consumer.partitions_for_topic(physical) or ())
+        self._partitions = [TopicPartition(physical, p) for p in partitions]
+
+    def lags(self, *, committed_only: bool = False) -> LagMap:
+        """Lag per partition; with `committed_only`, partitions the group never committed are left out."""
+        ends = self._consumer.end_offsets(self._partitions)
+        offsets = self._admin.list_group_offsets({self.group_id: self._partitions}).get(self.group_id, {})
+        topic = self.logical_topic
+        committed = {
+            (topic, tp.partition): (meta.offset if meta.offset >= 0 else None) for tp, meta in offsets.items()
+        }
+        found = {(topic, tp.partition): end for tp, end in ends.items()}
+        if committed_only:
+            found = {tp: end for tp, end in found.items() if committed.get(tp) is not None}
+        return consumer_lag(found, committed)
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+    def __enter__(self) -> BrokerLag:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
+    """The group's lag on one topic, asked once (see `BrokerLag`)."""
+    with BrokerLag(settings, group_id, logical_topic) as lag:
+        return lag.lags()
 
 
 # ---------------------------------------------------------------------------------- silent checkpoints

@@ -22,7 +22,7 @@ from pathlib import Path
 from streams import codecs, topics
 from streams.domain.topology import Topology, load
 from streams.domain.traffic import RoadNetwork, TrafficConfig, TrafficSimulation, watchlist_entries
-from streams.health import consumer_lag
+from streams.health import BrokerLag
 from streams.kafka_io import producer
 from streams.settings import Settings
 
@@ -70,42 +70,6 @@ def load_simulation_topology(settings: Settings, path: str | None) -> Topology:
     return load_topology(settings)
 
 
-class GroupLag:
-    """The citygate workers' lag on anpr.hits (their group `<app id>-hits`), with clients kept open."""
-
-    def __init__(self, settings: Settings) -> None:
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-        servers = settings.kafka_bootstrap.split(",")
-        self.group = settings.hits_group
-        self.topic = settings.topic(topics.HITS)
-        self.admin = KafkaAdminClient(bootstrap_servers=servers)
-        self.consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
-        partitions = sorted(self.consumer.partitions_for_topic(self.topic) or ())
-        self.partitions = [TopicPartition(self.topic, p) for p in partitions]
-
-    def messages_behind(self) -> int | None:
-        """End offsets minus the group's committed offsets, summed; None while the group has not committed."""
-        try:
-            ends = self.consumer.end_offsets(self.partitions)
-            offsets = self.admin.list_group_offsets({self.group: self.partitions}).get(self.group, {})
-        except Exception:  # noqa: BLE001 - progress must go on when the broker is slow to answer
-            return None
-        committed = {
-            (self.topic, tp.partition): meta.offset
-            for tp, meta in offsets.items()
-            if tp.topic == self.topic and meta.offset >= 0
-        }
-        if not committed:
-            return None
-        ends_by_partition = {(self.topic, tp.partition): end for tp, end in ends.items()}
-        return sum(consumer_lag(ends_by_partition, committed).values())
-
-    def close(self) -> None:
-        self.consumer.close()
-        self.admin.close()
-
-
 def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[[str], None]) -> Totals:
     """Produce traffic until the duration or the hit limit is reached, or Ctrl-C; flush on the way out."""
     built = time.monotonic()
@@ -132,7 +96,7 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
     totals = Totals()
     kafka = producer(settings, batch_size=256 * 1024)
     hits_topic, reports_topic = settings.topic(topics.HITS), settings.topic(topics.PATROL_REPORTS)
-    lag: GroupLag | None = None
+    lag: BrokerLag | None = None
     try:
         if options.watchlist_sample > 0:
             vehicles = simulation.vehicles_on_the_road(options.watchlist_sample)
@@ -144,7 +108,7 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
             kafka.flush(timeout=30)  # listed before their cars are read
             echo(f"simulate: listed {totals.entries} simulated cars: {' '.join(totals.sampled_plates)}")
         try:
-            lag = GroupLag(settings)
+            lag = BrokerLag(settings, settings.hits_group, topics.HITS)  # the workers' hits consumer
         except Exception:  # noqa: BLE001 - lag is a nicety; the traffic must flow without it
             lag = None
         clock = time.monotonic()
@@ -182,7 +146,7 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
                 )
                 rate = (totals.hits - hits_then) / max(now - last_report, 1e-6)
                 target = simulation.target_rate(simulation.now) * options.speed
-                behind_lag = lag.messages_behind() if lag is not None else None
+                behind_lag = _messages_behind(lag)
                 echo(_progress_line(simulation.now, options.speed, rate, target, totals, behind, behind_lag))
                 last_report, hits_then = now, totals.hits
             if not done and simulation.now >= due:
@@ -201,6 +165,17 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
             f"simulated up to {simulation.now:%Y-%m-%d %H:%M:%S%z}"
         )
     return totals
+
+
+def _messages_behind(lag: BrokerLag | None) -> int | None:
+    """The workers' lag on anpr.hits, summed; None while they have not committed or the broker is slow."""
+    if lag is None:
+        return None
+    try:
+        found = lag.lags(committed_only=True)
+    except Exception:  # noqa: BLE001 - progress must go on when the broker is slow to answer
+        return None
+    return sum(found.values()) if found else None
 
 
 def _progress_line(

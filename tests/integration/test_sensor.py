@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams import topics
 from streams.agents.pipeline import Outgoing
-from streams.health import broker_lag
+from streams.health import BrokerLag, broker_lag
 from streams.sensor import DeliveryFailed, HitsConsumer, InputRecord
 from streams.settings import Settings
 from tests.integration.conftest import Cluster
@@ -143,5 +143,10 @@ async def test_lag_of_a_never_committed_partition_counts_from_the_log_start(clus
         while sensor.ledger.lags().get(key) != ends[partition] - 1:
             assert asyncio.get_running_loop().time() < deadline, sensor.ledger.lags()
             await asyncio.sleep(0.1)
+        # The broker agrees there is no commit yet: a tool asking for committed lag only gets nothing.
+        with BrokerLag(settings, settings.hits_group, topics.HITS) as broker:
+            assert broker.lags(committed_only=True) == {}
     finally:
         await sensor.stop()
+    with BrokerLag(settings, settings.hits_group, topics.HITS) as broker:  # the clean stop committed
+        assert set(broker.lags(committed_only=True).values()) == {0}
