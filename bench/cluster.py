@@ -21,7 +21,7 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from bench.workload import stamp
-from streams.admin import create_topics
+from streams.tools.admin import create_topics
 from streams.settings import Settings
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
 

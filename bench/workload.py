@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from streams.domain.equivalence import CONFUSABLE_CLASSES, equivalence_key
-from streams.domain.plates import normalise_plate, parse_plate
+from streams.domain.matching.equivalence import CONFUSABLE_CLASSES, equivalence_key
+from streams.domain.matching.plates import normalise_plate, parse_plate
 
 WATCHLIST_SIZE = 10_000
 CHECKPOINTS = 3_160  # Yangzhou's electronic checkpoints

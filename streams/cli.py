@@ -38,8 +38,8 @@ def worker(loglevel: str | None) -> None:
     """Run a stream-processing worker (Faust) until stopped."""
     from faust.worker import Worker
 
-    from streams.admin import topic_problems
-    from streams.app import build_app
+    from streams.tools.admin import topic_problems
+    from streams.worker.app import build_app
 
     settings = _settings()
     problems = topic_problems(settings)
@@ -57,7 +57,7 @@ def topics_group() -> None:
 @topics_group.command("create")
 def topics_create() -> None:
     """Create every public topic that does not exist yet (idempotent); check the ones that do."""
-    from streams.admin import create_topics, topic_problems
+    from streams.tools.admin import create_topics, topic_problems
 
     settings = _settings()
     created, existing = create_topics(settings)
@@ -73,7 +73,7 @@ def topics_create() -> None:
 @topics_group.command("list")
 def topics_list() -> None:
     """List the public topics: key, partitions, who writes and reads them, and whether they exist."""
-    from streams.admin import existing_topics
+    from streams.tools.admin import existing_topics
 
     settings = _settings()
     have = existing_topics(settings)
@@ -124,8 +124,8 @@ def watchlist_add(
 ) -> None:
     """Put PLATE on the watchlist."""
     from streams.domain.exceptions import InvalidInput
-    from streams.domain.watchlist import parse_entry
-    from streams.kafka_io import produce
+    from streams.domain.matching.watchlist import parse_entry
+    from streams.tools.kafka_io import produce
 
     settings = _settings()
     now = datetime.now(UTC)
@@ -159,8 +159,8 @@ def watchlist_add(
 @click.option("--reason", required=True, help="Why, for the audit trail.")
 def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
     """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
-    from streams.agents.watchlist import ACTOR_HEADER, REASON_HEADER
-    from streams.kafka_io import produce
+    from streams.worker.watchlist.checker import ACTOR_HEADER, REASON_HEADER
+    from streams.tools.kafka_io import produce
 
     headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
     produce(_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
@@ -174,8 +174,8 @@ def alert_group() -> None:
 
 def _send_command(target_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
     from streams.domain.exceptions import InvalidInput
-    from streams.domain.reviews import parse_command
-    from streams.kafka_io import produce
+    from streams.domain.commands import parse_command
+    from streams.tools.kafka_io import produce
 
     message = {
         "schema_version": 1,
@@ -225,7 +225,7 @@ def alert_reject(alert_id: str, operator: str, reason: str, note: str | None) ->
 @click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
 def watchlist_list(as_json: bool) -> None:
     """Print the current watchlist (the compacted topic read to its end)."""
-    from streams.kafka_io import read_watchlist
+    from streams.tools.kafka_io import read_watchlist
 
     entries = read_watchlist(_settings())
     for entry in sorted(entries.values(), key=lambda e: (e.priority, e.entry_id)):
@@ -250,8 +250,8 @@ def watchlist_list(as_json: bool) -> None:
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row is bad.")
 def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_nothing: bool) -> None:
     """Import a CSV watchlist (columns: see README); bad rows are reported by line and skipped."""
-    from streams.domain.bulk import read_entries_csv
-    from streams.kafka_io import produce
+    from streams.domain.matching.bulk import read_entries_csv
+    from streams.tools.kafka_io import produce
 
     result = read_entries_csv(csv_file.read(), added_by=added_by, now=datetime.now(UTC))
     for error in result.errors:
@@ -270,8 +270,8 @@ def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_
 @click.argument("csv_file", type=click.File("w", encoding="utf-8"), default="-")
 def watchlist_export(csv_file: Any) -> None:
     """Write the current watchlist as CSV (to CSV_FILE, default standard output)."""
-    from streams.domain.bulk import write_entries_csv
-    from streams.kafka_io import read_watchlist
+    from streams.domain.matching.bulk import write_entries_csv
+    from streams.tools.kafka_io import read_watchlist
 
     csv_file.write(write_entries_csv(read_watchlist(_settings()).values()))
 
@@ -288,8 +288,8 @@ def tail(
     topic: str, as_json: bool, from_beginning: bool, max_messages: int | None, timeout: float | None
 ) -> None:
     """Follow TOPIC (alerts, alerts.restricted or deadletter), one readable line per message."""
-    from streams.kafka_io import follow
-    from streams.render import render_line
+    from streams.tools.kafka_io import follow
+    from streams.tools.render import render_line
 
     try:
         for value in follow(
@@ -311,7 +311,7 @@ def topology_group() -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 def topology_generate(seed: int, output: Any) -> None:
     """Write the synthetic Yangzhou layout (seed's counts) as GeoJSON."""
-    from streams.domain.topology_gen import generate_topology
+    from streams.domain.geography.layout import generate_topology
 
     output.write(orjson.dumps(generate_topology(seed), option=orjson.OPT_INDENT_2).decode() + "\n")
 
@@ -324,7 +324,7 @@ def topology_check(geojson: str) -> None:
     import time
     from pathlib import Path
 
-    from streams.domain.topology import TopologyError, load
+    from streams.domain.geography.topology import TopologyError, load
 
     started = time.monotonic()
     try:
@@ -343,7 +343,7 @@ def topology_check(geojson: str) -> None:
 
 
 def _latest_by_key(topic: str) -> dict[str, dict[str, Any]]:
-    from streams.kafka_io import read_to_end
+    from streams.tools.kafka_io import read_to_end
 
     latest: dict[str, dict[str, Any]] = {}
     for key, value in read_to_end(_settings(), topic):
@@ -400,7 +400,7 @@ def scenario_group() -> None:
 @scenario_group.command("list")
 def scenario_list() -> None:
     """The scenarios that ship with citygate."""
-    from streams import scenario
+    from streams.tools import scenario
 
     for name in scenario.available():
         click.echo(f"{name:<22} {scenario.load(name)['title']}")
@@ -425,7 +425,7 @@ def _print_outcomes(outcomes: list[Any], started: datetime, speed: float) -> boo
 @click.option("--no-verify", is_flag=True, help="Only play the timeline.")
 def scenario_run(name: str, speed: float, no_verify: bool) -> None:
     """Play scenario NAME against the running worker(s), then check its expected outcomes."""
-    from streams import scenario
+    from streams.tools import scenario
 
     try:
         spec = scenario.load(name)
@@ -447,7 +447,7 @@ def scenario_run(name: str, speed: float, no_verify: bool) -> None:
 @click.option("--since-min", type=float, default=120.0, show_default=True, help="Look this far back.")
 def scenario_verify(name: str, since_min: float) -> None:
     """Check scenario NAME's expected outcomes against the output topics of the last SINCE_MIN minutes."""
-    from streams import scenario
+    from streams.tools import scenario
 
     since = datetime.now(UTC) - timedelta(minutes=since_min)
     outcomes = scenario.verify(_settings(), scenario.load(name), since)
@@ -532,7 +532,7 @@ def simulate(
     suspicious_share: float,
 ) -> None:
     """City traffic on the road graph: hits at every checkpoint a car passes, patrol and guard reports."""
-    from streams.simulate import SimulateOptions, run_simulation
+    from streams.tools.simulate.runner import SimulateOptions, run_simulation
 
     options = SimulateOptions(
         rate=rate,
@@ -556,7 +556,7 @@ def simulate(
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def console(args: tuple[str, ...]) -> None:
     """Live operator view: alerts by priority, open incidents, active lockdowns, input rates."""
-    from streams.console import console_command  # lazy: rich costs ~160 ms at import
+    from streams.tools.console import console_command  # lazy: rich costs ~160 ms at import
 
     console_command.main(list(args), prog_name="citygate console")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 
 from streams.domain.exceptions import InvalidInput
-from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
 
 
 def decode_object(value: bytes | None, *, max_bytes: int) -> dict[str, object]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
-from streams.domain.alerts import MatchPolicy
-from streams.domain.dedup import AlertGrouper
-from streams.domain.hits import HitLimits
+from streams.domain.matching.alerts import MatchPolicy
+from streams.domain.matching.dedup import AlertGrouper
+from streams.domain.matching.hits import HitLimits
 
 
 class SettingsError(ValueError):
@@ -79,7 +79,7 @@ class Settings:
 
     @property
     def hits_group(self) -> str:
-        """The consumer group of the sensor side (streams/sensor.py); Faust's group is the app id."""
+        """The consumer group of the sensor side (streams/worker/sensor/consumer.py); Faust's group is the app id."""
         return f"{self.app_id}-hits"
 
     def hit_limits(self) -> HitLimits:

@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from streams.domain.topology import Topology, load
+from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ def load_topology(settings: Settings) -> Topology:
     """The file named by CITYGATE_TOPOLOGY, else the synthetic Yangzhou layout (deterministic by seed)."""
     if settings.topology:
         return load(json.loads(Path(settings.topology).read_text(encoding="utf-8")))
-    from streams.domain.topology_gen import generate_topology
+    from streams.domain.geography.layout import generate_topology
 
     log.warning(
         "no CITYGATE_TOPOLOGY set: using the synthetic Yangzhou layout (seed %d)", settings.topology_seed

@@ -1,7 +1,7 @@
 """The sensor side without a broker: the replica gate, the batch handler's dead-letter path, and delivery
 confirmation (outputs in Kafka before their input is committed).
 
-Hits are consumed by streams/sensor.py's own consumer, not a Faust agent; here its batch handler gets records
+Hits are consumed by streams/worker/sensor/consumer.py's own consumer, not a Faust agent; here its batch handler gets records
 directly and the app's sends are captured. Consuming, committing and rebalancing on the real broker are
 covered by tests/integration (hits to alerts, restart, two workers).
 """
@@ -18,10 +18,10 @@ import orjson
 import pytest
 
 from streams import topics
-from streams.agents.pipeline import Outgoing, send_one
-from streams.app import Citygate, build_app
-from streams.domain.watchlist import parse_entry
-from streams.sensor import Delivery, DeliveryFailed, InputRecord
+from streams.worker.pipeline import Outgoing, send_one
+from streams.worker.app import Citygate, build_app
+from streams.domain.matching.watchlist import parse_entry
+from streams.worker.sensor.consumer import Delivery, DeliveryFailed, InputRecord
 from streams.settings import Settings
 from tests.unit.fixtures import entry_message, hit_message
 
@@ -99,7 +99,7 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
     add_entry(built)
     add_entry(built, entry_id="WL-C", plate="苏A9B876", covert=True)
     # A bug in the domain must not end the loop or skip silently: it becomes a processing_error dead letter.
-    from streams.agents import hits as hits_agent
+    from streams.worker.sensor import matcher as hits_agent
 
     real_match = hits_agent.match_hit
 

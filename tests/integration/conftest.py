@@ -22,7 +22,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.admin import create_topics, delete_topics
+from streams.tools.admin import create_topics, delete_topics
 from streams.settings import Settings
 from streams.topics import public_topics
 

@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 
 from streams import topics
-from streams.health import CitygateHealth, broker_lag
-from streams.metrics import Metrics
-from streams.sensor import OffsetLedger
+from streams.worker.health import CitygateHealth, broker_lag
+from streams.worker.metrics import Metrics
+from streams.worker.sensor.consumer import OffsetLedger
 from streams.settings import Settings
 from tests.integration.conftest import Cluster, WorkerProcess, free_port
 from tests.integration.test_drill import drill_call as call
@@ -206,7 +206,7 @@ def recording_rules() -> list[str]:
 
 
 def exposed_metric_names() -> set[str]:
-    """Every sample name a worker exposes: streams/metrics.py plus streams/health.py."""
+    """Every sample name a worker exposes: streams/worker/metrics.py plus streams/worker/health.py."""
     metrics = Metrics()
     ledger = OffsetLedger()  # no consumer: the families, without samples
     CitygateHealth(

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from streams import scenario
+from streams.tools import scenario
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka

@@ -1,4 +1,4 @@
-"""The hits consumer (streams/sensor.py) on its own against the real broker: what it commits, and when.
+"""The hits consumer (streams/worker/sensor/consumer.py) on its own against the real broker: what it commits, and when.
 
 The worker tests cover hits → alerts end to end; here the handler and the producer are stand-ins, so a send
 can be made to fail exactly when wanted and the committed offsets checked against what was delivered.
@@ -14,9 +14,9 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams import topics
-from streams.agents.pipeline import Outgoing
-from streams.health import BrokerLag, broker_lag
-from streams.sensor import DeliveryFailed, HitsConsumer, InputRecord
+from streams.worker.pipeline import Outgoing
+from streams.worker.health import BrokerLag, broker_lag
+from streams.worker.sensor.consumer import DeliveryFailed, HitsConsumer, InputRecord
 from streams.settings import Settings
 from tests.integration.conftest import Cluster
 

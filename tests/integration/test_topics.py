@@ -8,7 +8,7 @@ import uuid
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.admin import create_topics, delete_topics, existing_topics, topic_problems
+from streams.tools.admin import create_topics, delete_topics, existing_topics, topic_problems
 from streams.settings import Settings
 from streams.topics import public_topics
 

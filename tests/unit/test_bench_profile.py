@@ -6,7 +6,7 @@ import cProfile
 from pathlib import Path
 
 from bench.profile import bucket_of, render, summarise
-from streams.domain.plates import normalise_plate
+from streams.domain.matching.plates import normalise_plate
 
 
 def test_own_time_is_grouped_by_package_and_the_shares_add_up(tmp_path: Path) -> None:
@@ -30,10 +30,10 @@ def test_own_time_is_grouped_by_package_and_the_shares_add_up(tmp_path: Path) ->
 def test_buckets_follow_the_file_a_function_lives_in() -> None:
     assert bucket_of("/x/site-packages/aiokafka/consumer/fetcher.py").startswith("aiokafka")
     root = Path(__file__).resolve().parents[2]
-    assert bucket_of(f"{root}/streams/domain/alerts.py").startswith("citygate domain")
-    assert bucket_of(f"{root}/streams/sensor.py").startswith("citygate adapters")
+    assert bucket_of(f"{root}/streams/domain/matching/alerts.py").startswith("citygate domain")
+    assert bucket_of(f"{root}/streams/worker/sensor/consumer.py").startswith("citygate adapters")
     assert bucket_of("/x/site-packages/faust/streams/stream.py").startswith("faust")  # not citygate's
-    assert bucket_of("/x/site-packages/quixstreams/app.py") == "other"
+    assert bucket_of("/x/site-packages/quixstreams/worker/app.py") == "other"
     assert bucket_of("/x/site-packages/mode/services.py").startswith("faust")
     assert bucket_of("~").startswith("json")
     assert bucket_of("/usr/lib/python3.11/ssl.py") == "other"

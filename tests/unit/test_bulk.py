@@ -1,5 +1,5 @@
-from streams.domain.bulk import derived_entry_id, read_entries_csv, write_entries_csv
-from streams.domain.watchlist import parse_entry
+from streams.domain.matching.bulk import derived_entry_id, read_entries_csv, write_entries_csv
+from streams.domain.matching.watchlist import parse_entry
 from tests.unit.fixtures import NOW
 
 GOOD_AND_BAD = """plate,category,priority,reason,source_agency,valid_until,covert

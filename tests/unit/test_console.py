@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from streams import topics
-from streams.console import ConsoleState, parse_duration
+from streams.tools.console import ConsoleState, parse_duration
 
 EXAMPLES = Path(__file__).parents[2] / "schemas" / "examples"
 CST = timezone(timedelta(hours=8))

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from streams.domain.alerts import Ref, match_hit
+from streams.domain.matching.alerts import Ref, match_hit
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import REASON_CODES, InvalidInput
-from streams.domain.hits import HitLimits, parse_hit
-from streams.domain.incidents import IncidentSettings
-from streams.domain.reviews import audit_record, parse_command, review_alert
-from streams.domain.watchlist import CATEGORIES, WatchlistIndex, parse_entry
+from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.incidents.lifecycle import IncidentSettings
+from streams.domain.commands import audit_record, parse_command, review_alert
+from streams.domain.matching.watchlist import CATEGORIES, WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
@@ -247,7 +247,7 @@ def test_reviewed_alerts_and_their_audit_records_are_schema_valid(command: Any) 
 
 
 def test_retro_alerts_are_schema_valid() -> None:
-    from streams.domain.retro import RetroMatcher
+    from streams.domain.matching.retro import RetroMatcher
 
     message = entry_message(valid_from=NOW.isoformat())
     matcher = RetroMatcher([parse_entry("WL-1", message)], since=NOW - timedelta(hours=6), now=NOW)
@@ -259,8 +259,8 @@ def test_retro_alerts_are_schema_valid() -> None:
 
 @pytest.mark.parametrize(("topic", "parse"), [("calls.110", "call"), ("patrol.reports", "report")])
 def test_calls_and_reports_agree_with_their_schemas(topic: str, parse: str) -> None:
-    from streams.domain.calls import parse_call
-    from streams.domain.reports import parse_report
+    from streams.domain.incidents.calls import parse_call
+    from streams.domain.incidents.reports import parse_report
 
     parser, key_field = (parse_call, "call_id") if parse == "call" else (parse_report, "unit_id")
     for message in examples(topic, "valid"):
@@ -284,7 +284,7 @@ def test_lockdown_and_incident_examples(topic: str) -> None:
 
 
 def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
-    from streams.domain.incidents import lift, on_arrival, on_call, on_capture, on_tick
+    from streams.domain.incidents.lifecycle import lift, on_arrival, on_call, on_capture, on_tick
     from tests.unit.test_incidents import T0, call
     from tests.unit.test_planner import CITY
 
@@ -299,7 +299,7 @@ def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
     outcomes.append(on_tick(lockdown, CITY, T0 + timedelta(minutes=40), IncidentSettings()))
     outcomes.append(on_capture(incident, 5, T0 + timedelta(minutes=50), lockdown))
     outcomes.append(lift(lockdown, "operator", T0 + timedelta(minutes=60)))
-    from streams.domain.correlation import on_report
+    from streams.domain.incidents.correlation import on_report
     from tests.unit.test_correlation import NIGHT, report, yangzhou
 
     opened = on_report(report("r1", "suspicious_activity", count=3), [], {}, yangzhou(), NIGHT)

@@ -91,7 +91,7 @@ def test_a_watchlist_record_upserts_a_tombstone_deletes_and_a_bad_record_changes
     import orjson
 
     from streams.codecs import apply_watchlist_record
-    from streams.domain.watchlist import WatchlistIndex
+    from streams.domain.matching.watchlist import WatchlistIndex
     from tests.unit.fixtures import entry_message
 
     index = WatchlistIndex()

@@ -3,10 +3,10 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.domain.alerts import MatchPolicy, Ref, match_hit
-from streams.domain.equivalence import CONFUSABLE_CLASSES, are_equivalent, differences, equivalence_key
-from streams.domain.hits import parse_hit
-from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.alerts import MatchPolicy, Ref, match_hit
+from streams.domain.matching.equivalence import CONFUSABLE_CLASSES, are_equivalent, differences, equivalence_key
+from streams.domain.matching.hits import parse_hit
+from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 REF = Ref("anpr.hits", "h", 0, 0)

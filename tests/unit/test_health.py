@@ -1,4 +1,4 @@
-"""streams/health.py: silent checkpoint sites (pure, time passed in) and consumer lag."""
+"""streams/worker/health.py: silent checkpoint sites (pure, time passed in) and consumer lag."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from faust.types import TP
 from prometheus_client import generate_latest
 
-from streams.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, consumer_lag
-from streams.metrics import Metrics
-from streams.sensor import OffsetLedger
+from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, consumer_lag
+from streams.worker.metrics import Metrics
+from streams.worker.sensor.consumer import OffsetLedger
 from streams.settings import Settings
 from tests.unit.fixtures import NOW
 
@@ -169,7 +169,7 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     hits0_faust = TP("t1.anpr.hits", 0)  # Faust no longer reads anpr.hits: ignored even if it appeared
     consumer = FakeConsumer({calls: 3, changelog: 99, hits0_faust: 1000}, {calls: 3})
     app = FakeApp(consumer)
-    ledger = OffsetLedger()  # the sensor side's own consumer (streams/sensor.py)
+    ledger = OffsetLedger()  # the sensor side's own consumer (streams/worker/sensor/consumer.py)
     ledger.revoked([])
     ledger.assigned([0, 1, 5])
     ledger.learn_committed({0: 45, 1: None, 5: 9})

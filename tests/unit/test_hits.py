@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.domain.exceptions import InvalidInput
-from streams.domain.hits import HitLimits, _candidates, _checked_candidate, parse_hit
+from streams.domain.matching.hits import HitLimits, _candidates, _checked_candidate, parse_hit
 from tests.unit.fixtures import DROP, NOW, hit_message
 
 

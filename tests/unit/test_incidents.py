@@ -2,9 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-from streams.domain.calls import parse_call
+from streams.domain.incidents.calls import parse_call
 from streams.domain.exceptions import InvalidInput
-from streams.domain.incidents import (
+from streams.domain.incidents.lifecycle import (
     IncidentSettings,
     Lockdown,
     lift,

@@ -1,4 +1,4 @@
-"""Unit tests for streams.domain.plates: GA 36-2018 plate normalising and parsing."""
+"""Unit tests for streams.domain.matching.plates: GA 36-2018 plate normalising and parsing."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from streams.domain import plates
-from streams.domain.plates import (
+from streams.domain.matching import plates
+from streams.domain.matching.plates import (
     Plate,
     PlateFormatError,
     PlateKind,

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from streams.domain.alerts import Ref
-from streams.domain.hits import HitLimits, parse_hit
-from streams.domain.retro import RetroMatcher
-from streams.domain.watchlist import parse_entry
+from streams.domain.matching.alerts import Ref
+from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.retro import RetroMatcher
+from streams.domain.matching.watchlist import parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 LIMITS = HitLimits(max_age=timedelta(days=2))

@@ -2,10 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-from streams.domain.calls import parse_call
-from streams.domain.incidents import on_call
-from streams.domain.sightings import on_sighting
-from streams.domain.trajectory import bearing_deg, heading, intercept_ahead
+from streams.domain.incidents.calls import parse_call
+from streams.domain.incidents.lifecycle import on_call
+from streams.domain.incidents.sightings import on_sighting
+from streams.domain.incidents.trajectory import bearing_deg, heading, intercept_ahead
 from tests.unit.test_correlation import yangzhou
 
 T0 = datetime(2026, 8, 2, 12, 0, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_outbound_through_a_closed_ring_is_a_breach_and_the_lockdown_moves_out()
 
 
 def test_a_lookout_first_seen_in_baoying_dispatches_the_taishan_workstation() -> None:
-    from streams.domain.sightings import lookout_sighting
+    from streams.domain.incidents.sightings import lookout_sighting
 
     topology = yangzhou()
     baoying = min(

@@ -1,4 +1,4 @@
-"""Unit tests for streams.domain.topology, .topology_gen and .geo: the seeded Yangzhou layout, its loader."""
+"""Unit tests for streams.domain.geography.topology, .topology_gen and .geo: the seeded Yangzhou layout, its loader."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.domain import geo, topology
-from streams.domain.topology import RING_ORDER, SEALING_KINDS, SEED_COUNTS, Topology, TopologyError
-from streams.domain.topology_gen import generate_topology
+from streams.domain.geography import geo
+
+from streams.domain.geography import topology
+from streams.domain.geography.topology import RING_ORDER, SEALING_KINDS, SEED_COUNTS, Topology, TopologyError
+from streams.domain.geography.layout import generate_topology
 
 # Spelled out here rather than imported, so a mistake in the generator's own tables cannot hide.
 CENTRE = (119.433, 32.394)
@@ -141,7 +143,7 @@ def test_same_seed_same_bytes() -> None:
 def test_same_bytes_in_another_process() -> None:
     """Nothing depends on string hashing or other per-process state."""
     script = (
-        "import hashlib, json; from streams.domain.topology_gen import generate_topology; "
+        "import hashlib, json; from streams.domain.geography.layout import generate_topology; "
         "print(hashlib.sha256(json.dumps(generate_topology(7), sort_keys=True).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

@@ -1,4 +1,4 @@
-"""Unit tests for streams.domain.traffic: the city simulator's physics, rate control, determinism, plates,
+"""Unit tests for streams.tools.simulate.traffic: the city simulator's physics, rate control, determinism, plates,
 noise, and that what it writes is what citygate's own decoders and the schemas accept."""
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import orjson
 import pytest
 
 from streams import codecs
-from streams.domain import geo, traffic
-from streams.domain.equivalence import are_equivalent
+from streams.domain.geography import geo
+from streams.tools.simulate import traffic
+from streams.domain.matching.equivalence import are_equivalent
 from streams.domain.exceptions import InvalidInput
-from streams.domain.hits import HitLimits, parse_hit
-from streams.domain.plates import PlateKind, is_valid_plate, normalise_plate, parse_plate
-from streams.domain.reports import parse_report
-from streams.domain.topology import Topology, load
-from streams.domain.topology_gen import generate_topology
-from streams.domain.traffic import (
+from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.plates import PlateKind, is_valid_plate, normalise_plate, parse_plate
+from streams.domain.incidents.reports import parse_report
+from streams.domain.geography.topology import Topology, load
+from streams.domain.geography.layout import generate_topology
+from streams.tools.simulate.traffic import (
     MAX_JUNCTION_DELAY_S,
     MAX_SPEED_KMH,
     MIN_SPEED_KMH,
@@ -29,7 +30,7 @@ from streams.domain.traffic import (
     TrafficSimulation,
     watchlist_entries,
 )
-from streams.domain.watchlist import parse_entry
+from streams.domain.matching.watchlist import parse_entry
 from tests.unit.test_contracts import validator
 
 CST = timezone(timedelta(hours=8))

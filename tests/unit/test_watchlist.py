@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.domain.exceptions import InvalidInput
-from streams.domain.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message
 
 

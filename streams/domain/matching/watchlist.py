@@ -1,0 +1,180 @@
+"""Watchlist entries and the in-memory index every worker matches hits against.
+
+The index is a full replica of the compacted `watchlist.entries` topic: `apply` takes one record (an entry,
+or a tombstone that deletes it), `lookup` answers in O(1) per plate. Validity windows are checked at
+lookup time, so an entry that expires simply stops matching without any timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from streams.domain import fields
+from streams.domain.matching.equivalence import Difference, differences, equivalence_key
+from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.plates import PlateFormatError, parse_plate
+
+CATEGORIES = frozenset({"stolen", "wanted", "incident", "lookout", "fake_plate", "other"})
+
+_REQUIRED = (
+    "schema_version",
+    "entry_id",
+    "plate",
+    "category",
+    "priority",
+    "reason",
+    "source_agency",
+    "added_by",
+    "valid_from",
+    "valid_until",
+    "covert",
+)
+_ALLOWED = frozenset(_REQUIRED) | {"incident_id", "instructions"}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEntry:
+    entry_id: str
+    plate: str
+    plate_normalised: str
+    category: str
+    priority: int
+    reason: str
+    source_agency: str
+    added_by: str
+    valid_from: datetime
+    valid_until: datetime | None
+    covert: bool
+    incident_id: str | None = None
+    instructions: str | None = None
+
+    def is_valid_at(self, moment: datetime) -> bool:
+        """True when the entry is in force at `moment` (valid_from inclusive, valid_until exclusive)."""
+        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
+
+    def has_expired(self, now: datetime) -> bool:
+        return self.valid_until is not None and now >= self.valid_until
+
+
+def parse_entry(key: str | None, obj: object) -> WatchlistEntry:
+    """Check a decoded `watchlist.entries` value against its key; raise `InvalidInput` on any defect."""
+    msg = fields.as_object(obj, "a watchlist.entries message")
+    fields.check_keys(msg, _REQUIRED, _ALLOWED)
+    fields.schema_version(msg)
+    entry_id = fields.text(msg, "entry_id", max_len=64, pattern=fields.IDENTIFIER)
+    if key != entry_id:
+        raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {entry_id!r}")
+    plate = fields.text(msg, "plate", max_len=16)
+    category = fields.choice(msg, "category", CATEGORIES)
+    priority = fields.integer(msg, "priority", minimum=1, maximum=3)
+    reason = fields.text(msg, "reason", max_len=500)
+    source_agency = fields.text(msg, "source_agency", max_len=100)
+    added_by = fields.text(msg, "added_by", max_len=100)
+    valid_from = fields.timestamp(msg, "valid_from")
+    valid_until = fields.optional_timestamp(msg, "valid_until")
+    covert = fields.boolean(msg, "covert")
+    incident_id = fields.optional_nullable_text(msg, "incident_id", max_len=64)
+    instructions = fields.optional_nullable_text(msg, "instructions", min_len=0, max_len=1000)
+    if valid_until is not None and valid_until <= valid_from:
+        raise InvalidInput("invalid_value", "valid_until must be after valid_from")
+    try:
+        normalised = parse_plate(plate).normalised
+    except PlateFormatError as exc:
+        raise InvalidInput("plate_format", f"plate: {exc}") from None
+    return WatchlistEntry(
+        entry_id=entry_id,
+        plate=plate,
+        plate_normalised=normalised,
+        category=category,
+        priority=priority,
+        reason=reason,
+        source_agency=source_agency,
+        added_by=added_by,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        covert=covert,
+        incident_id=incident_id,
+        instructions=instructions,
+    )
+
+
+class WatchlistIndex:
+    """Entries by id, by normalised plate and by OCR-equivalence key; several entries may list one plate."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, WatchlistEntry] = {}
+        self._by_plate: dict[str, dict[str, WatchlistEntry]] = {}
+        self._by_key: dict[str, dict[str, WatchlistEntry]] = {}
+        # Entries compared character by character by `lookup_equivalent`: lets tests prove the lookup
+        # inspects only entries sharing the key, never the whole list.
+        self.inspected = 0
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[WatchlistEntry]:
+        return iter(self._by_id.values())
+
+    def get(self, entry_id: str) -> WatchlistEntry | None:
+        return self._by_id.get(entry_id)
+
+    def upsert(self, entry: WatchlistEntry) -> None:
+        self.remove(entry.entry_id)
+        self._by_id[entry.entry_id] = entry
+        self._by_plate.setdefault(entry.plate_normalised, {})[entry.entry_id] = entry
+        self._by_key.setdefault(equivalence_key(entry.plate_normalised), {})[entry.entry_id] = entry
+
+    def remove(self, entry_id: str) -> WatchlistEntry | None:
+        old = self._by_id.pop(entry_id, None)
+        if old is not None:
+            _discard(self._by_plate, old.plate_normalised, entry_id)
+            _discard(self._by_key, equivalence_key(old.plate_normalised), entry_id)
+        return old
+
+    def lookup(self, plate_normalised: str, *, event_time: datetime, now: datetime) -> list[WatchlistEntry]:
+        """Entries for this exact plate in force at the sighting and not expired by now, most urgent first."""
+        listed = self._by_plate.get(plate_normalised)
+        if not listed:
+            return []
+        found = [e for e in listed.values() if e.is_valid_at(event_time) and not e.has_expired(now)]
+        found.sort(key=lambda e: (e.priority, e.entry_id))
+        return found
+
+    def lookup_equivalent(
+        self, read_normalised: str, *, max_substitutions: int, event_time: datetime, now: datetime
+    ) -> list[tuple[WatchlistEntry, tuple[Difference, ...]]]:
+        """Entries in force whose plate differs from the read only in 1..`max_substitutions` confusable
+        characters, with the differences; exact matches are `lookup`'s."""
+        same_key = self._by_key.get(equivalence_key(read_normalised))
+        if not same_key:
+            return []
+        found = []
+        for entry in same_key.values():
+            self.inspected += 1
+            listed = entry.plate_normalised
+            if listed == read_normalised or len(listed) != len(read_normalised):
+                continue
+            diffs = differences(read_normalised, listed)
+            if (
+                len(diffs) <= max_substitutions
+                and entry.is_valid_at(event_time)
+                and not entry.has_expired(now)
+            ):
+                found.append((entry, diffs))
+        found.sort(key=lambda pair: (len(pair[1]), pair[0].priority, pair[0].entry_id))
+        return found
+
+    def counts_by_category(self) -> dict[str, int]:
+        counts = dict.fromkeys(sorted(CATEGORIES), 0)
+        for entry in self._by_id.values():
+            counts[entry.category] += 1
+        return counts
+
+
+def _discard(mapping: dict[str, dict[str, WatchlistEntry]], key: str, entry_id: str) -> None:
+    bucket = mapping[key]
+    del bucket[entry_id]
+    if not bucket:
+        del mapping[key]

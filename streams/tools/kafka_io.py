@@ -1,0 +1,112 @@
+"""Plain kafka-python producers and readers for commands (not for the worker's hot path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams import codecs
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
+from streams.settings import Settings
+from streams.topics import WATCHLIST
+
+
+def producer(settings: Settings, **config: object) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5, **config
+    )
+
+
+def produce(
+    settings: Settings,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes | None]],
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Send (key, value) records to the public topic `topic` and wait until all are acknowledged."""
+    kafka = producer(settings)
+    encoded = [(name, value.encode()) for name, value in (headers or {}).items()]
+    try:
+        count = 0
+        for key, value in records:
+            kafka.send(settings.topic(topic), key=key, value=value, headers=encoded or None)
+            count += 1
+        kafka.flush(timeout=30)
+        return count
+    finally:
+        kafka.close()
+
+
+def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None, enable_auto_commit=False
+    )
+    name = settings.topic(topic)
+    partitions = consumer.partitions_for_topic(name)
+    if not partitions:
+        consumer.close()
+        raise RuntimeError(f"topic {name!r} does not exist; run `citygate topics create`")
+    tps = [TopicPartition(name, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    return consumer, tps
+
+
+def follow(
+    settings: Settings,
+    topic: str,
+    *,
+    from_beginning: bool = False,
+    max_messages: int | None = None,
+    idle_timeout: float | None = None,
+) -> Iterator[bytes]:
+    """Yield message values of `topic` as they arrive (no consumer group: a read-only observer)."""
+    consumer, tps = _assigned_consumer(settings, topic)
+    try:
+        if from_beginning:
+            consumer.seek_to_beginning(*tps)
+        else:
+            consumer.seek_to_end(*tps)
+        seen = 0
+        last = time.monotonic()
+        while max_messages is None or seen < max_messages:
+            batches = consumer.poll(timeout_ms=200)
+            if not batches:
+                if idle_timeout is not None and time.monotonic() - last > idle_timeout:
+                    return
+                continue
+            last = time.monotonic()
+            for records in batches.values():
+                for record in records:
+                    if record.value is None:
+                        continue
+                    yield record.value
+                    seen += 1
+                    if max_messages is not None and seen >= max_messages:
+                        return
+    finally:
+        consumer.close()
+
+
+def read_to_end(settings: Settings, topic: str) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """Every (key, value) of `topic` from the beginning up to its end offsets at the call."""
+    consumer, tps = _assigned_consumer(settings, topic)
+    try:
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    if record.offset < end[TopicPartition(record.topic, record.partition)]:
+                        yield record.key, record.value
+    finally:
+        consumer.close()
+
+
+def read_watchlist(settings: Settings) -> dict[str, WatchlistEntry]:
+    """The watchlist as the compacted topic holds it now (valid entries only), read as a replica reads it."""
+    index = WatchlistIndex()
+    for key, value in read_to_end(settings, WATCHLIST):
+        codecs.apply_watchlist_record(index, key, value, max_bytes=settings.max_message_bytes)
+    return {entry.entry_id: entry for entry in index}

@@ -1,0 +1,245 @@
+"""Replayable scenarios: the seed's cases as data files (streams/tools/scenarios/*.json), played against a running
+worker and checked against what citygate publishes.
+
+A scenario is a timeline of steps in scenario minutes (`--speed` compresses them: 60 plays a minute per
+second) and a list of expected outcomes. Steps send public messages as the outside world would (times in
+them are the real send time), and a few steps act on what citygate answered: `staff_ring` sends an arrival
+report for every manned point the raised lockdown lists for a ring, `capture` reports suspects caught for
+the lockdown's incident, `hit_near` reads a plate at the checkpoint nearest a place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from streams import topics
+from streams.tools.kafka_io import producer
+from streams.settings import Settings
+
+_TEMPLATE = re.compile(r"\{now(?:\+(\d+))?\}")
+
+
+def available() -> list[str]:
+    return sorted(
+        p.name.removesuffix(".json")
+        for p in resources.files("streams.tools.scenarios").iterdir()
+        if p.name.endswith(".json")
+    )
+
+
+def load(name: str) -> dict[str, Any]:
+    path = resources.files("streams.tools.scenarios") / f"{name}.json"
+    if not path.is_file():
+        raise KeyError(f"no scenario {name!r}; there are: {', '.join(available())}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fill(value: Any, now: datetime) -> Any:
+    """Replace {now} and {now+MIN} (real minutes) in every string of a message."""
+    if isinstance(value, str):
+        match = _TEMPLATE.fullmatch(value)
+        if match:
+            return (now + timedelta(minutes=int(match.group(1) or 0))).isoformat()
+        return value
+    if isinstance(value, dict):
+        return {k: fill(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, now) for v in value]
+    return value
+
+
+@dataclass
+class Outcome:
+    name: str
+    met: bool
+    at: datetime | None
+    detail: str = ""
+
+
+class ScenarioRun:
+    def __init__(
+        self, settings: Settings, scenario: dict[str, Any], *, speed: float, echo: Callable[[str], None]
+    ) -> None:
+        self.settings = settings
+        self.scenario = scenario
+        self.speed = speed
+        self.echo = echo
+        self.started = datetime.now(UTC)
+        self.tag = uuid.uuid4().hex[:6]  # report and hit ids unique per run
+        self._raised: dict[str, Any] | None = None
+
+    def play(self) -> None:
+        kafka = producer(self.settings)
+        try:
+            clock = time.monotonic()
+            for step in sorted(self.scenario["steps"], key=lambda s: s["at_min"]):
+                delay = clock + step["at_min"] * 60 / self.speed - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                for topic, key, value in self._messages(step):
+                    kafka.send(self.settings.topic(topic), key=key.encode(), value=orjson.dumps(value))
+                kafka.flush()
+        finally:
+            kafka.close()
+
+    def _messages(self, step: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        now = datetime.now(UTC)
+        label = f"[+{step['at_min']:>3} min]"
+        if "send" in step:
+            self.echo(f"{label} {step['send']}: {step['key']}")
+            yield step["send"], step["key"], fill(step["value"], now)
+        elif "staff_ring" in step:
+            ring = step["staff_ring"]
+            plan = {r["ring"]: r for r in self.raised()["plan"]["rings"]}
+            points = plan.get(ring, {}).get("required", [])
+            self.echo(f"{label} staffing the {ring} ring: {len(points)} points")
+            spread = step.get("over_min", 0) * 60 / self.speed / max(len(points), 1)
+            for n, point in enumerate(points):
+                if spread:
+                    time.sleep(spread)
+                yield (
+                    topics.PATROL_REPORTS,
+                    f"UNIT-{point}",
+                    {
+                        "schema_version": 1,
+                        "report_id": f"R-{self.tag}-{ring}-{n}",
+                        "unit_id": f"UNIT-{point}",
+                        "unit_kind": "patrol_car",
+                        "kind": "arrived_at_point",
+                        "at": datetime.now(UTC).isoformat(),
+                        "point_id": point,
+                        "text": f"已到达 {point} 卡点",
+                    },
+                )
+        elif "capture" in step:
+            incident = self.raised()["incident_id"]
+            self.echo(f"{label} {step['capture']} suspect(s) caught by {step['unit']}")
+            yield (
+                topics.PATROL_REPORTS,
+                step["unit"],
+                {
+                    "schema_version": 1,
+                    "report_id": f"R-{self.tag}-cap-{step['at_min']}",
+                    "unit_id": step["unit"],
+                    "unit_kind": "patrol_car",
+                    "kind": "suspect_captured",
+                    "at": now.isoformat(),
+                    "incident_id": incident,
+                    "count": step["capture"],
+                    "text": "抓获嫌疑人",
+                },
+            )
+        elif "hit_near" in step:
+            from streams.topology_file import load_topology
+
+            topology = load_topology(self.settings)
+            lon, lat = step["hit_near"]
+            point = min(
+                (p for p in topology.points.values() if p.kind == "electronic_checkpoint"),
+                key=lambda p: (p.location[0] - lon) ** 2 + (p.location[1] - lat) ** 2,
+            )
+            self.echo(f"{label} {step['plate']} read at {point.id} ({point.name})")
+            yield (
+                topics.HITS,
+                point.id,
+                {
+                    "schema_version": 1,
+                    "hit_id": f"{point.id}-{self.tag}-{step['at_min']}",
+                    "checkpoint_id": point.id,
+                    "lane": 1,
+                    "direction": step.get("direction", "unknown"),
+                    "event_time": now.isoformat(),
+                    "plate_text": step["plate"],
+                    "plate_confidence": 0.95,
+                    "candidates": [{"text": step["plate"], "confidence": 0.95}],
+                    "plate_colour": "blue",
+                    "vehicle_type": step.get("vehicle_type", "car"),
+                },
+            )
+        else:
+            raise ValueError(f"unknown scenario step {step}")
+
+    def raised(self, timeout: float = 60.0) -> dict[str, Any]:
+        """The lockdown this run raised (waits for citygate to publish it)."""
+        deadline = time.monotonic() + timeout
+        while self._raised is None:
+            for message, _ in read_since(self.settings, topics.LOCKDOWNS, self.started):
+                if message.get("type") == "raised":
+                    self._raised = message
+                    break
+            if self._raised is None:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no lockdown was raised: is a worker running?")
+                time.sleep(0.5)
+        return self._raised
+
+
+def read_since(settings: Settings, topic: str, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
+    """Every JSON message of `topic` with a broker timestamp at or after `since`, up to the current end."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None, enable_auto_commit=False
+    )
+    try:
+        name = settings.topic(topic)
+        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
+        consumer.assign(tps)
+        starts = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+        end = consumer.end_offsets(tps)
+        for tp in tps:
+            start = starts.get(tp)
+            consumer.seek(tp, start.offset if start is not None else end[tp])
+        found: list[tuple[dict[str, Any], datetime]] = []
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    try:
+                        message = orjson.loads(record.value) if record.value else None
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(message, dict):
+                        found.append((message, datetime.fromtimestamp(record.timestamp / 1000, UTC)))
+        return found
+    finally:
+        consumer.close()
+
+
+def _lookup(message: dict[str, Any], dotted: str) -> Any:
+    value: Any = message
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def verify(settings: Settings, scenario: dict[str, Any], since: datetime) -> list[Outcome]:
+    """Each expected outcome of `scenario`, met or not, from what citygate published since `since`."""
+    cache: dict[str, list[tuple[dict[str, Any], datetime]]] = {}
+    outcomes = []
+    for expected in scenario["expect"]:
+        messages = cache.setdefault(expected["topic"], read_since(settings, expected["topic"], since))
+        hits = [
+            (m, at)
+            for m, at in messages
+            if all(_lookup(m, k) == v for k, v in expected.get("where", {}).items())
+            and ("has" not in expected or _lookup(m, expected["has"]))
+        ]
+        if "count" in expected:
+            distinct = {
+                m.get("event_id") or m.get("alert_id") or json.dumps(m, sort_keys=True) for m, _ in hits
+            }
+            met = len(distinct) == expected["count"]
+            detail = f"{len(distinct)} found, {expected['count']} expected"
+        else:
+            met, detail = bool(hits), f"{len(hits)} found"
+        outcomes.append(Outcome(expected["name"], met, hits[0][1] if hits else None, detail))
+    return outcomes

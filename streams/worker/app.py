@@ -1,0 +1,197 @@
+"""Builds the Faust app: topics, the watchlist replica, the agents and the /metrics page.
+
+Everything is built from a `Settings` passed in, so a test can build as many apps as it likes and nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.types import TP, StreamT, TopicT
+from faust.web import Request, Response, View
+
+from streams import topics
+from streams.worker.command_side.router import AlertReviewer
+from streams.worker.sensor.matcher import HitMatcher
+from streams.worker.command_side.incident_desk import IncidentDesk
+from streams.worker.pipeline import Outgoing, Pipeline, send_one
+from streams.worker.watchlist.checker import EntryChecker
+from streams.domain.geography.topology import SEALING_KINDS
+from streams.domain.matching.watchlist import WatchlistIndex
+from streams.worker.followers import ReviewFollower
+from streams.worker.health import CitygateHealth
+from streams.worker.metrics import Metrics
+from streams.worker.watchlist.replica import WatchlistReplica
+from streams.worker.watchlist.retro_scan import RetroScanner
+from streams.worker.sensor.consumer import HitsConsumer, InputRecord
+from streams.settings import Settings
+from streams.topology_file import load_topology
+
+
+@dataclass
+class Citygate:
+    """A built app and the parts tests and commands need to reach."""
+
+    app: faust.App
+    settings: Settings
+    metrics: Metrics
+    index: WatchlistIndex
+    replica: WatchlistReplica
+    topics: dict[str, TopicT]
+    health: CitygateHealth
+    sensor: HitsConsumer
+    handle_hits: Callable[[Sequence[InputRecord]], list[Outgoing]]
+
+
+def build_app(settings: Settings) -> Citygate:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        processing_guarantee="at_least_once",
+        store="memory://",
+        datadir=str(settings.data_dir / settings.app_id),
+        topic_replication_factor=settings.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        producer_request_timeout=settings.producer_timeout_s,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        loghandlers=[],
+    )
+    metrics = Metrics()
+    if settings.faust_sensors:
+        # Faust's own sensors (messages in/out, commits, rebalances, table ops) on our registry, as `faust_*`.
+        app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
+    index = WatchlistIndex()
+    replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
+    app.service(replica)
+
+    # Raw bytes both ways: citygate decodes and encodes itself (streams/codecs.py), so nothing Faust-specific
+    # (no `__faust` metadata) ever reaches a public topic and undecodable input is dead-lettered, not skipped.
+    def topic(name: str) -> TopicT:
+        return app.topic(settings.topic(name), key_serializer="raw", value_serializer="raw")
+
+    public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
+    pipeline = Pipeline(settings, metrics, public[topics.DEADLETTER])
+    topology = load_topology(settings)
+    ring_of = {
+        p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
+    }
+    match_one_hit = HitMatcher(
+        settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED], ring_of
+    )
+    check_one_entry = EntryChecker(settings, public[topics.AUDIT])
+    retro = RetroScanner(settings)
+    app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))
+
+    # The command side: alerts, operators' commands, calls, reports and ticks share one partition each, so one
+    # worker holds the alert book, the incidents and the lockdowns (str keys, JSON values: Faust defaults).
+    alert_book = app.Table("alert_book", partitions=1)
+    incident_table = app.Table("incidents", partitions=1)
+    lockdown_table = app.Table("lockdowns", partitions=1)
+    lookout_table = app.Table("lookouts", partitions=1)
+    incident_desk = IncidentDesk(
+        settings, topology, incident_table, lockdown_table, public, metrics, lookout_table
+    )
+    command_one = AlertReviewer(settings, alert_book, public, incident_desk)
+    command_side = app.topic(
+        *(settings.topic(name) for name in topics.COMMAND_SIDE),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+    # The sensor side: not a Faust agent but a batched consumer of its own (streams/worker/sensor/consumer.py says why).
+    def handle_hits(records: Sequence[InputRecord]) -> list[Outgoing]:
+        """Match a batch of hits against the watchlist: the alerts and dead letters to send."""
+        outgoing, _ = pipeline.handle_messages(records, match_one_hit)
+        health.observe_hits(match_one_hit.take_sightings())
+        return outgoing
+
+    async def flush_outputs() -> None:
+        await (await app.maybe_start_producer()).flush()
+
+    sensor = HitsConsumer(
+        settings,
+        handle=handle_hits,
+        send=send_one,
+        flush=flush_outputs,
+        wait_ready=replica.wait_ready,
+        loop=app.loop,
+    )
+    app.service(sensor)
+    health = CitygateHealth(
+        app,
+        settings,
+        metrics.registry,
+        hits_lags=sensor.ledger.lags,
+        hits_partitions=sensor.ledger.partitions,
+    )
+
+    @app.timer(interval=1.0)
+    async def flush_alert_groups() -> None:
+        """Send dedup updates that have come due (reads folded into an open alert)."""
+        await pipeline.send(match_one_hit.flush(datetime.now(UTC)))
+
+    @app.agent(public[topics.WATCHLIST], name="check_watchlist")
+    async def check_watchlist(stream: StreamT[Any]) -> None:
+        """Audit every watchlist change and dead-letter invalid ones, once for the whole group; retro-match
+        new entries before the batch is acked, so a crash mid-scan repeats the scan (same alert ids)."""
+        # Large batches: a bulk import of thousands of entries is retro-matched in one scan, not one per 100.
+        async for events in stream.take_events(5000, within=2.0):
+            await pipeline.run(events, check_one_entry)
+            entries = check_one_entry.take_upserted()
+            if entries:
+                retro_alerts = await retro.scan(entries, datetime.now(UTC))
+                await pipeline.send([match_one_hit.encode(alert) for alert in retro_alerts])
+
+    @app.agent(command_side, name="command_side", concurrency=1)
+    async def run_command_side(stream: StreamT[Any]) -> None:
+        """Alerts book, operators' decisions, incidents and lockdowns: one event at a time, in order."""
+        async for event in stream.events():
+            await pipeline.run([event], command_one)
+
+    ticks_partition = TP(settings.topic(topics.TICKS), 0)
+
+    def holds_command_side() -> bool | None:
+        """Whether this worker holds the command side now; None while unknown (starting, rebalancing)."""
+        consumer = getattr(app, "_consumer", None)  # not `app.consumer`: that would build one
+        if consumer is None or app.rebalancing:
+            return None
+        return ticks_partition in consumer.assignment()
+
+    @app.timer(interval=settings.tick_interval_s)
+    async def tick() -> None:
+        """The command side's clock: re-plan running lockdowns (escalation, expiry). A worker without the
+        command side zeroes its incident and lockdown gauges (the holder republishes them on each tick)."""
+        await public[topics.TICKS].send(key=b"tick", value=datetime.now(UTC).isoformat().encode())
+        if holds_command_side() is False:
+            incident_desk.clear_gauges()
+
+    @app.page("/metrics")
+    class MetricsPage(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(metrics.exposition(), content_type="text/plain; version=0.0.4")
+
+    @app.page("/health")
+    class HealthPage(View):
+        async def get(self, request: Request) -> Response:
+            ready = replica.ready.is_set()
+            held = sensor.ledger.partitions()  # None until the hits consumer has joined, and mid-rebalance
+            body = {
+                "watchlist_ready": ready,
+                "watchlist_entries": len(index),
+                "hits_partitions": None if held is None else sorted(held),
+            }
+            return self.json(body, status=200 if ready else 503)
+
+    return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits)

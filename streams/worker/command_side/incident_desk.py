@@ -1,0 +1,211 @@
+"""The command side for incidents and lockdowns: calls, radio reports, operators' lockdown commands, ticks.
+
+One partition, one worker, changelog-backed tables of incidents and lockdowns: the consistent view the
+"close the city gates" mechanism needs. Each input goes through one domain call (streams/domain/incidents/lifecycle.py);
+this adapter loads the records it needs, stores what changed, and sends the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from faust.types import Message, TopicT
+
+from streams import codecs, topics
+from streams.worker.pipeline import Outgoing
+from streams.domain.incidents import correlation
+from streams.domain.incidents import sightings
+from streams.domain.incidents import lifecycle as desk
+from streams.domain.incidents.calls import parse_call
+from streams.domain.exceptions import InvalidInput
+from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
+from streams.domain.incidents.reports import parse_report
+from streams.domain.commands import OperatorCommand, command_audit
+from streams.domain.geography.topology import RING_ORDER, Topology
+from streams.worker.metrics import Metrics
+from streams.settings import Settings
+
+
+class IncidentDesk:
+    def __init__(
+        self,
+        settings: Settings,
+        topology: Topology,
+        incidents: Any,  # faust Table: incident id → Incident record
+        lockdowns: Any,  # faust Table: lockdown id → Lockdown record
+        outputs: dict[str, TopicT],
+        metrics: Metrics,
+        lookouts: Any = None,  # faust Table: lookout entry id → its first sighting here
+    ) -> None:
+        self.metrics = metrics
+        self.lookouts = {} if lookouts is None else lookouts
+        self.settings = settings
+        self.topology = topology
+        self.incidents = incidents
+        self.lockdowns = lockdowns
+        self.outputs = outputs
+        self.rules = IncidentSettings()
+        self._logical = {settings.topic(spec.name): spec.name for spec in topics.public_topics(settings)}
+
+    def logical(self, physical: str) -> str:
+        return self._logical.get(physical, physical)
+
+    def on_call(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        call = parse_call(codecs.decode_key(message.key), self._decode(message))
+        open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
+        return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
+
+    def on_report(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        report = parse_report(codecs.decode_key(message.key), self._decode(message))
+        if report.kind == "arrived_at_point":
+            assert report.point_id is not None  # noqa: S101 - parse_report requires it
+            return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))
+        if report.kind == "suspect_captured" and report.incident_id is not None:
+            assert report.count is not None  # noqa: S101 - parse_report requires it
+            incident = self._incident(report.incident_id)
+            return self._apply(
+                desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
+            )
+        if report.kind == "position":
+            return ()  # unit positions feed the console and unit suggestions later, not incidents
+        open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
+        lockdowns = {r["lockdown_id"]: Lockdown.from_record(r) for r in self.lockdowns.values()}
+        return self._apply(correlation.on_report(report, open_incidents, lockdowns, self.topology, now))
+
+    def on_command(self, command: OperatorCommand, message: Message, now: datetime) -> Sequence[Outgoing]:
+        if command.command == "staff_point":
+            outcome = desk.on_arrival(command.target_id, command.issued_at, self._active(), self.topology)
+            action = "point_staffed"
+        else:
+            record = self.lockdowns.get(command.target_id)
+            if record is None:
+                raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
+            outcome = desk.lift(Lockdown.from_record(record), "operator", now)
+            action = "lockdown_lifted"
+        audit = command_audit(
+            command,
+            action=action,
+            source_topic=topics.OPERATOR_COMMANDS,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            after=None,
+            now=now,
+        )
+        audit_out = Outgoing(self.outputs[topics.AUDIT], command.target_id.encode(), codecs.encode(audit))
+        return [*self._apply(outcome), audit_out]
+
+    def on_alert_sighting(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
+        """A live match of an incident's plate: record it, predict ahead, catch a ring breach."""
+        record = self.incidents.get(str(alert["incident_id"]))
+        if record is None or record["status"] != "open":
+            return ()
+        incident = Incident.from_record(record)
+        result = sightings.on_sighting(alert, incident, self._lockdown_of(incident), self.topology, now)
+        out = self._apply(result.outcome)
+        for new_alert in result.alerts:
+            self.metrics.alerts.labels(new_alert.kind, str(new_alert.priority)).inc()
+            message = codecs.encode(new_alert.to_message())
+            out.append(Outgoing(self.outputs[topics.ALERTS], new_alert.alert_id.encode(), message))
+        return out
+
+    def on_lookout(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
+        """Another agency's lookout seen in the city for the first time: dispatch, list the points ahead."""
+        match = alert.get("match") or {}
+        entry_id = str(match.get("entry_id"))
+        if match.get("source_agency") == self.settings.home_agency or entry_id in self.lookouts:
+            return ()
+        self.lookouts[entry_id] = {"first_alert": alert["alert_id"], "at": alert["event_time"]}
+        found = sightings.lookout_sighting(alert, self.topology, now)
+        if found is None:
+            return ()
+        self.metrics.alerts.labels(found.kind, str(found.priority)).inc()
+        message = codecs.encode(found.to_message())
+        return [Outgoing(self.outputs[topics.ALERTS], found.alert_id.encode(), message)]
+
+    def on_tick(self, now: datetime) -> Sequence[Outgoing]:
+        outcome = Outcome()
+        for lockdown in self._active():
+            outcome.merge(desk.on_tick(lockdown, self.topology, now, self.rules))
+        out = self._apply(outcome)
+        # The worker holding the command side republishes the gauges on every tick: after a rebalance (or a
+        # restart that recovered the tables) they are right again within one tick, with no event needed.
+        self._publish_gauges()
+        return out
+
+    def clear_gauges(self) -> None:
+        """Zero this worker's incident and lockdown gauges: called when it does not hold the command side,
+        so a worker that lost it in a rebalance stops exporting stale counts that `sum` would add up."""
+        for priority in ("1", "2", "3"):
+            self.metrics.incidents_open.labels(priority).set(0)
+        for ring in RING_ORDER:
+            self.metrics.lockdowns_active.labels(ring).set(0)
+            self.metrics.points_required.labels(ring).set(0)
+            self.metrics.points_staffed.labels(ring).set(0)
+
+    def _apply(self, outcome: Outcome) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        for lockdown in outcome.lockdowns:
+            self.lockdowns[lockdown.lockdown_id] = lockdown.to_record()
+        for incident in outcome.incidents:
+            self.incidents[incident.incident_id] = incident.to_record()
+            state = {"schema_version": 1, **incident.to_record()}
+            out.append(
+                Outgoing(self.outputs[topics.INCIDENTS], incident.incident_id.encode(), codecs.encode(state))
+            )
+        for event in outcome.events:
+            self.metrics.lockdown_events.labels(event["type"]).inc()
+            if event["type"] == "ring_sealed":
+                self.metrics.time_to_seal.labels(event["ring"]).observe(event["time_to_seal_s"])
+            out.append(
+                Outgoing(
+                    self.outputs[topics.LOCKDOWNS], str(event["lockdown_id"]).encode(), codecs.encode(event)
+                )
+            )
+        if outcome.incidents or outcome.lockdowns:
+            self._publish_gauges()
+        for listing in outcome.listings:
+            out.append(
+                Outgoing(
+                    self.outputs[topics.WATCHLIST], str(listing["entry_id"]).encode(), codecs.encode(listing)
+                )
+            )
+        return out
+
+    def _publish_gauges(self) -> None:
+        """Recount from the tables (they are small: the open incidents and the lockdowns of a few hours)."""
+        by_priority = dict.fromkeys(("1", "2", "3"), 0)
+        for record in self.incidents.values():
+            if record["status"] == "open":
+                by_priority[str(record["priority"])] += 1
+        for priority, count in by_priority.items():
+            self.metrics.incidents_open.labels(priority).set(count)
+        closed = dict.fromkeys(RING_ORDER, 0)
+        required = dict.fromkeys(RING_ORDER, 0)
+        staffed = dict.fromkeys(RING_ORDER, 0)
+        for lockdown in self._active():
+            for ring in lockdown.rings:
+                closed[ring] += 1
+                required[ring] += len(lockdown.required.get(ring, ()))
+                staffed[ring] += sum(1 for p in lockdown.required.get(ring, ()) if p in lockdown.staffed)
+        for ring in RING_ORDER:
+            self.metrics.lockdowns_active.labels(ring).set(closed[ring])
+            self.metrics.points_required.labels(ring).set(required[ring])
+            self.metrics.points_staffed.labels(ring).set(staffed[ring])
+
+    def _decode(self, message: Message) -> dict[str, object]:
+        return codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
+
+    def _active(self) -> list[Lockdown]:
+        return [Lockdown.from_record(r) for r in self.lockdowns.values() if r["status"] == "active"]
+
+    def _incident(self, incident_id: str) -> Incident:
+        record = self.incidents.get(incident_id)
+        if record is None:
+            raise InvalidInput("invalid_value", f"no incident {incident_id}")
+        return Incident.from_record(record)
+
+    def _lockdown_of(self, incident: Incident) -> Lockdown | None:
+        record = None if incident.lockdown_id is None else self.lockdowns.get(incident.lockdown_id)
+        return None if record is None else Lockdown.from_record(record)

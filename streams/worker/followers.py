@@ -1,0 +1,92 @@
+"""Consumers every worker runs beside its Faust agents, outside any consumer group.
+
+A follower reads every partition of its topics (not a share of them), which is what a per-worker replica
+needs: the watchlist (streams/worker/watchlist/replica.py) and operators' reviews of open alerts (`ReviewFollower`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from mode import Service
+
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def open_follower(
+    settings: Settings, names: list[str], *, client_id: str, from_beginning: bool
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A started consumer assigned every partition of the public topics `names` (logical names)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        client_id=f"{settings.app_id}-{client_id}",
+    )
+    await consumer.start()
+    try:
+        # A fresh client knows no topics until it asks; aiokafka's public `topics()` drops the answer.
+        cluster = await consumer._client.fetch_all_metadata()
+        tps = []
+        for name in names:
+            partitions = cluster.partitions_for_topic(settings.topic(name))
+            if not partitions:
+                raise RuntimeError(
+                    f"topic {settings.topic(name)!r} does not exist; run `citygate topics create`"
+                )
+            tps.extend(TopicPartition(settings.topic(name), p) for p in sorted(partitions))
+        consumer.assign(tps)
+        if from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            await consumer.seek_to_end(*tps)
+    except BaseException:
+        log.exception("cannot follow %s", names)
+        await consumer.stop()
+        raise
+    return consumer, tps
+
+
+class ReviewFollower(Service):
+    """Tells this worker's alert grouper about operators' decisions, so dedup updates keep them."""
+
+    def __init__(
+        self, settings: Settings, on_review: Callable[[str, dict[str, object]], object], **kwargs: object
+    ):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.settings = settings
+        self.on_review = on_review
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def on_start(self) -> None:
+        from streams.topics import ALERTS, ALERTS_RESTRICTED
+
+        self._consumer, _ = await open_follower(
+            self.settings, [ALERTS, ALERTS_RESTRICTED], client_id="review-follower", from_beginning=False
+        )
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    @Service.task
+    async def _follow(self) -> None:
+        import orjson
+
+        consumer = self._consumer
+        assert consumer is not None  # noqa: S101 - set by on_start
+        while not self.should_stop:
+            batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+            for records in batches.values():
+                for record in records:
+                    try:
+                        alert = orjson.loads(record.value) if record.value else None
+                    except orjson.JSONDecodeError:
+                        continue
+                    if isinstance(alert, dict) and isinstance(alert.get("review"), dict):
+                        self.on_review(str(alert.get("alert_id")), alert["review"])

@@ -1,0 +1,359 @@
+"""Worker health the counters in `streams/worker/metrics.py` cannot show: consumer lag and silent checkpoint sites.
+
+- **Consumer lag** per partition of the topics this worker consumes, for the partitions assigned to it:
+  the partition's end offset (high-water mark) minus the offset the consumer group has committed, read
+  at scrape time without a broker round trip: from Faust's consumer for the watchlist and command side,
+  from the sensor side's own ledger (streams/worker/sensor/consumer.py) for anpr.hits. `broker_lag` asks the broker instead
+  (kafka-python), for tools and tests.
+- **Silent checkpoints**: a camera or its gateway going quiet is the most common real fault, and it shows as
+  nothing at all. `CheckpointHealth` (pure, time passed in) keeps, per site, the last event time and an
+  exponentially weighted estimate of its usual gap between hits; a site is silent once
+  `now - last_seen > max(min_silence, gap_factor * usual_gap)`. It is fed per batch of hits and reports the
+  count of silent sites and only the `top_k` most overdue ones, so the checkpoint label stays bounded.
+
+`CitygateHealth` wires both into a worker: `observe_hits` from the hits consumer after each batch, and a
+collector on the metrics registry that computes the gauges when /metrics is scraped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from streams import topics
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOP_K = 20
+
+# (checkpoint id, event time, partition of anpr.hits it came from): what the hits consumer feeds per batch.
+Sighting = tuple[str, datetime, int]
+# (logical topic name, partition) → messages behind.
+LagMap = dict[tuple[str, int], int]
+
+
+# ---------------------------------------------------------------------------------------------- lag
+
+
+def consumer_lag(
+    end_offsets: Mapping[tuple[str, int], int | None], committed: Mapping[tuple[str, int], int | None]
+) -> LagMap:
+    """End offset − committed offset per partition; both are "next offset" positions in Kafka's sense.
+
+    A partition whose end offset is unknown (not fetched yet) is left out. One the group has never committed
+    counts from offset 0: an upper bound until the first commit (Faust also reports a committed 0 as None).
+    """
+    lag: LagMap = {}
+    for tp, end in end_offsets.items():
+        if end is None:
+            continue
+        lag[tp] = max(0, end - (committed.get(tp) or 0))
+    return lag
+
+
+class FaustConsumerLag:
+    """Lag of the partitions assigned to this worker, from Faust's own consumer (faust-streaming 0.15.3).
+
+    `consumer.highwater(tp)` is the high-water mark of the last fetch response; `consumer._committed_offset`
+    is what this consumer last committed for the group (or read back from it on assignment). Both are in
+    memory, so a scrape costs no broker round trip. Only the topics in `logical_topics` are reported.
+    """
+
+    def __init__(self, app: Any, settings: Settings, logical_topics: Collection[str]) -> None:
+        self.app = app
+        self._logical = {settings.topic(name): name for name in logical_topics}
+
+    def _consumer(self) -> Any | None:
+        # Not `app.consumer`: that property builds a consumer on first access. Look only at a running app's.
+        return getattr(self.app, "_consumer", None)
+
+    def lags(self) -> LagMap:
+        consumer = self._consumer()
+        if consumer is None:
+            return {}
+        try:
+            assigned = [tp for tp in consumer.assignment() if tp.topic in self._logical]
+            committed_offsets = consumer._committed_offset  # faust keeps no public accessor
+            ends = {(self._logical[tp.topic], tp.partition): consumer.highwater(tp) for tp in assigned}
+            committed = {
+                (self._logical[tp.topic], tp.partition): committed_offsets.get(tp) for tp in assigned
+            }
+        except Exception:  # noqa: BLE001 - a scrape must never fail because the consumer is mid-rebalance
+            log.debug("consumer lag unavailable", exc_info=True)
+            return {}
+        return consumer_lag(ends, committed)
+
+
+class BrokerLag:
+    """A group's lag on one topic as the broker sees it (kafka-python, blocking: for tools and tests). Keeps
+    its clients open between calls, so a tool can ask every few seconds; close it when done."""
+
+    def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
+        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+        servers = settings.kafka_bootstrap.split(",")
+        self.group_id = group_id
+        self.logical_topic = logical_topic
+        physical = settings.topic(logical_topic)
+        self._admin = KafkaAdminClient(bootstrap_servers=servers)
+        self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
+        partitions = sorted(self._consumer.partitions_for_topic(physical) or ())
+        self._partitions = [TopicPartition(physical, p) for p in partitions]
+
+    def lags(self, *, committed_only: bool = False) -> LagMap:
+        """Lag per partition; with `committed_only`, partitions the group never committed are left out."""
+        ends = self._consumer.end_offsets(self._partitions)
+        offsets = self._admin.list_group_offsets({self.group_id: self._partitions}).get(self.group_id, {})
+        topic = self.logical_topic
+        committed = {
+            (topic, tp.partition): (meta.offset if meta.offset >= 0 else None) for tp, meta in offsets.items()
+        }
+        found = {(topic, tp.partition): end for tp, end in ends.items()}
+        if committed_only:
+            found = {tp: end for tp, end in found.items() if committed.get(tp) is not None}
+        return consumer_lag(found, committed)
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+    def __enter__(self) -> BrokerLag:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
+    """The group's lag on one topic, asked once (see `BrokerLag`)."""
+    with BrokerLag(settings, group_id, logical_topic) as lag:
+        return lag.lags()
+
+
+# ---------------------------------------------------------------------------------- silent checkpoints
+
+
+@dataclass(frozen=True, slots=True)
+class SilentCheckpoint:
+    checkpoint_id: str
+    silent_s: float  # now − last event time seen from the site
+    threshold_s: float  # how long this site may be quiet before it counts as silent
+
+    @property
+    def overdue_s(self) -> float:
+        return self.silent_s - self.threshold_s
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceReport:
+    tracked: int  # sites with a known usual gap, i.e. that can be judged
+    silent: int  # all silent sites, not only the top K
+    top: tuple[SilentCheckpoint, ...]  # the `top_k` most overdue, most overdue first
+    untracked: int  # sites refused because `max_tracked` was reached
+
+
+class _Site:
+    __slots__ = ("last", "gap", "partition")
+
+    def __init__(self, last: float, partition: int) -> None:
+        self.last = last  # epoch seconds of the newest event time seen
+        self.gap: float | None = None  # EWMA of the gaps between hits, seconds
+        self.partition = partition
+
+
+class CheckpointHealth:
+    """Which checkpoint sites have gone quiet for longer than is usual for them.
+
+    Memory is one small record per site, at most `max_tracked` sites (a city has a few thousand; hits carry
+    validated ids, so junk cannot flood it). A site needs two hits at least `min_gap` apart before it has a
+    usual gap and can be judged; gaps shorter than `min_gap` (one car in several lanes or frames) are the
+    same pass. A gap counts only up to the site's threshold: an outage is not its usual rate, while a site
+    that slows down (night) still raises its estimate by up to (gap_factor − 1) × alpha of it per hit.
+    A site quiet for longer than `forget_after` is dropped (its alert clears: by then someone knows).
+    Per-site state is per worker: after a rebalance `retain_partitions` drops the sites of partitions this
+    worker no longer holds, and their new owner learns them from their next hits.
+    """
+
+    def __init__(
+        self,
+        *,
+        top_k: int = DEFAULT_TOP_K,
+        min_silence: timedelta = timedelta(minutes=5),
+        gap_factor: float = 10.0,
+        alpha: float = 0.1,
+        min_gap: timedelta = timedelta(seconds=1),
+        max_tracked: int = 20_000,
+        forget_after: timedelta = timedelta(days=7),
+    ) -> None:
+        if top_k < 0 or max_tracked < 1 or not 0 < alpha <= 1 or gap_factor <= 0:
+            raise ValueError("top_k ≥ 0, max_tracked ≥ 1, 0 < alpha ≤ 1 and gap_factor > 0")
+        self.top_k = top_k
+        self.min_silence_s = min_silence.total_seconds()
+        self.gap_factor = gap_factor
+        self.alpha = alpha
+        self.min_gap_s = min_gap.total_seconds()
+        self.max_tracked = max_tracked
+        self.forget_after_s = forget_after.total_seconds()
+        self._sites: dict[str, _Site] = {}
+        self.untracked = 0
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+    def observe_batch(self, sightings: Iterable[Sighting], now: datetime) -> None:
+        """Fold in one batch of hits; event times later than `now` count as `now` (camera clock skew)."""
+        now_s = now.timestamp()
+        sites = self._sites
+        alpha, min_gap, floor, factor = self.alpha, self.min_gap_s, self.min_silence_s, self.gap_factor
+        for checkpoint_id, event_time, partition in sightings:
+            at = min(event_time.timestamp(), now_s)
+            site = sites.get(checkpoint_id)
+            if site is None:
+                if len(sites) >= self.max_tracked:
+                    self.untracked += 1
+                    continue
+                sites[checkpoint_id] = _Site(at, partition)
+                continue
+            site.partition = partition
+            gap = at - site.last
+            if gap < min_gap:  # same pass, or out of order: only ever move forward
+                continue
+            site.last = at
+            # A gap longer than the site's threshold was an outage, not its usual rate: it counts only up to
+            # the threshold, so a camera back from a day's outage is judged by its usual rate again at once.
+            if site.gap is None:
+                site.gap = min(gap, floor)
+            else:
+                gap = min(gap, max(floor, factor * site.gap))
+                site.gap += alpha * (gap - site.gap)
+
+    def threshold_s(self, checkpoint_id: str) -> float | None:
+        site = self._sites.get(checkpoint_id)
+        if site is None or site.gap is None:
+            return None
+        return max(self.min_silence_s, self.gap_factor * site.gap)
+
+    def report(self, now: datetime) -> SilenceReport:
+        now_s = now.timestamp()
+        silent: list[SilentCheckpoint] = []
+        forget = []
+        tracked = 0
+        floor, factor = self.min_silence_s, self.gap_factor
+        # A copy: safe even if /metrics were ever served from another thread (web_in_thread).
+        for checkpoint_id, site in list(self._sites.items()):
+            quiet = now_s - site.last
+            if quiet > self.forget_after_s:
+                forget.append(checkpoint_id)
+                continue
+            if site.gap is None:
+                continue
+            tracked += 1
+            threshold = max(floor, factor * site.gap)
+            if quiet > threshold:
+                silent.append(SilentCheckpoint(checkpoint_id, quiet, threshold))
+        for checkpoint_id in forget:
+            del self._sites[checkpoint_id]
+        top = heapq.nlargest(self.top_k, silent, key=lambda s: (s.overdue_s, s.checkpoint_id))
+        return SilenceReport(tracked=tracked, silent=len(silent), top=tuple(top), untracked=self.untracked)
+
+    def retain_partitions(self, partitions: Collection[int]) -> None:
+        """Forget the sites of partitions this worker no longer holds (their new owner tracks them)."""
+        gone = [cid for cid, site in list(self._sites.items()) if site.partition not in partitions]
+        for checkpoint_id in gone:
+            del self._sites[checkpoint_id]
+
+
+# ---------------------------------------------------------------------------------- wiring to a worker
+
+
+class HealthCollector(Collector):
+    """Computes the health gauges when the registry is scraped (a few ms for a city's sites)."""
+
+    def __init__(
+        self,
+        checkpoints: CheckpointHealth,
+        lags: Callable[[], LagMap],
+        hits_partitions: Callable[[], set[int] | None],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.checkpoints = checkpoints
+        self.lags = lags
+        self.hits_partitions = hits_partitions
+        self.clock = clock
+
+    def _families(self) -> tuple[GaugeMetricFamily, ...]:
+        return (
+            GaugeMetricFamily(
+                "citygate_consumer_lag",
+                "Messages not yet committed by this app's consumer group (end offset − committed offset), "
+                "per partition assigned to this worker.",
+                labels=["topic", "partition"],
+            ),
+            GaugeMetricFamily(
+                "citygate_checkpoints_tracked",
+                "Checkpoint sites this worker can judge (seen on its anpr.hits partitions, usual gap known).",
+            ),
+            GaugeMetricFamily(
+                "citygate_checkpoints_silent",
+                "Checkpoint sites silent for longer than max(5 min, 10 × their usual gap between hits).",
+            ),
+            GaugeMetricFamily(
+                "citygate_checkpoint_silent_seconds",
+                "Seconds since the last hit of each of the K most overdue silent sites (only those K).",
+                labels=["checkpoint"],
+            ),
+        )
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag, tracked, silent, silent_seconds = self._families()
+        for (topic, partition), value in sorted(self.lags().items()):
+            lag.add_metric([topic, str(partition)], value)
+        held = self.hits_partitions()
+        if held is not None:
+            self.checkpoints.retain_partitions(held)
+        report = self.checkpoints.report(self.clock())
+        tracked.add_metric([], report.tracked)
+        silent.add_metric([], report.silent)
+        for site in report.top:
+            silent_seconds.add_metric([site.checkpoint_id], round(site.silent_s, 3))
+        yield from (lag, tracked, silent, silent_seconds)
+
+
+class CitygateHealth:
+    """Consumer lag and checkpoint health of one worker, registered on its metrics registry."""
+
+    def __init__(
+        self,
+        app: Any,
+        settings: Settings,
+        registry: CollectorRegistry,
+        *,
+        hits_lags: Callable[[], LagMap],
+        hits_partitions: Callable[[], set[int] | None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        top_k: int = DEFAULT_TOP_K,
+    ) -> None:
+        # Faust reads the watchlist and the command side; anpr.hits has its own consumer (streams/worker/sensor/consumer.py).
+        self.lag = FaustConsumerLag(app, settings, (topics.WATCHLIST, *topics.COMMAND_SIDE))
+        self.checkpoints = CheckpointHealth(top_k=top_k)
+        self.clock = clock
+
+        def lags() -> LagMap:
+            return {**self.lag.lags(), **hits_lags()}
+
+        registry.register(HealthCollector(self.checkpoints, lags, hits_partitions, clock))
+
+    def observe_hits(self, sightings: Iterable[Sighting]) -> None:
+        """Call once per batch of valid hits, after the batch is handled."""
+        self.checkpoints.observe_batch(sightings, self.clock())

@@ -1,0 +1,150 @@
+"""The one place where an agent's per-message errors become dead letters.
+
+Faust acks and skips an event whose agent raises, so no exception may escape an agent body: every message of
+a batch is handed to a sync `handle` function; an `InvalidInput` becomes a dead letter with its reason, any
+other exception a `processing_error` dead letter (logged without the message content), and the batch's
+outputs are then handed to the producer without awaiting delivery. The producer is flushed before offsets are
+committed (by Faust for its agents, by streams/worker/sensor/consumer.py for hits), so at-least-once holds: outputs are in
+Kafka before their input is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from faust.types import EventT, TopicT
+
+from streams import codecs
+from streams.domain.deadletters import deadletter_message
+from streams.domain.exceptions import InvalidInput
+from streams.worker.metrics import Metrics
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record to produce."""
+
+    topic: TopicT
+    key: bytes
+    value: bytes
+
+
+class InputMessage(Protocol):
+    """What a handler reads of a consumed message: Faust's `Message` and `streams.worker.sensor.consumer.InputRecord` both
+    have it (timestamp in epoch seconds)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> float | None: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+Handler = Callable[[Any, datetime], Sequence[Outgoing]]
+
+
+async def send_one(record: Outgoing) -> Awaitable[object]:
+    """Hand one record to the producer; returns the send's future (its outcome once delivered or failed)."""
+    return await record.topic.send(
+        key=record.key, value=record.value
+    )  # (an InputMessage, now) → records to produce
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, metrics: Metrics, deadletter_topic: TopicT) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.deadletter_topic = deadletter_topic
+
+    def source_of(self, message: InputMessage) -> str:
+        return self.source_of_topic(message.topic)
+
+    def source_of_topic(self, topic: str) -> str:
+        """The public (unprefixed) name of a physical topic."""
+        prefix = self.settings.topic_prefix
+        return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
+
+    async def run(self, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
+        """Handle a batch of Faust events and send what they produce; returns how many were valid."""
+        return await self.run_messages([event.message for event in events], handle)
+
+    async def run_messages(self, messages: Sequence[InputMessage], handle: Handler) -> int:
+        """Handle a batch of messages and send what they produce; returns how many were valid."""
+        outgoing, valid = self.handle_messages(messages, handle)
+        await self.send(outgoing)
+        return valid
+
+    def handle_messages(
+        self, messages: Sequence[InputMessage], handle: Handler
+    ) -> tuple[list[Outgoing], int]:
+        """Handle a batch of messages: the records to produce (dead letters included) and how many were valid.
+
+        Never raises for a message: an `InvalidInput` is a dead letter with its reason, anything else a
+        `processing_error` dead letter."""
+        now = datetime.now(UTC)
+        outgoing: list[Outgoing] = []
+        valid: dict[str, int] = {}
+        for message in messages:
+            try:
+                produced = handle(message, now)
+            except InvalidInput as exc:
+                outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
+                continue
+            except Exception as exc:  # noqa: BLE001 - anything else must not kill the agent either
+                log.exception(
+                    "processing failed for %s[%s]@%s: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    type(exc).__name__,
+                )
+                detail = f"{type(exc).__name__}: {exc}"
+                outgoing.append(
+                    self.dead_letter(self.source_of(message), message, "processing_error", detail, now)
+                )
+                continue
+            valid[message.topic] = valid.get(message.topic, 0) + 1
+            if produced:
+                outgoing.extend(produced)
+        for topic, count in valid.items():
+            self.metrics.events.labels(self.source_of_topic(topic), "valid").inc(count)
+        return outgoing, sum(valid.values())
+
+    async def send(self, outgoing: Sequence[Outgoing]) -> None:
+        """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
+        for record in outgoing:
+            await send_one(record)
+
+    def dead_letter(
+        self, source: str, message: InputMessage, code: str, detail: str, now: datetime
+    ) -> Outgoing:
+        self.metrics.events.labels(source, "deadletter").inc()
+        self.metrics.deadletters.labels(source, code).inc()
+        timestamp = message.timestamp
+        envelope = deadletter_message(
+            topic=source,
+            partition=message.partition,
+            offset=message.offset,
+            timestamp_ms=None if timestamp is None else int(timestamp * 1000),
+            key=message.key,
+            value=message.value,
+            code=code,
+            detail=detail,
+            now=now,
+            keep_bytes=self.settings.deadletter_keep_bytes,
+        )
+        return Outgoing(self.deadletter_topic, source.encode(), codecs.encode(envelope))

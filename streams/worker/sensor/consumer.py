@@ -1,0 +1,399 @@
+"""The sensor side's consumer: `anpr.hits` read in batches by a plain aiokafka consumer group.
+
+Why not a Faust agent: the benchmark (bench/, README) measured Faust's per-event path (fetcher, conductor,
+event, stream, several tasks and loop turns per message) at about 110 µs per hit against 25 µs for a plain
+`getmany` loop doing the same domain work. Hits are stateless per message and need none of Faust's tables,
+so this side uses the plain loop and the command side stays in Faust, where its tables and ordering pay.
+
+Guarantees (at-least-once, as everywhere in citygate):
+- A batch's alerts and dead letters are handed to the worker's producer (the Faust app's) without waiting.
+  Before offsets are committed, `Delivery.confirm` flushes the producer and checks every send's outcome:
+  aiokafka's flush does not raise when a batch failed, only the send's future says so. Failed records are
+  sent again; one that still fails after a few tries stops the worker (its input is not committed and is
+  read again after the restart), because a worker that cannot deliver alerts must not look healthy.
+- Alert ids are deterministic, so hits handled twice after a crash give the same ids.
+- Commits happen at most every `hits_commit_interval_s`, and always on revocation and on a clean stop.
+- A rebalance waits for the batch in hand (a lock held from handling to commit), and records of partitions
+  revoked in between are dropped unhandled: their new owner reads them from the committed offset.
+- The consumer joins the group only once the watchlist replica has caught up, so a worker that cannot match
+  yet holds no partitions and no hit is matched against half a watchlist.
+- A bug that escapes the per-message dead-letter net (Pipeline) stops the worker rather than skipping the
+  batch: loud, and nothing is committed past it.
+
+The consumer group is `<app id>-hits`, separate from Faust's group (`<app id>`) for the command side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from mode import Service
+
+from streams import topics
+from streams.worker.pipeline import Outgoing
+from streams.worker.health import LagMap, consumer_lag
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DELIVERY_ATTEMPTS = 3  # sends of one output before the worker gives up and stops
+DELIVERY_BACKOFF_S = 0.5  # grows with each try
+STOP_TIMEOUT_S = 20.0
+FINAL_COMMIT_TIMEOUT_S = 8.0
+
+
+class InputRecord:
+    """A consumed message as the handlers see it (Faust's `Message` shape: timestamp in seconds)."""
+
+    __slots__ = ("topic", "partition", "offset", "timestamp", "key", "value")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: float | None,
+        key: bytes | None,
+        value: bytes | None,
+    ) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+
+    @classmethod
+    def from_kafka(cls, record: Any) -> InputRecord:
+        """From an aiokafka `ConsumerRecord` (timestamp in ms, -1 or None when the producer set none)."""
+        stamp = record.timestamp
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            stamp / 1000.0 if stamp is not None and stamp >= 0 else None,
+            record.key,
+            record.value,
+        )
+
+
+class OffsetLedger:
+    """Where this worker stands on each `anpr.hits` partition it holds: handled, committed, end.
+
+    Kept by the consumer loop, read by /metrics (lag) and checkpoint health (which partitions are ours).
+    Pure bookkeeping with no I/O, so it is unit-tested on its own.
+    """
+
+    def __init__(self) -> None:
+        self.rebalancing = True  # nothing held until the first assignment
+        self._committed: dict[int, int | None] = {}
+        self._handled: dict[int, int] = {}  # next offset after the last handled record, not yet committed
+        self._highwater: dict[int, int | None] = {}
+
+    def assigned(self, partitions: Collection[int]) -> None:
+        """Partitions newly assigned; their committed offsets are learnt later (`learn_committed`)."""
+        for partition in partitions:
+            self._hold(partition)
+        self.rebalancing = False
+
+    def learn_committed(self, offsets: Mapping[int, int | None]) -> None:
+        """The group's committed offsets as the broker said on assignment; never over a newer own commit."""
+        for partition, offset in offsets.items():
+            if partition in self._committed and self._committed[partition] is None:
+                self._committed[partition] = offset
+
+    def revoked(self, partitions: Collection[int]) -> None:
+        self.rebalancing = True
+        for partition in partitions:
+            self._committed.pop(partition, None)
+            self._handled.pop(partition, None)
+            self._highwater.pop(partition, None)
+
+    def holds(self, partition: int) -> bool:
+        return partition in self._committed
+
+    def partitions(self) -> set[int] | None:
+        """Partitions held; None during a rebalance (unknown until it ends)."""
+        return None if self.rebalancing else set(self._committed)
+
+    def handled(self, partition: int, next_offset: int) -> None:
+        self._hold(partition)  # records can come before the assignment callback has run
+        self._handled[partition] = next_offset
+
+    def seen_end(self, partition: int, highwater: int | None) -> None:
+        if highwater is not None and partition in self._highwater:
+            self._highwater[partition] = highwater
+
+    def pending(self) -> dict[int, int]:
+        """Offsets handled but not committed yet: what the next commit should write."""
+        return dict(self._handled)
+
+    def committed(self, offsets: Mapping[int, int]) -> None:
+        for partition, offset in offsets.items():
+            if partition in self._committed:
+                self._committed[partition] = offset
+            if self._handled.get(partition) == offset:
+                del self._handled[partition]
+
+    def lags(self) -> LagMap:
+        """End offset − committed offset per held partition, as `consumer_lag` defines it."""
+        ends = {(topics.HITS, p): end for p, end in self._highwater.items()}
+        committed = {(topics.HITS, p): offset for p, offset in self._committed.items()}
+        return consumer_lag(ends, committed)
+
+    def _hold(self, partition: int) -> None:
+        self._committed.setdefault(partition, None)
+        self._highwater.setdefault(partition, None)
+
+
+class DeliveryFailed(Exception):
+    """Outputs the producer could not deliver after every try: their input must not be committed."""
+
+
+Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
+
+
+class Delivery:
+    """Outputs handed to the producer since the last commit, until each is known to be in Kafka."""
+
+    def __init__(
+        self,
+        send: Send,
+        flush: Callable[[], Awaitable[None]],
+        *,
+        attempts: int = DELIVERY_ATTEMPTS,
+        backoff_s: float = DELIVERY_BACKOFF_S,
+    ) -> None:
+        self._send = send
+        self._flush = flush
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self._in_flight: list[tuple[Outgoing, Awaitable[object]]] = []
+        self.resent = 0
+
+    def __len__(self) -> int:
+        return len(self._in_flight)
+
+    async def send(self, records: Sequence[Outgoing]) -> None:
+        """Hand records to the producer without waiting for them."""
+        for record in records:
+            self._in_flight.append((record, await self._start(record)))
+
+    async def confirm(self) -> None:
+        """Flush, then check every send; resend the failed ones; raise `DeliveryFailed` if some never go."""
+        for attempt in range(1, self.attempts + 1):
+            await self._flush()
+            outcomes = await asyncio.gather(*(sent for _, sent in self._in_flight), return_exceptions=True)
+            failed = [
+                (record, outcome)
+                for (record, _), outcome in zip(self._in_flight, outcomes, strict=True)
+                if isinstance(outcome, BaseException)
+            ]
+            if not failed:
+                self._in_flight = []
+                return
+            first = failed[0][1]
+            log.warning(
+                "%d of %d outputs not delivered (%s: %s), try %d of %d",
+                len(failed),
+                len(self._in_flight),
+                type(first).__name__,
+                first,
+                attempt,
+                self.attempts,
+            )
+            if attempt == self.attempts:
+                raise DeliveryFailed(f"{len(failed)} outputs not delivered after {attempt} tries: {first!r}")
+            await asyncio.sleep(self.backoff_s * attempt)
+            self.resent += len(failed)
+            self._in_flight = [(record, await self._start(record)) for record, _ in failed]
+
+    async def _start(self, record: Outgoing) -> Awaitable[object]:
+        try:
+            return await self._send(record)
+        except Exception as exc:  # noqa: BLE001 - refused at once: kept as a failed send, tried again
+            refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            refused.set_exception(exc)
+            return refused
+
+
+Handle = Callable[[Sequence[InputRecord]], Sequence[Outgoing]]
+
+
+class HitsConsumer(Service):
+    """Consumes `anpr.hits` for this worker's share of partitions; `handle` turns a batch into outputs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        handle: Handle,
+        send: Send,
+        flush: Callable[[], Awaitable[None]],
+        wait_ready: Callable[[], Awaitable[None]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.settings = settings
+        self.handle = handle
+        self.delivery = Delivery(send, flush)
+        self.wait_ready = wait_ready
+        self.ledger = OffsetLedger()
+        self.topic = settings.topic(topics.HITS)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._batch_lock = asyncio.Lock()  # held from handling a batch to committing it
+        self._last_commit = time.monotonic()
+        self._failure: BaseException | None = None  # from a rebalance callback, raised by the loop
+        self._finished = asyncio.Event()
+
+    def open_consumer(self) -> AIOKafkaConsumer:
+        settings = self.settings
+        return AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=settings.hits_group,
+            client_id=f"{settings.app_id}-hits",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=int(settings.session_timeout_s * 1000),
+            heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
+            max_poll_records=settings.hits_batch_max,
+        )
+
+    async def on_stop(self) -> None:
+        # The loop sees `should_stop` within one poll, commits what was delivered and leaves the group.
+        try:
+            await asyncio.wait_for(self._finished.wait(), timeout=STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("hits consumer did not stop in time; uncommitted hits will be read again")
+
+    @Service.task
+    async def _consume_until_stopped(self) -> None:
+        await self.consume()
+
+    async def consume(self) -> None:
+        """Wait for the replica, join the group, handle batches until the service stops."""
+        try:
+            await self._wait_ready_or_stop()
+            if self.should_stop:
+                return
+            consumer = self._consumer = self.open_consumer()
+            consumer.subscribe([self.topic], listener=_Rebalance(self, consumer))
+            await consumer.start()
+            log.info("hits consumer joined group %s", self.settings.hits_group)
+            try:
+                while not self.should_stop:
+                    if self._failure is not None:
+                        raise self._failure
+                    batches = await consumer.getmany(timeout_ms=200, max_records=self.settings.hits_batch_max)
+                    await self._handle(consumer, batches)
+                async with self._batch_lock:  # a clean stop: commit what was delivered
+                    try:
+                        await asyncio.wait_for(self._commit(consumer), timeout=FINAL_COMMIT_TIMEOUT_S)
+                    except TimeoutError:  # nothing committed: the next owner reads those hits again
+                        log.warning("final commit did not finish in %.0f s", FINAL_COMMIT_TIMEOUT_S)
+            finally:
+                try:  # leave the group at once, so the others take the partitions without a session timeout
+                    await asyncio.wait_for(consumer.stop(), timeout=FINAL_COMMIT_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("hits consumer did not leave its group in time")
+        finally:
+            self._finished.set()
+
+    async def _wait_ready_or_stop(self) -> None:
+        ready = asyncio.ensure_future(self.wait_ready())
+        stopping = asyncio.ensure_future(self.wait_for_stopped())
+        try:
+            await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (ready, stopping):
+                if not future.done():
+                    future.cancel()
+        if ready.done() and not ready.cancelled():
+            ready.result()  # a replica that failed must not let the consumer join
+
+    async def _handle(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[Any]]) -> None:
+        async with self._batch_lock:
+            ledger = self.ledger
+            assigned = consumer.assignment()
+            records: list[InputRecord] = []
+            ends: dict[int, int] = {}
+            for tp, fetched in batches.items():
+                # Revoked since the fetch: leave them to their new owner, from its committed offset.
+                if not fetched or tp not in assigned:
+                    continue
+                records.extend(InputRecord.from_kafka(r) for r in fetched)
+                ends[tp.partition] = fetched[-1].offset + 1
+            if records:
+                await self.delivery.send(self.handle(records))
+                for partition, next_offset in ends.items():
+                    ledger.handled(partition, next_offset)
+            for tp in assigned:
+                ledger.seen_end(tp.partition, consumer.highwater(tp))
+            if time.monotonic() - self._last_commit >= self.settings.hits_commit_interval_s:
+                await self._commit(consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Confirm the outputs are in Kafka, then commit what was handled. Call with the batch lock held."""
+        self._last_commit = time.monotonic()
+        assigned = consumer.assignment()
+        pending = {
+            p: o for p, o in self.ledger.pending().items() if TopicPartition(self.topic, p) in assigned
+        }
+        if not pending and not len(self.delivery):
+            return
+        await self.delivery.confirm()  # raises DeliveryFailed: nothing is committed past undelivered outputs
+        if not pending:
+            return
+        try:
+            await consumer.commit({TopicPartition(self.topic, p): offset for p, offset in pending.items()})
+        except KafkaError as exc:  # CommitFailedError included
+            # Not fatal: another worker may own these partitions now and will read them again (same ids).
+            log.warning("hits commit failed (%s); those hits will be read again", type(exc).__name__)
+            return
+        self.ledger.committed(pending)
+
+    async def on_revoked(self, consumer: AIOKafkaConsumer, revoked: Collection[TopicPartition]) -> None:
+        async with self._batch_lock:  # waits for the batch in hand, then commits it while still ours
+            try:
+                await self._commit(consumer)
+            except DeliveryFailed as exc:
+                self._failure = exc  # aiokafka would only log it: the loop raises it
+            except Exception:  # noqa: BLE001 - the partitions go anyway; their new owner re-reads them
+                log.exception("commit on revocation failed")
+            finally:
+                self.ledger.revoked([tp.partition for tp in revoked if tp.topic == self.topic])
+
+    async def on_assigned(self, consumer: AIOKafkaConsumer, assigned: Collection[TopicPartition]) -> None:
+        mine = sorted((tp for tp in assigned if tp.topic == self.topic), key=lambda tp: tp.partition)
+        self.ledger.assigned([tp.partition for tp in mine])  # before any await: records may already come
+        log.info("hits partitions assigned: %s", [tp.partition for tp in mine])
+        try:
+            offsets = dict(
+                zip(mine, await asyncio.gather(*(consumer.committed(tp) for tp in mine)), strict=True)
+            )
+            # Never committed: the group starts at the log's start (auto_offset_reset earliest), so lag counts
+            # from there, not from offset 0 (which retention may have deleted long ago).
+            fresh = [tp for tp, offset in offsets.items() if offset is None]
+            if fresh:
+                offsets.update(await consumer.beginning_offsets(fresh))
+        except KafkaError:
+            return  # lag shows an upper bound until the first commit
+        self.ledger.learn_committed({tp.partition: offset for tp, offset in offsets.items()})
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: HitsConsumer, consumer: AIOKafkaConsumer) -> None:
+        self.owner = owner
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        await self.owner.on_revoked(self.consumer, revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        await self.owner.on_assigned(self.consumer, assigned)

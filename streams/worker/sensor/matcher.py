@@ -1,0 +1,86 @@
+"""The sensor side: match every ANPR hit against the in-memory watchlist replica.
+
+Stateless per hit, so any number of workers can share `anpr.hits` partitions. ~99.9% of hits match
+nothing and produce nothing; only matches are encoded and sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from faust.types import TopicT
+
+from streams import codecs, topics
+from streams.worker.pipeline import InputMessage, Outgoing
+from streams.domain.matching.alerts import Alert, Ref, match_hit
+from streams.domain.matching.hits import parse_hit
+from streams.domain.matching.watchlist import WatchlistIndex
+from streams.worker.health import Sighting
+from streams.worker.metrics import Metrics
+from streams.settings import Settings
+
+
+class HitMatcher:
+    """Handles one hit message: decode → parse → look up → dedup → alerts to send."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: WatchlistIndex,
+        metrics: Metrics,
+        alerts_topic: TopicT,
+        restricted_topic: TopicT,
+        ring_of: dict[str, str] | None = None,
+    ) -> None:
+        # Checkpoint → the ring whose boundary it guards, so an alert says where on the rings it happened.
+        self.ring_of = ring_of or {}
+        self.index = index
+        self.metrics = metrics
+        self.alerts_topic = alerts_topic
+        self.restricted_topic = restricted_topic
+        self.max_bytes = settings.max_message_bytes
+        self.limits = settings.hit_limits()
+        self.policy = settings.match_policy()
+        self.grouper = settings.alert_grouper()
+        self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
+
+    def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        hit = parse_hit(
+            codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
+        )
+        self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
+        ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
+        alerts = match_hit(hit, self.index, now=now, hit_ref=ref, policy=self.policy)
+        if not alerts:
+            return ()
+        outgoing = []
+        for alert in alerts:
+            assert alert.match is not None  # noqa: S101 - watchlist alerts always carry their match
+            self.metrics.matches.labels(alert.match.category, alert.match.match_type).inc()
+            for emitted in self.grouper.observe(alert, now=now):
+                if emitted.state == "new":
+                    self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
+                    if message.timestamp:
+                        broker_delay = now.timestamp() - message.timestamp
+                        self.metrics.hit_to_alert_broker.observe(max(0.0, broker_delay))
+                outgoing.append(self.encode(emitted))
+        return outgoing
+
+    def take_sightings(self) -> list[Sighting]:
+        """The batch's (checkpoint, event time, partition) triples, handed over once."""
+        taken, self.sightings = self.sightings, []
+        return taken
+
+    def flush(self, now: datetime) -> list[Outgoing]:
+        """Dedup updates that have come due (called on a timer)."""
+        return [self.encode(alert) for alert in self.grouper.flush(now=now)]
+
+    def encode(self, alert: Alert) -> Outgoing:
+        if alert.ring is None and alert.checkpoint_id in self.ring_of:
+            alert = replace(alert, ring=self.ring_of[alert.checkpoint_id])
+        self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
+        # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
+        topic = self.restricted_topic if alert.restricted else self.alerts_topic
+        return Outgoing(topic, alert.alert_id.encode(), codecs.encode(alert.to_message()))

@@ -1,0 +1,85 @@
+"""Checks every watchlist record once (in the consumer group): dead-letters the invalid ones and writes an
+audit record (who, when, why) for every valid change.
+
+The replica on every worker applies valid entries itself (streams/worker/watchlist/replica.py); this agent exists so that an
+invalid entry is reported, and a change audited, once, not once per worker. A deletion is a tombstone with no
+body: who deleted it and why travel in the `citygate-actor` and `citygate-reason` headers
+(`citygate watchlist remove --by --reason` sets them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from faust.types import Message, TopicT
+
+from streams import codecs, topics
+from streams.worker.pipeline import Outgoing
+from streams.domain.exceptions import InvalidInput
+from streams.domain.commands import audit_record
+from streams.domain.matching.watchlist import WatchlistEntry, parse_entry
+from streams.settings import Settings
+
+ACTOR_HEADER = "citygate-actor"
+REASON_HEADER = "citygate-reason"
+
+
+class EntryChecker:
+    def __init__(self, settings: Settings, audit_topic: TopicT) -> None:
+        self.max_bytes = settings.max_message_bytes
+        self.audit_topic = audit_topic
+        self._upserted: list[WatchlistEntry] = []
+
+    def take_upserted(self) -> list[WatchlistEntry]:
+        """The valid entries written since the last call (for the retro-match of a batch)."""
+        upserted, self._upserted = self._upserted, []
+        return upserted
+
+    def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+        entry_id = codecs.decode_key(message.key)
+        if entry_id is None:
+            raise InvalidInput("key_mismatch", "a watchlist record needs its entry id as the key")
+        headers = _headers(message)
+        changed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else now
+        if message.value is None:
+            action, actor, reason, after = (
+                "watchlist_delete",
+                headers.get(ACTOR_HEADER, "unknown"),
+                None,
+                None,
+            )
+            reason = headers.get(REASON_HEADER)
+        else:
+            value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
+            entry = parse_entry(entry_id, value)
+            self._upserted.append(entry)
+            action, actor, reason, after = (
+                "watchlist_upsert",
+                headers.get(ACTOR_HEADER, entry.added_by),
+                entry.reason,
+                value,
+            )
+        audit = audit_record(
+            action=action,
+            subject=entry_id,
+            actor=actor,
+            at=changed_at,
+            reason=reason,
+            source_topic=topics.WATCHLIST,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            after=after,
+            now=now,
+        )
+        return (Outgoing(self.audit_topic, entry_id.encode(), codecs.encode(audit)),)
+
+
+def _headers(message: Message) -> dict[str, str]:
+    headers = message.headers or ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if isinstance(value, bytes):
+            found[name] = value.decode("utf-8", "replace")
+    return found

@@ -1,0 +1,107 @@
+"""The watchlist replica every worker keeps: the whole compacted `watchlist.entries`, in memory.
+
+Not a Faust GlobalTable (those loop in recovery with several workers): a plain aiokafka consumer with no
+group reads every partition from the beginning and keeps reading. `ready` is set once it has reached the end
+offsets it saw at start, and hit processing waits for it, so no hit is matched against half a watchlist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from mode import Service
+
+from streams import codecs
+from streams.domain.matching.watchlist import WatchlistIndex
+from streams.worker.followers import open_follower
+from streams.worker.metrics import Metrics
+from streams.settings import Settings
+from streams.topics import WATCHLIST
+
+log = logging.getLogger(__name__)
+
+
+class CatchUp:
+    """Tracks whether a consumer has read up to the end offsets it saw when it started."""
+
+    def __init__(self, end_offsets: Mapping[TopicPartition, int]) -> None:
+        self._behind = {tp: end for tp, end in end_offsets.items() if end > 0}
+
+    @property
+    def done(self) -> bool:
+        return not self._behind
+
+    def advance(self, tp: TopicPartition, next_offset: int) -> None:
+        """Record that everything before `next_offset` in `tp` has been applied."""
+        end = self._behind.get(tp)
+        if end is not None and next_offset >= end:
+            del self._behind[tp]
+
+
+class WatchlistReplica(Service):
+    """Keeps `index` equal to the watchlist topic; `ready` once caught up."""
+
+    def __init__(self, settings: Settings, index: WatchlistIndex, metrics: Metrics, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.settings = settings
+        self.index = index
+        self.metrics = metrics
+        self.ready = asyncio.Event()
+        self.skipped_invalid = 0
+        self._consumer: AIOKafkaConsumer | None = None
+        self._catch_up: CatchUp | None = None
+
+    async def on_start(self) -> None:
+        consumer, tps = await open_follower(
+            self.settings, [WATCHLIST], client_id="watchlist-replica", from_beginning=True
+        )
+        self._consumer = consumer
+        self._catch_up = CatchUp(await consumer.end_offsets(tps))
+        self._mark_ready_if_caught_up()
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def wait_ready(self) -> None:
+        await self.ready.wait()
+
+    @Service.task
+    async def _follow(self) -> None:
+        consumer, catch_up = self._consumer, self._catch_up
+        assert consumer is not None and catch_up is not None  # noqa: S101 - set by on_start
+        while not self.should_stop:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp, records in batches.items():
+                for record in records:
+                    self.apply(record.key, record.value)
+                catch_up.advance(tp, records[-1].offset + 1)
+            if batches:
+                self._publish_gauges()
+            self._mark_ready_if_caught_up()
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
+        (the `check_watchlist` agent dead-letters them once, not once per worker)."""
+        if not codecs.apply_watchlist_record(
+            self.index, key, value, max_bytes=self.settings.max_message_bytes
+        ):
+            self.skipped_invalid += 1
+
+    def _mark_ready_if_caught_up(self) -> None:
+        if not self.ready.is_set() and self._catch_up is not None and self._catch_up.done:
+            self.ready.set()
+            self.metrics.replica_ready.set(1)
+            self._publish_gauges()
+            log.info(
+                "watchlist replica complete: %d entries (%d invalid skipped)",
+                len(self.index),
+                self.skipped_invalid,
+            )
+
+    def _publish_gauges(self) -> None:
+        for category, count in self.index.counts_by_category().items():
+            self.metrics.watchlist_entries.labels(category).set(count)
