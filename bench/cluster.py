@@ -21,8 +21,8 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
 from bench.workload import stamp
-from streams.tools.admin import create_topics
 from streams.settings import Settings
+from streams.tools.admin import create_topics
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
 
 

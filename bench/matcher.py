@@ -1,6 +1,7 @@
 """The per-hit work of citygate's `match_hits` agent without Faust: what the baselines run per message.
 
-Why a copy of `streams.worker.sensor.matcher.HitMatcher` and not the class itself: that one takes Faust topics and
+Why a copy of `streams.worker.sensor.matcher.HitMatcher` and not the class itself: that one takes Faust
+topics and
 Prometheus metrics. This one calls the same domain functions in the same order (decode_object →
 parse_hit → match_hit against a WatchlistIndex → AlertGrouper → encode), with the worker's default
 settings, so a baseline differs from citygate only in the machinery around it. Imports nothing but
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams import codecs, topics
-from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings

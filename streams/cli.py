@@ -159,8 +159,8 @@ def watchlist_add(
 @click.option("--reason", required=True, help="Why, for the audit trail.")
 def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
     """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
-    from streams.worker.watchlist.checker import ACTOR_HEADER, REASON_HEADER
     from streams.tools.kafka_io import produce
+    from streams.worker.watchlist.checker import ACTOR_HEADER, REASON_HEADER
 
     headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
     produce(_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
@@ -173,8 +173,8 @@ def alert_group() -> None:
 
 
 def _send_command(target_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
-    from streams.domain.exceptions import InvalidInput
     from streams.domain.commands import parse_command
+    from streams.domain.exceptions import InvalidInput
     from streams.tools.kafka_io import produce
 
     message = {

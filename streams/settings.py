@@ -79,7 +79,8 @@ class Settings:
 
     @property
     def hits_group(self) -> str:
-        """The consumer group of the sensor side (streams/worker/sensor/consumer.py); Faust's group is the app id."""
+        """The consumer group of the sensor side (streams/worker/sensor/consumer.py); Faust's group is the
+        app id."""
         return f"{self.app_id}-hits"
 
     def hit_limits(self) -> HitLimits:

@@ -30,6 +30,14 @@ COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPO
 _DAY_MS = 24 * 3600 * 1000
 
 
+class MissingTopic(RuntimeError):
+    """A topic citygate needs is not on the cluster; the message says how to create it."""
+
+    def __init__(self, physical_name: str) -> None:
+        super().__init__(f"topic {physical_name!r} does not exist; run `citygate topics create`")
+        self.topic = physical_name
+
+
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     name: str

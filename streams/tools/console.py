@@ -36,8 +36,8 @@ from rich.table import Table
 from rich.text import Text
 
 from streams import topics
-from streams.domain.incidents.lifecycle import IncidentSettings
 from streams.domain.geography.topology import RING_ORDER
+from streams.domain.incidents.lifecycle import IncidentSettings
 from streams.settings import Settings, SettingsError
 
 FOLLOWED = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import codecs
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
+from streams.lag import LagMap, consumer_lag, starts_by_time
 from streams.settings import Settings
-from streams.topics import WATCHLIST
+from streams.topics import WATCHLIST, MissingTopic
 
 
 def producer(settings: Settings, **config: object) -> KafkaProducer:
@@ -47,7 +48,7 @@ def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, l
     partitions = consumer.partitions_for_topic(name)
     if not partitions:
         consumer.close()
-        raise RuntimeError(f"topic {name!r} does not exist; run `citygate topics create`")
+        raise MissingTopic(name)
     tps = [TopicPartition(name, p) for p in sorted(partitions)]
     consumer.assign(tps)
     return consumer, tps
@@ -110,3 +111,58 @@ def read_watchlist(settings: Settings) -> dict[str, WatchlistEntry]:
     for key, value in read_to_end(settings, WATCHLIST):
         codecs.apply_watchlist_record(index, key, value, max_bytes=settings.max_message_bytes)
     return {entry.entry_id: entry for entry in index}
+
+
+def seek_to_time(consumer: KafkaConsumer, tps: Iterable[TopicPartition], since_ms: int) -> None:
+    """Seek each assigned partition to its first record at or after `since_ms` (epoch ms), or to its end."""
+    parts = list(tps)
+    if not parts:
+        return
+    found = consumer.offsets_for_times(dict.fromkeys(parts, max(0, since_ms)))
+    offsets = {tp: None if found.get(tp) is None else found[tp].offset for tp in parts}
+    for tp, offset in starts_by_time(offsets, consumer.end_offsets(parts)).items():
+        consumer.seek(tp, offset)
+
+
+class BrokerLag:
+    """A group's lag on one topic as the broker sees it (kafka-python, blocking: for tools and tests). Keeps
+    its clients open between calls, so a tool can ask every few seconds; close it when done."""
+
+    def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
+        servers = settings.kafka_bootstrap.split(",")
+        self.group_id = group_id
+        self.logical_topic = logical_topic
+        physical = settings.topic(logical_topic)
+        self._admin = KafkaAdminClient(bootstrap_servers=servers)
+        self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
+        partitions = sorted(self._consumer.partitions_for_topic(physical) or ())
+        self._partitions = [TopicPartition(physical, p) for p in partitions]
+
+    def lags(self, *, committed_only: bool = False) -> LagMap:
+        """Lag per partition; with `committed_only`, partitions the group never committed are left out."""
+        ends = self._consumer.end_offsets(self._partitions)
+        offsets = self._admin.list_group_offsets({self.group_id: self._partitions}).get(self.group_id, {})
+        topic = self.logical_topic
+        committed = {
+            (topic, tp.partition): (meta.offset if meta.offset >= 0 else None) for tp, meta in offsets.items()
+        }
+        found = {(topic, tp.partition): end for tp, end in ends.items()}
+        if committed_only:
+            found = {tp: end for tp, end in found.items() if committed.get(tp) is not None}
+        return consumer_lag(found, committed)
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+    def __enter__(self) -> BrokerLag:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
+    """The group's lag on one topic, asked once (see `BrokerLag`)."""
+    with BrokerLag(settings, group_id, logical_topic) as lag:
+        return lag.lags()

@@ -1,4 +1,5 @@
-"""Replayable scenarios: the seed's cases as data files (streams/tools/scenarios/*.json), played against a running
+"""Replayable scenarios: the seed's cases as data files (streams/tools/scenarios/*.json), played against a
+running
 worker and checked against what citygate publishes.
 
 A scenario is a timeline of steps in scenario minutes (`--speed` compresses them: 60 plays a minute per
@@ -24,8 +25,8 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from streams import topics
-from streams.tools.kafka_io import producer
 from streams.settings import Settings
+from streams.tools.kafka_io import producer, seek_to_time
 
 _TEMPLATE = re.compile(r"\{now(?:\+(\d+))?\}")
 
@@ -194,11 +195,8 @@ def read_since(settings: Settings, topic: str, since: datetime) -> list[tuple[di
         name = settings.topic(topic)
         tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
         consumer.assign(tps)
-        starts = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+        seek_to_time(consumer, tps, int(since.timestamp() * 1000))
         end = consumer.end_offsets(tps)
-        for tp in tps:
-            start = starts.get(tp)
-            consumer.seek(tp, start.offset if start is not None else end[tp])
         found: list[tuple[dict[str, Any], datetime]] = []
         while any(consumer.position(tp) < end[tp] for tp in tps):
             for records in consumer.poll(timeout_ms=500).values():

@@ -17,21 +17,21 @@ from faust.types import TP, StreamT, TopicT
 from faust.web import Request, Response, View
 
 from streams import topics
-from streams.worker.command_side.router import AlertReviewer
-from streams.worker.sensor.matcher import HitMatcher
-from streams.worker.command_side.incident_desk import IncidentDesk
-from streams.worker.pipeline import Outgoing, Pipeline, send_one
-from streams.worker.watchlist.checker import EntryChecker
 from streams.domain.geography.topology import SEALING_KINDS
 from streams.domain.matching.watchlist import WatchlistIndex
+from streams.settings import Settings
+from streams.topology_file import load_topology
+from streams.worker.command_side.incident_desk import IncidentDesk
+from streams.worker.command_side.router import AlertReviewer
 from streams.worker.followers import ReviewFollower
 from streams.worker.health import CitygateHealth
 from streams.worker.metrics import Metrics
+from streams.worker.pipeline import Outgoing, Pipeline, send_one
+from streams.worker.sensor.consumer import HitsConsumer, InputRecord
+from streams.worker.sensor.matcher import HitMatcher
+from streams.worker.watchlist.checker import EntryChecker
 from streams.worker.watchlist.replica import WatchlistReplica
 from streams.worker.watchlist.retro_scan import RetroScanner
-from streams.worker.sensor.consumer import HitsConsumer, InputRecord
-from streams.settings import Settings
-from streams.topology_file import load_topology
 
 
 @dataclass
@@ -110,7 +110,8 @@ def build_app(settings: Settings) -> Citygate:
         value_serializer="raw",
     )
 
-    # The sensor side: not a Faust agent but a batched consumer of its own (streams/worker/sensor/consumer.py says why).
+    # The sensor side: not a Faust agent but a batched consumer of its own
+    # (streams/worker/sensor/consumer.py says why).
     def handle_hits(records: Sequence[InputRecord]) -> list[Outgoing]:
         """Match a batch of hits against the watchlist: the alerts and dead letters to send."""
         outgoing, _ = pipeline.handle_messages(records, match_one_hit)

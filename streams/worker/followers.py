@@ -1,7 +1,8 @@
 """Consumers every worker runs beside its Faust agents, outside any consumer group.
 
 A follower reads every partition of its topics (not a share of them), which is what a per-worker replica
-needs: the watchlist (streams/worker/watchlist/replica.py) and operators' reviews of open alerts (`ReviewFollower`).
+needs: the watchlist (streams/worker/watchlist/replica.py) and operators' reviews of open alerts
+(`ReviewFollower`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
 
 from streams.settings import Settings
+from streams.topics import MissingTopic
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,7 @@ async def open_follower(
         for name in names:
             partitions = cluster.partitions_for_topic(settings.topic(name))
             if not partitions:
-                raise RuntimeError(
-                    f"topic {settings.topic(name)!r} does not exist; run `citygate topics create`"
-                )
+                raise MissingTopic(settings.topic(name))
             tps.extend(TopicPartition(settings.topic(name), p) for p in sorted(partitions))
         consumer.assign(tps)
         if from_beginning:

@@ -1,10 +1,11 @@
-"""Worker health the counters in `streams/worker/metrics.py` cannot show: consumer lag and silent checkpoint sites.
+"""Worker health the counters in `streams/worker/metrics.py` cannot show: consumer lag and silent
+checkpoint sites.
 
 - **Consumer lag** per partition of the topics this worker consumes, for the partitions assigned to it:
   the partition's end offset (high-water mark) minus the offset the consumer group has committed, read
   at scrape time without a broker round trip: from Faust's consumer for the watchlist and command side,
-  from the sensor side's own ledger (streams/worker/sensor/consumer.py) for anpr.hits. `broker_lag` asks the broker instead
-  (kafka-python), for tools and tests.
+  from the sensor side's own ledger (streams/worker/sensor/consumer.py) for anpr.hits. The arithmetic is
+  `streams.lag`; `streams.tools.kafka_io.BrokerLag` asks the broker instead, for tools and tests.
 - **Silent checkpoints**: a camera or its gateway going quiet is the most common real fault, and it shows as
   nothing at all. `CheckpointHealth` (pure, time passed in) keeps, per site, the last event time and an
   exponentially weighted estimate of its usual gap between hits; a site is silent once
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from streams import topics
+from streams.lag import LagMap, consumer_lag
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,27 +38,8 @@ DEFAULT_TOP_K = 20
 
 # (checkpoint id, event time, partition of anpr.hits it came from): what the hits consumer feeds per batch.
 Sighting = tuple[str, datetime, int]
-# (logical topic name, partition) → messages behind.
-LagMap = dict[tuple[str, int], int]
-
 
 # ---------------------------------------------------------------------------------------------- lag
-
-
-def consumer_lag(
-    end_offsets: Mapping[tuple[str, int], int | None], committed: Mapping[tuple[str, int], int | None]
-) -> LagMap:
-    """End offset − committed offset per partition; both are "next offset" positions in Kafka's sense.
-
-    A partition whose end offset is unknown (not fetched yet) is left out. One the group has never committed
-    counts from offset 0: an upper bound until the first commit (Faust also reports a committed 0 as None).
-    """
-    lag: LagMap = {}
-    for tp, end in end_offsets.items():
-        if end is None:
-            continue
-        lag[tp] = max(0, end - (committed.get(tp) or 0))
-    return lag
 
 
 class FaustConsumerLag:
@@ -90,52 +73,6 @@ class FaustConsumerLag:
             log.debug("consumer lag unavailable", exc_info=True)
             return {}
         return consumer_lag(ends, committed)
-
-
-class BrokerLag:
-    """A group's lag on one topic as the broker sees it (kafka-python, blocking: for tools and tests). Keeps
-    its clients open between calls, so a tool can ask every few seconds; close it when done."""
-
-    def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
-        servers = settings.kafka_bootstrap.split(",")
-        self.group_id = group_id
-        self.logical_topic = logical_topic
-        physical = settings.topic(logical_topic)
-        self._admin = KafkaAdminClient(bootstrap_servers=servers)
-        self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
-        partitions = sorted(self._consumer.partitions_for_topic(physical) or ())
-        self._partitions = [TopicPartition(physical, p) for p in partitions]
-
-    def lags(self, *, committed_only: bool = False) -> LagMap:
-        """Lag per partition; with `committed_only`, partitions the group never committed are left out."""
-        ends = self._consumer.end_offsets(self._partitions)
-        offsets = self._admin.list_group_offsets({self.group_id: self._partitions}).get(self.group_id, {})
-        topic = self.logical_topic
-        committed = {
-            (topic, tp.partition): (meta.offset if meta.offset >= 0 else None) for tp, meta in offsets.items()
-        }
-        found = {(topic, tp.partition): end for tp, end in ends.items()}
-        if committed_only:
-            found = {tp: end for tp, end in found.items() if committed.get(tp) is not None}
-        return consumer_lag(found, committed)
-
-    def close(self) -> None:
-        self._consumer.close()
-        self._admin.close()
-
-    def __enter__(self) -> BrokerLag:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def broker_lag(settings: Settings, group_id: str, logical_topic: str) -> LagMap:
-    """The group's lag on one topic, asked once (see `BrokerLag`)."""
-    with BrokerLag(settings, group_id, logical_topic) as lag:
-        return lag.lags()
 
 
 # ---------------------------------------------------------------------------------- silent checkpoints
@@ -344,7 +281,7 @@ class CitygateHealth:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         top_k: int = DEFAULT_TOP_K,
     ) -> None:
-        # Faust reads the watchlist and the command side; anpr.hits has its own consumer (streams/worker/sensor/consumer.py).
+        # Faust reads the watchlist and the command side; anpr.hits has its own consumer (worker/sensor/).
         self.lag = FaustConsumerLag(app, settings, (topics.WATCHLIST, *topics.COMMAND_SIDE))
         self.checkpoints = CheckpointHealth(top_k=top_k)
         self.clock = clock

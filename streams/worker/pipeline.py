@@ -4,7 +4,8 @@ Faust acks and skips an event whose agent raises, so no exception may escape an 
 a batch is handed to a sync `handle` function; an `InvalidInput` becomes a dead letter with its reason, any
 other exception a `processing_error` dead letter (logged without the message content), and the batch's
 outputs are then handed to the producer without awaiting delivery. The producer is flushed before offsets are
-committed (by Faust for its agents, by streams/worker/sensor/consumer.py for hits), so at-least-once holds: outputs are in
+committed (by Faust for its agents, by streams/worker/sensor/consumer.py for hits), so at-least-once holds:
+outputs are in
 Kafka before their input is committed.
 """
 
@@ -21,8 +22,8 @@ from faust.types import EventT, TopicT
 from streams import codecs
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import InvalidInput
-from streams.worker.metrics import Metrics
 from streams.settings import Settings
+from streams.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Outgoing:
 
 
 class InputMessage(Protocol):
-    """What a handler reads of a consumed message: Faust's `Message` and `streams.worker.sensor.consumer.InputRecord` both
+    """What a handler reads of a consumed message: Faust's `Message` and the sensor's `InputRecord` both
     have it (timestamp in epoch seconds)."""
 
     @property

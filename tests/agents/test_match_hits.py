@@ -1,7 +1,8 @@
 """The sensor side without a broker: the replica gate, the batch handler's dead-letter path, and delivery
 confirmation (outputs in Kafka before their input is committed).
 
-Hits are consumed by streams/worker/sensor/consumer.py's own consumer, not a Faust agent; here its batch handler gets records
+Hits are consumed by streams/worker/sensor/consumer.py's own consumer, not a Faust agent; here its batch
+handler gets records
 directly and the app's sends are captured. Consuming, committing and rebalancing on the real broker are
 covered by tests/integration (hits to alerts, restart, two workers).
 """
@@ -18,11 +19,11 @@ import orjson
 import pytest
 
 from streams import topics
-from streams.worker.pipeline import Outgoing, send_one
-from streams.worker.app import Citygate, build_app
 from streams.domain.matching.watchlist import parse_entry
-from streams.worker.sensor.consumer import Delivery, DeliveryFailed, InputRecord
 from streams.settings import Settings
+from streams.worker.app import Citygate, build_app
+from streams.worker.pipeline import Outgoing, send_one
+from streams.worker.sensor.consumer import Delivery, DeliveryFailed, InputRecord
 from tests.unit.fixtures import entry_message, hit_message
 
 

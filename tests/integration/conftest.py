@@ -22,8 +22,8 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.tools.admin import create_topics, delete_topics
 from streams.settings import Settings
+from streams.tools.admin import create_topics, delete_topics
 from streams.topics import public_topics
 
 pytestmark = pytest.mark.kafka

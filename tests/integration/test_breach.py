@@ -8,8 +8,8 @@ import time
 import pytest
 
 from streams import topics
-from streams.domain.geography.topology import load
 from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import load
 from tests.integration.conftest import Cluster
 from tests.integration.test_drill import drill_call
 from tests.integration.test_hits_to_alerts import live_hit

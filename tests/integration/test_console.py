@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 
 from streams import topics
-from streams.tools.console import ConsoleError, run_console
 from streams.settings import Settings
+from streams.tools.console import ConsoleError, run_console
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka

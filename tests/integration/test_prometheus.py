@@ -30,10 +30,11 @@ from typing import Any
 import pytest
 
 from streams import topics
-from streams.worker.health import CitygateHealth, broker_lag
+from streams.settings import Settings
+from streams.tools.kafka_io import broker_lag
+from streams.worker.health import CitygateHealth
 from streams.worker.metrics import Metrics
 from streams.worker.sensor.consumer import OffsetLedger
-from streams.settings import Settings
 from tests.integration.conftest import Cluster, WorkerProcess, free_port
 from tests.integration.test_drill import drill_call as call
 from tests.integration.test_drill import report

@@ -1,6 +1,7 @@
 """Workers added and removed while hits flow: the sensor side's group hands partitions over cleanly.
 
-streams/worker/sensor/consumer.py commits what it handled when partitions are revoked (after flushing its outputs), so a
+streams/worker/sensor/consumer.py commits what it handled when partitions are revoked (after flushing its
+outputs), so a
 graceful hand-over neither loses a hit nor handles one twice; the group ends with no lag on the broker.
 """
 
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from streams import topics
-from streams.worker.health import broker_lag
+from streams.tools.kafka_io import broker_lag
 from tests.integration.conftest import Cluster, WorkerProcess
 from tests.integration.test_hits_to_alerts import live_entry, live_hit
 from tests.integration.test_prometheus import close_the_gates

@@ -1,4 +1,5 @@
-"""The hits consumer (streams/worker/sensor/consumer.py) on its own against the real broker: what it commits, and when.
+"""The hits consumer (streams/worker/sensor/consumer.py) on its own against the real broker: what it
+commits, and when.
 
 The worker tests cover hits → alerts end to end; here the handler and the producer are stand-ins, so a send
 can be made to fail exactly when wanted and the committed offsets checked against what was delivered.
@@ -14,10 +15,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from streams import topics
-from streams.worker.pipeline import Outgoing
-from streams.worker.health import BrokerLag, broker_lag
-from streams.worker.sensor.consumer import DeliveryFailed, HitsConsumer, InputRecord
 from streams.settings import Settings
+from streams.tools.kafka_io import BrokerLag, broker_lag
+from streams.worker.pipeline import Outgoing
+from streams.worker.sensor.consumer import DeliveryFailed, HitsConsumer, InputRecord
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from streams import topics
-from streams.domain.geography.topology import load
 from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import load
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.tools.admin import create_topics, delete_topics, existing_topics, topic_problems
 from streams.settings import Settings
+from streams.tools.admin import create_topics, delete_topics, existing_topics, topic_problems
 from streams.topics import public_topics
 
 pytestmark = pytest.mark.kafka

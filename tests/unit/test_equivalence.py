@@ -4,7 +4,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.domain.matching.alerts import MatchPolicy, Ref, match_hit
-from streams.domain.matching.equivalence import CONFUSABLE_CLASSES, are_equivalent, differences, equivalence_key
+from streams.domain.matching.equivalence import (
+    CONFUSABLE_CLASSES,
+    are_equivalent,
+    differences,
+    equivalence_key,
+)
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message

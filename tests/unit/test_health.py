@@ -9,10 +9,11 @@ import pytest
 from faust.types import TP
 from prometheus_client import generate_latest
 
-from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, consumer_lag
+from streams.lag import consumer_lag
+from streams.settings import Settings
+from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting
 from streams.worker.metrics import Metrics
 from streams.worker.sensor.consumer import OffsetLedger
-from streams.settings import Settings
 from tests.unit.fixtures import NOW
 
 

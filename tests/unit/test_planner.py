@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.domain.incidents.planner import escalation, plan_lockdown
 from streams.domain.geography.topology import RING_ORDER, Point, Ring, Topology
+from streams.domain.incidents.planner import escalation, plan_lockdown
 
 CENTRE = (119.43, 32.39)
 T0 = datetime(2026, 8, 2, 12, 0, tzinfo=UTC)  # 20:00 in Yangzhou

@@ -1,4 +1,5 @@
-"""Unit tests for streams.domain.geography.topology, .topology_gen and .geo: the seeded Yangzhou layout, its loader."""
+"""Unit tests for streams.domain.geography.topology, .topology_gen and .geo: the seeded Yangzhou layout,
+its loader."""
 
 from __future__ import annotations
 
@@ -20,11 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.domain.geography import geo
-
-from streams.domain.geography import topology
-from streams.domain.geography.topology import RING_ORDER, SEALING_KINDS, SEED_COUNTS, Topology, TopologyError
+from streams.domain.geography import geo, topology
 from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import RING_ORDER, SEALING_KINDS, SEED_COUNTS, Topology, TopologyError
 
 # Spelled out here rather than imported, so a mistake in the generator's own tables cannot hide.
 CENTRE = (119.433, 32.394)

@@ -1,4 +1,5 @@
-"""Unit tests for streams.tools.simulate.traffic: the city simulator's physics, rate control, determinism, plates,
+"""Unit tests for streams.tools.simulate.traffic: the city simulator's physics, rate control, determinism,
+plates,
 noise, and that what it writes is what citygate's own decoders and the schemas accept."""
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import orjson
 import pytest
 
 from streams import codecs
-from streams.domain.geography import geo
-from streams.tools.simulate import traffic
-from streams.domain.matching.equivalence import are_equivalent
 from streams.domain.exceptions import InvalidInput
+from streams.domain.geography import geo
+from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import Topology, load
+from streams.domain.incidents.reports import parse_report
+from streams.domain.matching.equivalence import are_equivalent
 from streams.domain.matching.hits import HitLimits, parse_hit
 from streams.domain.matching.plates import PlateKind, is_valid_plate, normalise_plate, parse_plate
-from streams.domain.incidents.reports import parse_report
-from streams.domain.geography.topology import Topology, load
-from streams.domain.geography.layout import generate_topology
+from streams.domain.matching.watchlist import parse_entry
+from streams.tools.simulate import traffic
 from streams.tools.simulate.traffic import (
     MAX_JUNCTION_DELAY_S,
     MAX_SPEED_KMH,
@@ -30,7 +32,6 @@ from streams.tools.simulate.traffic import (
     TrafficSimulation,
     watchlist_entries,
 )
-from streams.domain.matching.watchlist import parse_entry
 from tests.unit.test_contracts import validator
 
 CST = timezone(timedelta(hours=8))

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from streams.domain.geography import geo
+from streams.domain.geography.topology import Topology
 from streams.domain.incidents.lifecycle import Incident, Lockdown, Outcome, on_capture
 from streams.domain.incidents.planner import SPEEDS_MPS
 from streams.domain.incidents.reports import Report
-from streams.domain.geography.topology import Topology
 
 WINDOW = timedelta(hours=2)
 MARGIN_M = 300.0  # callers and guards describe a place, not a point

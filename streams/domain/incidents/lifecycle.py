@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from streams.domain.geography import geo
-from streams.domain.incidents.calls import CATEGORIES, Call
 from streams.domain.exceptions import InvalidInput
-from streams.domain.incidents.planner import PlannerSettings, escalation, plan_lockdown
+from streams.domain.geography import geo
 from streams.domain.geography.topology import MANNED_KINDS, RING_ORDER, Topology
+from streams.domain.incidents.calls import CATEGORIES, Call
+from streams.domain.incidents.planner import PlannerSettings, escalation, plan_lockdown
 
 
 def _id(prefix: str, *parts: str) -> str:

@@ -1,7 +1,8 @@
 """Radio reports from patrols, workstations and security guards (`patrol.reports`).
 
 `arrived_at_point` staffs a lockdown point; the other kinds are correlated with open incidents
-(streams/domain/incidents/correlation.py); a suspicious-activity report about no known incident opens a low-priority
+(streams/domain/incidents/correlation.py); a suspicious-activity report about no known incident opens a
+low-priority
 one. A capture names its incident, or is correlated like any other report.
 Units unknown to any registry are accepted: 27,000 guards carry radios, and a report is never dropped for
 coming from someone new.

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from streams.domain.matching.alerts import Alert, Ref, alert_id_for
-from streams.domain.incidents.lifecycle import Incident, Lockdown, Outcome, escalate
 from streams.domain.geography.topology import RING_ORDER, Topology
+from streams.domain.incidents.lifecycle import Incident, Lockdown, Outcome, escalate
 from streams.domain.incidents.trajectory import Ahead, Heading, bearing_deg, heading, intercept_ahead
+from streams.domain.matching.alerts import Alert, Ref, alert_id_for
 
 MAX_SIGHTINGS = 50
 RING_ZH = {"core": "核心圈", "urban": "城区圈", "city": "市域圈"}

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
-from streams.domain.matching.plates import Plate, PlateFormatError, normalise_plate, parse_plate, repair_serial_i_o
+from streams.domain.matching.plates import (
+    Plate,
+    PlateFormatError,
+    normalise_plate,
+    parse_plate,
+    repair_serial_i_o,
+)
 
 DIRECTIONS = frozenset({"inbound", "outbound", "unknown"})
 PLATE_COLOURS = frozenset({"blue", "yellow", "green", "yellow_green", "white", "black", "unknown"})

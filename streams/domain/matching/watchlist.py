@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams.domain import fields
-from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.plates import PlateFormatError, parse_plate
 
 CATEGORIES = frozenset({"stolen", "wanted", "incident", "lookout", "fake_plate", "other"})

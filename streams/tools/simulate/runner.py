@@ -1,6 +1,7 @@
 """`citygate simulate`: the city's background traffic on Kafka, paced against a simulation clock.
 
-The traffic itself is `streams/tools/simulate/traffic.py` (pure, seeded); this module only runs its clock, produces
+The traffic itself is `streams/tools/simulate/traffic.py` (pure, seeded); this module only runs its clock,
+produces
 what it returns (batched: kafka-python's producer batches by itself, and nothing here waits per message),
 and prints progress. Hits are keyed by checkpoint id, reports by unit id, as the camera gateways and the
 radio room key them.
@@ -21,10 +22,9 @@ from pathlib import Path
 
 from streams import codecs, topics
 from streams.domain.geography.topology import Topology, load
-from streams.tools.simulate.traffic import RoadNetwork, TrafficConfig, TrafficSimulation, watchlist_entries
-from streams.worker.health import BrokerLag
-from streams.tools.kafka_io import producer
 from streams.settings import Settings
+from streams.tools.kafka_io import BrokerLag, producer
+from streams.tools.simulate.traffic import RoadNetwork, TrafficConfig, TrafficSimulation, watchlist_entries
 
 PROGRESS_EVERY_S = 5.0
 _TICK_S = 0.05  # how often a caught-up loop looks at the clock

@@ -42,9 +42,9 @@ from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 
 from streams.domain.geography import geo
+from streams.domain.geography.topology import Topology
 from streams.domain.matching.equivalence import CONFUSABLE_CLASSES
 from streams.domain.matching.plates import is_valid_plate
-from streams.domain.geography.topology import Topology
 
 __all__ = [
     "DAILY_PROFILE",

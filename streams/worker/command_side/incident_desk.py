@@ -1,7 +1,8 @@
 """The command side for incidents and lockdowns: calls, radio reports, operators' lockdown commands, ticks.
 
 One partition, one worker, changelog-backed tables of incidents and lockdowns: the consistent view the
-"close the city gates" mechanism needs. Each input goes through one domain call (streams/domain/incidents/lifecycle.py);
+"close the city gates" mechanism needs. Each input goes through one domain call
+(streams/domain/incidents/lifecycle.py);
 this adapter loads the records it needs, stores what changed, and sends the events.
 """
 
@@ -14,18 +15,17 @@ from typing import Any
 from faust.types import Message, TopicT
 
 from streams import codecs, topics
-from streams.worker.pipeline import Outgoing
-from streams.domain.incidents import correlation
-from streams.domain.incidents import sightings
+from streams.domain.commands import OperatorCommand, command_audit
+from streams.domain.exceptions import InvalidInput
+from streams.domain.geography.topology import RING_ORDER, Topology
+from streams.domain.incidents import correlation, sightings
 from streams.domain.incidents import lifecycle as desk
 from streams.domain.incidents.calls import parse_call
-from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
 from streams.domain.incidents.reports import parse_report
-from streams.domain.commands import OperatorCommand, command_audit
-from streams.domain.geography.topology import RING_ORDER, Topology
-from streams.worker.metrics import Metrics
 from streams.settings import Settings
+from streams.worker.metrics import Metrics
+from streams.worker.pipeline import Outgoing
 
 
 class IncidentDesk:

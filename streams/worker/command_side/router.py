@@ -18,10 +18,10 @@ from typing import Any
 from faust.types import Message, TopicT
 
 from streams import codecs, topics
-from streams.worker.pipeline import Outgoing
-from streams.domain.exceptions import InvalidInput
 from streams.domain.commands import command_audit, parse_command, review_alert
+from streams.domain.exceptions import InvalidInput
 from streams.settings import Settings
+from streams.worker.pipeline import Outgoing
 
 SWEEP_EVERY = timedelta(hours=1)
 

@@ -36,9 +36,9 @@ from aiokafka.errors import KafkaError
 from mode import Service
 
 from streams import topics
-from streams.worker.pipeline import Outgoing
-from streams.worker.health import LagMap, consumer_lag
+from streams.lag import LagMap, consumer_lag
 from streams.settings import Settings
+from streams.worker.pipeline import Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from datetime import datetime
 from faust.types import TopicT
 
 from streams import codecs, topics
-from streams.worker.pipeline import InputMessage, Outgoing
 from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.watchlist import WatchlistIndex
+from streams.settings import Settings
 from streams.worker.health import Sighting
 from streams.worker.metrics import Metrics
-from streams.settings import Settings
+from streams.worker.pipeline import InputMessage, Outgoing
 
 
 class HitMatcher:

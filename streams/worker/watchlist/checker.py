@@ -1,7 +1,8 @@
 """Checks every watchlist record once (in the consumer group): dead-letters the invalid ones and writes an
 audit record (who, when, why) for every valid change.
 
-The replica on every worker applies valid entries itself (streams/worker/watchlist/replica.py); this agent exists so that an
+The replica on every worker applies valid entries itself (streams/worker/watchlist/replica.py); this agent
+exists so that an
 invalid entry is reported, and a change audited, once, not once per worker. A deletion is a tombstone with no
 body: who deleted it and why travel in the `citygate-actor` and `citygate-reason` headers
 (`citygate watchlist remove --by --reason` sets them).
@@ -15,11 +16,11 @@ from datetime import UTC, datetime
 from faust.types import Message, TopicT
 
 from streams import codecs, topics
-from streams.worker.pipeline import Outgoing
-from streams.domain.exceptions import InvalidInput
 from streams.domain.commands import audit_record
+from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import WatchlistEntry, parse_entry
 from streams.settings import Settings
+from streams.worker.pipeline import Outgoing
 
 ACTOR_HEADER = "citygate-actor"
 REASON_HEADER = "citygate-reason"

@@ -16,10 +16,10 @@ from mode import Service
 
 from streams import codecs
 from streams.domain.matching.watchlist import WatchlistIndex
-from streams.worker.followers import open_follower
-from streams.worker.metrics import Metrics
 from streams.settings import Settings
 from streams.topics import WATCHLIST
+from streams.worker.followers import open_follower
+from streams.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

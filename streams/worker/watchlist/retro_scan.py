@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from streams import codecs
-from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.watchlist import WatchlistEntry
-from streams.worker.followers import open_follower
 from streams.settings import Settings
 from streams.topics import HITS
+from streams.worker.followers import open_follower
 
 log = logging.getLogger(__name__)
 
