@@ -102,6 +102,11 @@ class Settings:
         """The physical Kafka topic name for a public topic name."""
         return f"{self.topic_prefix}{name}"
 
+    def logical_topic(self, physical: str) -> str:
+        """The public (unprefixed) name of a physical topic name: the inverse of `topic`."""
+        prefix = self.topic_prefix
+        return physical[len(prefix) :] if prefix and physical.startswith(prefix) else physical
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read settings from `environ` (default: the process environment)."""
