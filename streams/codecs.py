@@ -12,6 +12,10 @@ import orjson
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
 
+# Who changed a watchlist entry and why, on a deletion (a tombstone has no body to say so).
+ACTOR_HEADER = "citygate-actor"
+REASON_HEADER = "citygate-reason"
+
 
 def decode_object(value: bytes | None, *, max_bytes: int) -> dict[str, object]:
     """Parse one message value as a JSON object, refusing oversized and malformed input."""

@@ -24,8 +24,13 @@ AUDIT = "audit"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
-# What the single-partition command-side agent reads.
+# What the single-partition command side reads (streams/worker/command_side/router.py has a handler for each;
+# the worker subscribes to them, checks they have one partition, counts them and reports their lag).
 COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPORTS, TICKS)
+# What Faust's consumer group reads: the watchlist checker and the command side (hits have their own).
+FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
+# Every topic a worker consumes as input (metrics count each by outcome).
+WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
 

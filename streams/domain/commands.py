@@ -1,13 +1,10 @@
-"""Operators accept or reject an alert (hit acceptance, as ANPR hotlist systems call it).
-
-`parse_command` checks an `operator.commands` message; `review_alert` applies an accept/reject to the last
-version of the alert and gives the new version, `audit_record` says who did what, when and why.
+"""Operators' commands (`operator.commands`): accept or reject an alert (hit acceptance, as ANPR hotlist
+systems call it), staff a point, lift a lockdown. `parse_command` checks one message; what a command does
+is the matching side's (`matching/reviews.py`) or the incident side's (`incidents/lifecycle.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +18,6 @@ REJECT_REASONS = frozenset(
 )
 # staff_point: an operator marks a point staffed (radio confirmation); lift_lockdown: the commander lifts it.
 LOCKDOWN_REASONS = frozenset({"radio_confirmed", "situation_resolved", "false_alarm", "other"})
-DECISIONS = {"accept_hit": "accepted", "reject_hit": "rejected"}
 
 _REQUIRED = ("schema_version", "command_id", "command", "target_id", "operator_id", "issued_at")
 _ALLOWED = frozenset(_REQUIRED) | {"reason_code", "note"}
@@ -55,92 +51,3 @@ def parse_command(key: str | None, obj: object) -> OperatorCommand:
         raise InvalidInput("missing_field", f"a {command} needs a reason_code")
     note = fields.optional_nullable_text(msg, "note", min_len=0, max_len=500)
     return OperatorCommand(command_id, command, target_id, operator_id, issued_at, reason_code, note)
-
-
-def review_alert(
-    alert: Mapping[str, object], command: OperatorCommand, *, now: datetime
-) -> dict[str, object]:
-    """The alert's next version, carrying the operator's decision."""
-    if alert.get("alert_id") != command.target_id:
-        raise ValueError("command applied to another alert")
-    reviewed = dict(alert)
-    reviewed["state"] = DECISIONS[command.command]
-    reviewed["created_at"] = now.isoformat()
-    reviewed["review"] = {
-        "decision": DECISIONS[command.command],
-        "reason_code": command.reason_code,
-        "operator_id": command.operator_id,
-        "at": command.issued_at.isoformat(),
-        "command_id": command.command_id,
-        "note": command.note,
-    }
-    return reviewed
-
-
-AUDIT_ACTIONS = frozenset(
-    {
-        "watchlist_upsert",
-        "watchlist_delete",
-        "alert_accepted",
-        "alert_rejected",
-        "point_staffed",
-        "lockdown_lifted",
-    }
-)
-
-
-def audit_record(
-    *,
-    action: str,
-    subject: str,
-    actor: str,
-    at: datetime,
-    reason: str | None,
-    source_topic: str,
-    source_partition: int,
-    source_offset: int,
-    after: Mapping[str, object] | None,
-    now: datetime,
-) -> dict[str, object]:
-    """The `audit` value: one change, who made it, when and why, and where it came from."""
-    if action not in AUDIT_ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    digest = hashlib.sha256(f"{source_topic}\x1f{source_partition}\x1f{source_offset}".encode()).hexdigest()
-    return {
-        "schema_version": 1,
-        "audit_id": f"au-{digest[:24]}",  # one input message, one audit record, however often replayed
-        "action": action,
-        "subject": subject,
-        "actor": actor[:100] or "unknown",
-        "at": at.isoformat(),
-        "recorded_at": now.isoformat(),
-        "reason": None if reason is None else reason[:1000],
-        "source": {"topic": source_topic, "partition": source_partition, "offset": source_offset},
-        "after": None if after is None else dict(after),
-    }
-
-
-def command_audit(
-    command: OperatorCommand,
-    *,
-    action: str,
-    source_topic: str,
-    source_partition: int,
-    source_offset: int,
-    after: Mapping[str, object] | None,
-    now: datetime,
-) -> dict[str, object]:
-    """The audit record of an operator's command: the operator, the command's time, its reason and note."""
-    reason = command.reason_code if not command.note else f"{command.reason_code}: {command.note}"
-    return audit_record(
-        action=action,
-        subject=command.target_id,
-        actor=command.operator_id,
-        at=command.issued_at,
-        reason=reason,
-        source_topic=source_topic,
-        source_partition=source_partition,
-        source_offset=source_offset,
-        after=after,
-        now=now,
-    )

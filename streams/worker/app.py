@@ -1,7 +1,9 @@
-"""Builds the Faust app: topics, the watchlist replica, the agents and the /metrics page.
+"""The worker's composition root: builds the Faust app, its services, agents and pages from a `Settings`.
 
-Everything is built from a `Settings` passed in, so a test can build as many apps as it likes and nothing
-reads the environment at import time.
+Everything is built from the settings passed in, so a test can build as many apps as it likes and nothing
+reads the environment at import time. Handlers (the hits matcher, the watchlist checker, the command side's
+router) never see a Faust topic: they return `Outgoing` records by logical topic name, and the one
+`TopicSender` built here sends them.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from streams.domain.geography.topology import SEALING_KINDS
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.topology_file import load_topology
-from streams.worker.command_side.incident_desk import IncidentDesk
-from streams.worker.command_side.router import AlertReviewer
+from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.faust_internals import Assignment
 from streams.worker.followers import ReviewFollower
 from streams.worker.health import CitygateHealth
 from streams.worker.metrics import Metrics
-from streams.worker.pipeline import Outgoing, Pipeline, send_one
+from streams.worker.pipeline import Outgoing, Pipeline, TopicSender
 from streams.worker.sensor.consumer import HitsConsumer, InputRecord
 from streams.worker.sensor.matcher import HitMatcher
 from streams.worker.watchlist.checker import EntryChecker
@@ -47,11 +49,12 @@ class Citygate:
     health: CitygateHealth
     sensor: HitsConsumer
     handle_hits: Callable[[Sequence[InputRecord]], list[Outgoing]]
+    command_side: CommandRouter
 
 
-def build_app(settings: Settings) -> Citygate:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
+def faust_app(settings: Settings) -> faust.App:
+    """The Faust app with citygate's delivery settings (at least once, acks from all in-sync replicas)."""
+    return faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
         processing_guarantee="at_least_once",
@@ -68,50 +71,51 @@ def build_app(settings: Settings) -> Citygate:
         web_in_thread=False,
         loghandlers=[],
     )
+
+
+def build_app(settings: Settings) -> Citygate:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:
         # Faust's own sensors (messages in/out, commits, rebalances, table ops) on our registry, as `faust_*`.
         app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
+    assignment = Assignment(app)
     index = WatchlistIndex()
     replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
-    app.service(replica)
+    app.service(replica)  # type: ignore[arg-type]  # Faust accepts instances, though typed for classes
 
     # Raw bytes both ways: citygate decodes and encodes itself (streams/codecs.py), so nothing Faust-specific
     # (no `__faust` metadata) ever reaches a public topic and undecodable input is dead-lettered, not skipped.
-    def topic(name: str) -> TopicT:
-        return app.topic(settings.topic(name), key_serializer="raw", value_serializer="raw")
+    def topic(*names: str) -> TopicT:
+        return app.topic(*(settings.topic(n) for n in names), key_serializer="raw", value_serializer="raw")
 
     public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
-    pipeline = Pipeline(settings, metrics, public[topics.DEADLETTER])
+    send = TopicSender(public)
+    pipeline = Pipeline(settings, metrics, send)
     topology = load_topology(settings)
     ring_of = {
         p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
     }
-    match_one_hit = HitMatcher(
-        settings, index, metrics, public[topics.ALERTS], public[topics.ALERTS_RESTRICTED], ring_of
-    )
-    check_one_entry = EntryChecker(settings, public[topics.AUDIT])
+    match_one_hit = HitMatcher(settings, index, metrics, ring_of)
+    check_one_entry = EntryChecker(settings)
     retro = RetroScanner(settings)
-    app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))
+    app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))  # type: ignore[arg-type]
 
-    # The command side: alerts, operators' commands, calls, reports and ticks share one partition each, so one
-    # worker holds the alert book, the incidents and the lockdowns (str keys, JSON values: Faust defaults).
-    alert_book = app.Table("alert_book", partitions=1)
-    incident_table = app.Table("incidents", partitions=1)
-    lockdown_table = app.Table("lockdowns", partitions=1)
-    lookout_table = app.Table("lookouts", partitions=1)
-    incident_desk = IncidentDesk(
-        settings, topology, incident_table, lockdown_table, public, metrics, lookout_table
+    # The command side: its topics have one partition each, so one worker holds the alert book, the incidents
+    # and the lockdowns (changelog-backed tables; str keys, JSON values: Faust's defaults).
+    desk = IncidentDesk(
+        settings,
+        topology,
+        metrics,
+        incidents=app.Table("incidents", partitions=1),
+        lockdowns=app.Table("lockdowns", partitions=1),
+        lookouts=app.Table("lookouts", partitions=1),
     )
-    command_one = AlertReviewer(settings, alert_book, public, incident_desk)
-    command_side = app.topic(
-        *(settings.topic(name) for name in topics.COMMAND_SIDE),
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    book = AlertBook(settings, app.Table("alert_book", partitions=1))
+    command_side = CommandRouter(settings, book, desk)
 
-    # The sensor side: not a Faust agent but a batched consumer of its own
-    # (streams/worker/sensor/consumer.py says why).
+    # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
     def handle_hits(records: Sequence[InputRecord]) -> list[Outgoing]:
         """Match a batch of hits against the watchlist: the alerts and dead letters to send."""
         outgoing, _ = pipeline.handle_messages(records, match_one_hit)
@@ -124,21 +128,26 @@ def build_app(settings: Settings) -> Citygate:
     sensor = HitsConsumer(
         settings,
         handle=handle_hits,
-        send=send_one,
+        send=send,
         flush=flush_outputs,
         wait_ready=replica.wait_ready,
         loop=app.loop,
     )
-    app.service(sensor)
+    app.service(sensor)  # type: ignore[arg-type]
+
+    def faust_consumer() -> Any | None:
+        # `app.consumer` builds a consumer on first access: look only once Faust has assigned partitions.
+        return None if assignment.partitions is None else app.consumer
+
     health = CitygateHealth(
-        app,
+        faust_consumer,
         settings,
         metrics.registry,
         hits_lags=sensor.ledger.lags,
         hits_partitions=sensor.ledger.partitions,
     )
 
-    @app.timer(interval=1.0)
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def flush_alert_groups() -> None:
         """Send dedup updates that have come due (reads folded into an open alert)."""
         await pipeline.send(match_one_hit.flush(datetime.now(UTC)))
@@ -148,35 +157,28 @@ def build_app(settings: Settings) -> Citygate:
         """Audit every watchlist change and dead-letter invalid ones, once for the whole group; retro-match
         new entries before the batch is acked, so a crash mid-scan repeats the scan (same alert ids)."""
         # Large batches: a bulk import of thousands of entries is retro-matched in one scan, not one per 100.
-        async for events in stream.take_events(5000, within=2.0):
+        async for events in stream.take_events(5000, within=2.0):  # type: ignore[attr-defined]
             await pipeline.run(events, check_one_entry)
             entries = check_one_entry.take_upserted()
             if entries:
                 retro_alerts = await retro.scan(entries, datetime.now(UTC))
                 await pipeline.send([match_one_hit.encode(alert) for alert in retro_alerts])
 
-    @app.agent(command_side, name="command_side", concurrency=1)
+    @app.agent(topic(*topics.COMMAND_SIDE), name="command_side", concurrency=1)
     async def run_command_side(stream: StreamT[Any]) -> None:
         """Alerts book, operators' decisions, incidents and lockdowns: one event at a time, in order."""
         async for event in stream.events():
-            await pipeline.run([event], command_one)
+            await pipeline.run([event], command_side)
 
     ticks_partition = TP(settings.topic(topics.TICKS), 0)
 
-    def holds_command_side() -> bool | None:
-        """Whether this worker holds the command side now; None while unknown (starting, rebalancing)."""
-        consumer = getattr(app, "_consumer", None)  # not `app.consumer`: that would build one
-        if consumer is None or app.rebalancing:
-            return None
-        return ticks_partition in consumer.assignment()
-
-    @app.timer(interval=settings.tick_interval_s)
+    @app.timer(interval=settings.tick_interval_s)  # type: ignore[untyped-decorator]
     async def tick() -> None:
         """The command side's clock: re-plan running lockdowns (escalation, expiry). A worker without the
         command side zeroes its incident and lockdown gauges (the holder republishes them on each tick)."""
         await public[topics.TICKS].send(key=b"tick", value=datetime.now(UTC).isoformat().encode())
-        if holds_command_side() is False:
-            incident_desk.clear_gauges()
+        if not app.rebalancing and assignment.holds(ticks_partition) is False:
+            desk.clear_gauges()
 
     @app.page("/metrics")
     class MetricsPage(View):
@@ -195,4 +197,4 @@ def build_app(settings: Settings) -> Citygate:
             }
             return self.json(body, status=200 if ready else 503)
 
-    return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits)
+    return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits, command_side)

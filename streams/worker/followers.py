@@ -8,9 +8,11 @@ needs: the watchlist (streams/worker/watchlist/replica.py) and operators' review
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from mode import Service
 
 from streams.settings import Settings
@@ -19,10 +21,40 @@ from streams.topics import MissingTopic
 log = logging.getLogger(__name__)
 
 
+async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of the public topics `names` (logical names); `MissingTopic` for one not there.
+
+    Asked with the admin client for all topics: a fresh consumer knows no partitions until it has fetched
+    metadata, aiokafka's public `topics()` keeps no partitions, and a metadata request naming the topics may
+    auto-create them on a cluster that allows it (a typo must fail, not make an empty topic).
+    """
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-metadata"
+    )
+    await admin.start()
+    try:
+        described = {str(t["topic"]): t for t in await admin.describe_topics()}
+    finally:
+        await admin.close()
+    tps: list[TopicPartition] = []
+    for name in names:
+        physical = settings.topic(name)
+        found = described.get(physical)
+        if found is None or not found["partitions"]:
+            raise MissingTopic(physical)
+        tps.extend(TopicPartition(physical, p["partition"]) for p in sorted(found["partitions"], key=_number))
+    return tps
+
+
+def _number(partition: dict[str, Any]) -> int:
+    return int(partition["partition"])
+
+
 async def open_follower(
-    settings: Settings, names: list[str], *, client_id: str, from_beginning: bool
+    settings: Settings, names: Sequence[str], *, client_id: str, from_beginning: bool
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A started consumer assigned every partition of the public topics `names` (logical names)."""
+    tps = await topic_partitions(settings, names)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
@@ -32,21 +64,13 @@ async def open_follower(
     )
     await consumer.start()
     try:
-        # A fresh client knows no topics until it asks; aiokafka's public `topics()` drops the answer.
-        cluster = await consumer._client.fetch_all_metadata()
-        tps = []
-        for name in names:
-            partitions = cluster.partitions_for_topic(settings.topic(name))
-            if not partitions:
-                raise MissingTopic(settings.topic(name))
-            tps.extend(TopicPartition(settings.topic(name), p) for p in sorted(partitions))
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)
         else:
             await consumer.seek_to_end(*tps)
     except BaseException:
-        log.exception("cannot follow %s", names)
+        log.exception("cannot follow %s", list(names))
         await consumer.stop()
         raise
     return consumer, tps

@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from streams import topics
 from streams.lag import LagMap, consumer_lag
 from streams.settings import Settings
+from streams.worker.faust_internals import committed_offsets as committed_offsets_of
 
 log = logging.getLogger(__name__)
 
@@ -43,28 +44,26 @@ Sighting = tuple[str, datetime, int]
 
 
 class FaustConsumerLag:
-    """Lag of the partitions assigned to this worker, from Faust's own consumer (faust-streaming 0.15.3).
+    """Lag of the partitions assigned to this worker, from Faust's own consumer.
 
-    `consumer.highwater(tp)` is the high-water mark of the last fetch response; `consumer._committed_offset`
-    is what this consumer last committed for the group (or read back from it on assignment). Both are in
-    memory, so a scrape costs no broker round trip. Only the topics in `logical_topics` are reported.
+    `consumer.highwater(tp)` is the high-water mark of the last fetch response; the committed offsets are
+    what this consumer last committed for the group (or read back on assignment; see faust_internals). Both
+    are in memory, so a scrape costs no broker round trip. Only the topics in `logical_topics` count.
     """
 
-    def __init__(self, app: Any, settings: Settings, logical_topics: Collection[str]) -> None:
-        self.app = app
+    def __init__(
+        self, consumer: Callable[[], Any | None], settings: Settings, logical_topics: Collection[str]
+    ) -> None:
+        self.consumer = consumer  # Faust's consumer once it holds partitions, else None
         self._logical = {settings.topic(name): name for name in logical_topics}
 
-    def _consumer(self) -> Any | None:
-        # Not `app.consumer`: that property builds a consumer on first access. Look only at a running app's.
-        return getattr(self.app, "_consumer", None)
-
     def lags(self) -> LagMap:
-        consumer = self._consumer()
+        consumer = self.consumer()
         if consumer is None:
             return {}
         try:
             assigned = [tp for tp in consumer.assignment() if tp.topic in self._logical]
-            committed_offsets = consumer._committed_offset  # faust keeps no public accessor
+            committed_offsets = committed_offsets_of(consumer)
             ends = {(self._logical[tp.topic], tp.partition): consumer.highwater(tp) for tp in assigned}
             committed = {
                 (self._logical[tp.topic], tp.partition): committed_offsets.get(tp) for tp in assigned
@@ -272,7 +271,7 @@ class CitygateHealth:
 
     def __init__(
         self,
-        app: Any,
+        faust_consumer: Callable[[], Any | None],
         settings: Settings,
         registry: CollectorRegistry,
         *,
@@ -282,7 +281,7 @@ class CitygateHealth:
         top_k: int = DEFAULT_TOP_K,
     ) -> None:
         # Faust reads the watchlist and the command side; anpr.hits has its own consumer (worker/sensor/).
-        self.lag = FaustConsumerLag(app, settings, (topics.WATCHLIST, *topics.COMMAND_SIDE))
+        self.lag = FaustConsumerLag(faust_consumer, settings, topics.FAUST_INPUTS)
         self.checkpoints = CheckpointHealth(top_k=top_k)
         self.clock = clock
 

@@ -95,7 +95,7 @@ class Metrics:
         from streams.domain.exceptions import REASON_CODES
         from streams.domain.geography.topology import RING_ORDER
 
-        for source in (topics.HITS, topics.WATCHLIST, *topics.COMMAND_SIDE):
+        for source in topics.WORKER_INPUTS:
             for outcome in ("valid", "deadletter"):
                 self.events.labels(source, outcome)
             for code in REASON_CODES:

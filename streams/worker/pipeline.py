@@ -12,14 +12,14 @@ Kafka before their input is committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from faust.types import EventT, TopicT
 
-from streams import codecs
+from streams import codecs, topics
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import InvalidInput
 from streams.settings import Settings
@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One record to produce."""
+    """One record to produce, to a public topic by its logical name (`streams.topics`): handlers never
+    see Faust topics or the deployment's topic prefix, so they are tested on plain values."""
 
-    topic: TopicT
+    topic: str
     key: bytes
     value: bytes
 
@@ -55,31 +56,34 @@ class InputMessage(Protocol):
     def value(self) -> bytes | None: ...
 
 
+# (an InputMessage, now) → records to produce.
 Handler = Callable[[Any, datetime], Sequence[Outgoing]]
+# Hands one record to the producer and returns the send's future (its outcome once delivered or failed).
+Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
 
 
-async def send_one(record: Outgoing) -> Awaitable[object]:
-    """Hand one record to the producer; returns the send's future (its outcome once delivered or failed)."""
-    return await record.topic.send(
-        key=record.key, value=record.value
-    )  # (an InputMessage, now) → records to produce
+class TopicSender:
+    """Sends `Outgoing` records through the app's Faust topics, by logical name."""
+
+    def __init__(self, topics: Mapping[str, TopicT]) -> None:
+        self.topics = topics
+
+    async def __call__(self, record: Outgoing) -> Awaitable[object]:
+        return await self.topics[record.topic].send(key=record.key, value=record.value)
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, metrics: Metrics, deadletter_topic: TopicT) -> None:
+    """Runs handlers over batches of messages; the only place their errors become dead letters."""
+
+    def __init__(self, settings: Settings, metrics: Metrics, send: Send) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.deadletter_topic = deadletter_topic
+        self._send = send
 
     def source_of(self, message: InputMessage) -> str:
-        return self.source_of_topic(message.topic)
+        return self.settings.logical_topic(message.topic)
 
-    def source_of_topic(self, topic: str) -> str:
-        """The public (unprefixed) name of a physical topic."""
-        prefix = self.settings.topic_prefix
-        return topic[len(prefix) :] if prefix and topic.startswith(prefix) else topic
-
-    async def run(self, events: Sequence[EventT[Any, Any]], handle: Handler) -> int:
+    async def run(self, events: Sequence[EventT[Any]], handle: Handler) -> int:
         """Handle a batch of Faust events and send what they produce; returns how many were valid."""
         return await self.run_messages([event.message for event in events], handle)
 
@@ -122,13 +126,13 @@ class Pipeline:
             if produced:
                 outgoing.extend(produced)
         for topic, count in valid.items():
-            self.metrics.events.labels(self.source_of_topic(topic), "valid").inc(count)
+            self.metrics.events.labels(self.settings.logical_topic(topic), "valid").inc(count)
         return outgoing, sum(valid.values())
 
     async def send(self, outgoing: Sequence[Outgoing]) -> None:
         """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
         for record in outgoing:
-            await send_one(record)
+            await self._send(record)
 
     def dead_letter(
         self, source: str, message: InputMessage, code: str, detail: str, now: datetime
@@ -148,4 +152,4 @@ class Pipeline:
             now=now,
             keep_bytes=self.settings.deadletter_keep_bytes,
         )
-        return Outgoing(self.deadletter_topic, source.encode(), codecs.encode(envelope))
+        return Outgoing(topics.DEADLETTER, source.encode(), codecs.encode(envelope))

@@ -22,7 +22,7 @@ from streams import topics
 from streams.domain.matching.watchlist import parse_entry
 from streams.settings import Settings
 from streams.worker.app import Citygate, build_app
-from streams.worker.pipeline import Outgoing, send_one
+from streams.worker.pipeline import Outgoing, TopicSender
 from streams.worker.sensor.consumer import Delivery, DeliveryFailed, InputRecord
 from tests.unit.fixtures import entry_message, hit_message
 
@@ -119,8 +119,9 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
             live(hit_message(hit_id="covert", plate_text="苏A9B876")),
         )
     )
+    send = TopicSender(built.topics)
     for record in outgoing:
-        await send_one(record)
+        await send(record)
     assert len(sent[topics.DEADLETTER].records) == 3 and len(sent[topics.ALERTS].records) == 1
     assert len(sent[topics.ALERTS_RESTRICTED].records) == 1
     letter = sent[topics.DEADLETTER].records[0][1]
@@ -166,7 +167,7 @@ class Producer:
 
 
 def outputs(*keys: str) -> list[Outgoing]:
-    return [Outgoing(topic=None, key=key.encode(), value=b"{}") for key in keys]  # type: ignore[arg-type]
+    return [Outgoing(topic=topics.ALERTS, key=key.encode(), value=b"{}") for key in keys]
 
 
 async def test_delivery_is_confirmed_after_a_flush_and_failed_outputs_are_sent_again() -> None:

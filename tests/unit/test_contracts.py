@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from streams.domain.commands import audit_record, parse_command, review_alert
+from streams.domain.audit import audit_record
+from streams.domain.commands import parse_command
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import REASON_CODES, InvalidInput
 from streams.domain.incidents.lifecycle import IncidentSettings
 from streams.domain.matching.alerts import Ref, match_hit
 from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.reviews import review_alert
 from streams.domain.matching.watchlist import CATEGORIES, WatchlistIndex, parse_entry
 from tests.unit.fixtures import NOW, entry_message, hit_message
 

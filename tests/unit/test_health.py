@@ -156,12 +156,6 @@ class FakeConsumer:
         return self.highwaters[tp]
 
 
-class FakeApp:
-    def __init__(self, consumer: FakeConsumer | None) -> None:
-        self._consumer = consumer
-        self.rebalancing = False
-
-
 SETTINGS = Settings(topic_prefix="t1.")
 
 
@@ -169,7 +163,6 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     calls, changelog = TP("t1.calls.110", 0), TP("citygate-alert_book-changelog", 0)
     hits0_faust = TP("t1.anpr.hits", 0)  # Faust no longer reads anpr.hits: ignored even if it appeared
     consumer = FakeConsumer({calls: 3, changelog: 99, hits0_faust: 1000}, {calls: 3})
-    app = FakeApp(consumer)
     ledger = OffsetLedger()  # the sensor side's own consumer (streams/worker/sensor/consumer.py)
     ledger.revoked([])
     ledger.assigned([0, 1, 5])
@@ -181,7 +174,7 @@ def test_the_worker_exposes_lag_and_the_top_k_silent_sites_on_its_registry() -> 
     metrics = Metrics()
     now = [NOW]
     health = CitygateHealth(
-        app,
+        lambda: consumer,
         SETTINGS,
         metrics.registry,
         hits_lags=ledger.lags,
@@ -263,8 +256,8 @@ def test_no_consumer_yet_means_no_lag_series() -> None:
     metrics = Metrics()
     ledger = OffsetLedger()
     CitygateHealth(
-        FakeApp(None), SETTINGS, metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
+        lambda: None, SETTINGS, metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
     )
     text = generate_latest(metrics.registry).decode()
     assert "citygate_consumer_lag{" not in text and "citygate_checkpoints_silent 0.0" in text
-    assert FaustConsumerLag(FakeApp(None), SETTINGS, ["calls.110"]).lags() == {}
+    assert FaustConsumerLag(lambda: None, SETTINGS, ["calls.110"]).lags() == {}

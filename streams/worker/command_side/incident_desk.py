@@ -1,21 +1,20 @@
-"""The command side for incidents and lockdowns: calls, radio reports, operators' lockdown commands, ticks.
+"""The incident desk: calls, radio reports, operators' lockdown commands, sightings and clock ticks.
 
 One partition, one worker, changelog-backed tables of incidents and lockdowns: the consistent view the
-"close the city gates" mechanism needs. Each input goes through one domain call
-(streams/domain/incidents/lifecycle.py);
-this adapter loads the records it needs, stores what changed, and sends the events.
+"close the city gates" mechanism needs. Each input goes through one domain call (streams/domain/incidents/);
+this adapter loads the records it needs, stores what changed, and returns the records to send. Tables are
+injected (Faust tables in the worker, plain dicts in tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from faust.types import Message, TopicT
-
 from streams import codecs, topics
-from streams.domain.commands import OperatorCommand, command_audit
+from streams.domain.audit import command_audit
+from streams.domain.commands import OperatorCommand
 from streams.domain.exceptions import InvalidInput
 from streams.domain.geography.topology import RING_ORDER, Topology
 from streams.domain.incidents import correlation, sightings
@@ -25,7 +24,9 @@ from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockd
 from streams.domain.incidents.reports import parse_report
 from streams.settings import Settings
 from streams.worker.metrics import Metrics
-from streams.worker.pipeline import Outgoing
+from streams.worker.pipeline import InputMessage, Outgoing
+
+Table = MutableMapping[str, dict[str, Any]]
 
 
 class IncidentDesk:
@@ -33,31 +34,26 @@ class IncidentDesk:
         self,
         settings: Settings,
         topology: Topology,
-        incidents: Any,  # faust Table: incident id → Incident record
-        lockdowns: Any,  # faust Table: lockdown id → Lockdown record
-        outputs: dict[str, TopicT],
         metrics: Metrics,
-        lookouts: Any = None,  # faust Table: lookout entry id → its first sighting here
+        *,
+        incidents: Table,  # incident id → Incident record
+        lockdowns: Table,  # lockdown id → Lockdown record
+        lookouts: Table,  # lookout entry id → its first sighting here
     ) -> None:
         self.metrics = metrics
-        self.lookouts = {} if lookouts is None else lookouts
+        self.lookouts = lookouts
         self.settings = settings
         self.topology = topology
         self.incidents = incidents
         self.lockdowns = lockdowns
-        self.outputs = outputs
         self.rules = IncidentSettings()
-        self._logical = {settings.topic(spec.name): spec.name for spec in topics.public_topics(settings)}
 
-    def logical(self, physical: str) -> str:
-        return self._logical.get(physical, physical)
-
-    def on_call(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def on_call(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         call = parse_call(codecs.decode_key(message.key), self._decode(message))
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
         return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
 
-    def on_report(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         report = parse_report(codecs.decode_key(message.key), self._decode(message))
         if report.kind == "arrived_at_point":
             assert report.point_id is not None  # noqa: S101 - parse_report requires it
@@ -74,16 +70,24 @@ class IncidentDesk:
         lockdowns = {r["lockdown_id"]: Lockdown.from_record(r) for r in self.lockdowns.values()}
         return self._apply(correlation.on_report(report, open_incidents, lockdowns, self.topology, now))
 
-    def on_command(self, command: OperatorCommand, message: Message, now: datetime) -> Sequence[Outgoing]:
-        if command.command == "staff_point":
-            outcome = desk.on_arrival(command.target_id, command.issued_at, self._active(), self.topology)
-            action = "point_staffed"
-        else:
-            record = self.lockdowns.get(command.target_id)
-            if record is None:
-                raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
-            outcome = desk.lift(Lockdown.from_record(record), "operator", now)
-            action = "lockdown_lifted"
+    def staff_point(
+        self, command: OperatorCommand, message: InputMessage, now: datetime
+    ) -> Sequence[Outgoing]:
+        """An operator marks a point staffed (a radio confirmation)."""
+        outcome = desk.on_arrival(command.target_id, command.issued_at, self._active(), self.topology)
+        return self._commanded(outcome, command, message, now, "point_staffed")
+
+    def lift(self, command: OperatorCommand, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """The commander lifts a lockdown."""
+        record = self.lockdowns.get(command.target_id)
+        if record is None:
+            raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
+        outcome = desk.lift(Lockdown.from_record(record), "operator", now)
+        return self._commanded(outcome, command, message, now, "lockdown_lifted")
+
+    def _commanded(
+        self, outcome: Outcome, command: OperatorCommand, message: InputMessage, now: datetime, action: str
+    ) -> list[Outgoing]:
         audit = command_audit(
             command,
             action=action,
@@ -93,7 +97,7 @@ class IncidentDesk:
             after=None,
             now=now,
         )
-        audit_out = Outgoing(self.outputs[topics.AUDIT], command.target_id.encode(), codecs.encode(audit))
+        audit_out = Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
         return [*self._apply(outcome), audit_out]
 
     def on_alert_sighting(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
@@ -107,7 +111,7 @@ class IncidentDesk:
         for new_alert in result.alerts:
             self.metrics.alerts.labels(new_alert.kind, str(new_alert.priority)).inc()
             message = codecs.encode(new_alert.to_message())
-            out.append(Outgoing(self.outputs[topics.ALERTS], new_alert.alert_id.encode(), message))
+            out.append(Outgoing(topics.ALERTS, new_alert.alert_id.encode(), message))
         return out
 
     def on_lookout(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
@@ -122,9 +126,10 @@ class IncidentDesk:
             return ()
         self.metrics.alerts.labels(found.kind, str(found.priority)).inc()
         message = codecs.encode(found.to_message())
-        return [Outgoing(self.outputs[topics.ALERTS], found.alert_id.encode(), message)]
+        return [Outgoing(topics.ALERTS, found.alert_id.encode(), message)]
 
-    def on_tick(self, now: datetime) -> Sequence[Outgoing]:
+    def on_tick(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """The command side's clock (streams/topics.py TICKS): re-plan running lockdowns."""
         outcome = Outcome()
         for lockdown in self._active():
             outcome.merge(desk.on_tick(lockdown, self.topology, now, self.rules))
@@ -151,26 +156,16 @@ class IncidentDesk:
         for incident in outcome.incidents:
             self.incidents[incident.incident_id] = incident.to_record()
             state = {"schema_version": 1, **incident.to_record()}
-            out.append(
-                Outgoing(self.outputs[topics.INCIDENTS], incident.incident_id.encode(), codecs.encode(state))
-            )
+            out.append(Outgoing(topics.INCIDENTS, incident.incident_id.encode(), codecs.encode(state)))
         for event in outcome.events:
             self.metrics.lockdown_events.labels(event["type"]).inc()
             if event["type"] == "ring_sealed":
                 self.metrics.time_to_seal.labels(event["ring"]).observe(event["time_to_seal_s"])
-            out.append(
-                Outgoing(
-                    self.outputs[topics.LOCKDOWNS], str(event["lockdown_id"]).encode(), codecs.encode(event)
-                )
-            )
+            out.append(Outgoing(topics.LOCKDOWNS, str(event["lockdown_id"]).encode(), codecs.encode(event)))
         if outcome.incidents or outcome.lockdowns:
             self._publish_gauges()
         for listing in outcome.listings:
-            out.append(
-                Outgoing(
-                    self.outputs[topics.WATCHLIST], str(listing["entry_id"]).encode(), codecs.encode(listing)
-                )
-            )
+            out.append(Outgoing(topics.WATCHLIST, str(listing["entry_id"]).encode(), codecs.encode(listing)))
         return out
 
     def _publish_gauges(self) -> None:
@@ -194,7 +189,7 @@ class IncidentDesk:
             self.metrics.points_required.labels(ring).set(required[ring])
             self.metrics.points_staffed.labels(ring).set(staffed[ring])
 
-    def _decode(self, message: Message) -> dict[str, object]:
+    def _decode(self, message: InputMessage) -> dict[str, object]:
         return codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
 
     def _active(self) -> list[Lockdown]:

@@ -1,106 +1,79 @@
-"""The command side: one partition, one worker, the consistent view. Alerts and operators' decisions on them
-are handled here; calls, radio reports, lockdown commands and clock ticks go on to the incident desk
-(streams/worker/command_side/incident_desk.py).
+"""The command side's router: each message to its handler, by table.
 
-Operators accept or reject alerts; every decision is audited.
-
-One partition, `concurrency=1`, a changelog-backed table of the latest version of every alert (the "alert
-book", fed by the alert topics themselves), so a decision can be applied to the alert as it stands and
-survives a restart. Entries older than `book_days` are swept out, which bounds the table.
+The command side reads the topics `streams.topics.COMMAND_SIDE` names, one partition each, one event at a
+time (`concurrency=1`), so one worker holds the consistent view: the alert book and the incident desk.
+`by_topic` says which handler takes each of those topics and `by_command` which takes each operator
+command; both are checked against their declarations when the router is built, so a topic or command
+added without a handler stops the worker at start instead of dead-lettering every message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from faust.types import Message, TopicT
-
 from streams import codecs, topics
-from streams.domain.commands import command_audit, parse_command, review_alert
-from streams.domain.exceptions import InvalidInput
+from streams.domain.commands import COMMANDS, OperatorCommand, parse_command
 from streams.settings import Settings
-from streams.worker.pipeline import Outgoing
+from streams.worker.command_side.alert_book import AlertBook
+from streams.worker.command_side.incident_desk import IncidentDesk
+from streams.worker.pipeline import Handler, InputMessage, Outgoing
 
-SWEEP_EVERY = timedelta(hours=1)
+CommandHandler = Callable[[OperatorCommand, InputMessage, datetime], Sequence[Outgoing]]
 
 
-class AlertReviewer:
-    def __init__(self, settings: Settings, book: Any, outputs: dict[str, TopicT], lockdown_desk: Any) -> None:
+class CommandRouter:
+    """A pipeline handler for every command-side message: (message, now) → records to send."""
+
+    def __init__(self, settings: Settings, book: AlertBook, desk: IncidentDesk) -> None:
         self.settings = settings
-        self.lockdown_desk = lockdown_desk  # IncidentDesk: staff_point and lift_lockdown go there
-        self.book = book  # faust Table: alert id → {"topic": logical topic, "alert": message}
-        self.outputs = outputs
-        self.keep = timedelta(days=settings.alert_book_days)
-        self._last_sweep: datetime | None = None
-        self._logical = {settings.topic(name): name for name in (topics.ALERTS, topics.ALERTS_RESTRICTED)}
+        self.book = book
+        self.desk = desk
+        self.by_topic: Mapping[str, Handler] = {
+            topics.ALERTS: self.on_alert,
+            topics.ALERTS_RESTRICTED: self.on_alert,
+            topics.OPERATOR_COMMANDS: self.on_command,
+            topics.CALLS: desk.on_call,
+            topics.PATROL_REPORTS: desk.on_report,
+            topics.TICKS: desk.on_tick,
+        }
+        self.by_command: Mapping[str, CommandHandler] = {
+            "accept_hit": book.review,
+            "reject_hit": book.review,
+            "staff_point": desk.staff_point,
+            "lift_lockdown": desk.lift,
+        }
+        _same("command-side topics", set(self.by_topic), set(topics.COMMAND_SIDE))
+        _same("operator commands", set(self.by_command), set(COMMANDS))
 
-    def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
-        self._sweep(now)
-        logical = self.lockdown_desk.logical(message.topic)
-        if logical == topics.CALLS:
-            return self.lockdown_desk.on_call(message, now)
-        if logical == topics.PATROL_REPORTS:
-            return self.lockdown_desk.on_report(message, now)
-        if logical == topics.TICKS:
-            return self.lockdown_desk.on_tick(now)
-        alert_topic = self._logical.get(message.topic)
-        if alert_topic is not None:
-            alert = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
-            self.book[str(alert["alert_id"])] = {"topic": alert_topic, "alert": alert}
-            # A live match of an incident's plate is a sighting for the incident desk.
-            sighting = alert.get("kind") == "watchlist_match" and alert.get("state") in ("new", "updated")
-            if (
-                sighting
-                and alert.get("state") == "new"
-                and (alert.get("match") or {}).get("category") == "lookout"
-            ):
-                return self.lockdown_desk.on_lookout(alert, now)
-            if sighting and alert.get("incident_id"):
-                return self.lockdown_desk.on_alert_sighting(alert, now)
+    def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        self.book.sweep(now)
+        return self.by_topic[self.settings.logical_topic(message.topic)](message, now)
+
+    def on_alert(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """An alert read back: book it; a live sighting of a lookout or an incident's plate goes on to the
+        incident desk."""
+        alert: dict[str, Any] = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
+        self.book.record(self.settings.logical_topic(message.topic), alert)
+        if alert.get("kind") != "watchlist_match" or alert.get("state") not in ("new", "updated"):
             return ()
-        return self.apply_command(message, now)
+        match = alert.get("match") or {}
+        if alert.get("state") == "new" and match.get("category") == "lookout":
+            return self.desk.on_lookout(alert, now)
+        if alert.get("incident_id"):
+            return self.desk.on_alert_sighting(alert, now)
+        return ()
 
-    def apply_command(self, message: Message, now: datetime) -> Sequence[Outgoing]:
+    def on_command(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         command = parse_command(
             codecs.decode_key(message.key),
             codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes),
         )
-        if not command.command.endswith("_hit"):
-            return self.lockdown_desk.on_command(command, message, now)
-        booked = self.book.get(command.target_id)
-        if booked is None:
-            raise InvalidInput(
-                "invalid_value", f"no alert {command.target_id} (unknown, or older than the book)"
-            )
-        reviewed = review_alert(booked["alert"], command, now=now)
-        self.book[command.target_id] = {"topic": booked["topic"], "alert": reviewed}
-        audit = command_audit(
-            command,
-            action=f"alert_{reviewed['state']}",
-            source_topic=topics.OPERATOR_COMMANDS,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            after=reviewed["review"],  # type: ignore[arg-type]
-            now=now,
-        )
-        key = command.target_id.encode()
-        return (
-            Outgoing(self.outputs[booked["topic"]], key, codecs.encode(reviewed)),
-            Outgoing(self.outputs[topics.AUDIT], key, codecs.encode(audit)),
-        )
+        return self.by_command[command.command](command, message, now)
 
-    def _sweep(self, now: datetime) -> None:
-        """Forget alerts older than the book keeps (runs inside an event, so deletes reach the changelog)."""
-        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY:
-            return
-        self._last_sweep = now
-        horizon = now - self.keep
-        stale = [
-            alert_id
-            for alert_id, booked in self.book.items()
-            if datetime.fromisoformat(str(booked["alert"]["created_at"])) < horizon
-        ]
-        for alert_id in stale:
-            del self.book[alert_id]
+
+def _same(what: str, handled: set[str], declared: set[str]) -> None:
+    if handled != declared:
+        missing, unknown = sorted(declared - handled), sorted(handled - declared)
+        raise RuntimeError(f"{what}: no handler for {missing}; handlers for undeclared {unknown}")

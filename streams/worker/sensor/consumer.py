@@ -36,14 +36,13 @@ from aiokafka.errors import KafkaError
 from mode import Service
 
 from streams import topics
-from streams.lag import LagMap, consumer_lag
 from streams.settings import Settings
-from streams.worker.pipeline import Outgoing
+from streams.worker.pipeline import Outgoing, Send
+from streams.worker.sensor.delivery import Delivery, DeliveryFailed
+from streams.worker.sensor.ledger import OffsetLedger
 
 log = logging.getLogger(__name__)
 
-DELIVERY_ATTEMPTS = 3  # sends of one output before the worker gives up and stops
-DELIVERY_BACKOFF_S = 0.5  # grows with each try
 STOP_TIMEOUT_S = 20.0
 FINAL_COMMIT_TIMEOUT_S = 8.0
 
@@ -81,146 +80,6 @@ class InputRecord:
             record.key,
             record.value,
         )
-
-
-class OffsetLedger:
-    """Where this worker stands on each `anpr.hits` partition it holds: handled, committed, end.
-
-    Kept by the consumer loop, read by /metrics (lag) and checkpoint health (which partitions are ours).
-    Pure bookkeeping with no I/O, so it is unit-tested on its own.
-    """
-
-    def __init__(self) -> None:
-        self.rebalancing = True  # nothing held until the first assignment
-        self._committed: dict[int, int | None] = {}
-        self._handled: dict[int, int] = {}  # next offset after the last handled record, not yet committed
-        self._highwater: dict[int, int | None] = {}
-
-    def assigned(self, partitions: Collection[int]) -> None:
-        """Partitions newly assigned; their committed offsets are learnt later (`learn_committed`)."""
-        for partition in partitions:
-            self._hold(partition)
-        self.rebalancing = False
-
-    def learn_committed(self, offsets: Mapping[int, int | None]) -> None:
-        """The group's committed offsets as the broker said on assignment; never over a newer own commit."""
-        for partition, offset in offsets.items():
-            if partition in self._committed and self._committed[partition] is None:
-                self._committed[partition] = offset
-
-    def revoked(self, partitions: Collection[int]) -> None:
-        self.rebalancing = True
-        for partition in partitions:
-            self._committed.pop(partition, None)
-            self._handled.pop(partition, None)
-            self._highwater.pop(partition, None)
-
-    def holds(self, partition: int) -> bool:
-        return partition in self._committed
-
-    def partitions(self) -> set[int] | None:
-        """Partitions held; None during a rebalance (unknown until it ends)."""
-        return None if self.rebalancing else set(self._committed)
-
-    def handled(self, partition: int, next_offset: int) -> None:
-        self._hold(partition)  # records can come before the assignment callback has run
-        self._handled[partition] = next_offset
-
-    def seen_end(self, partition: int, highwater: int | None) -> None:
-        if highwater is not None and partition in self._highwater:
-            self._highwater[partition] = highwater
-
-    def pending(self) -> dict[int, int]:
-        """Offsets handled but not committed yet: what the next commit should write."""
-        return dict(self._handled)
-
-    def committed(self, offsets: Mapping[int, int]) -> None:
-        for partition, offset in offsets.items():
-            if partition in self._committed:
-                self._committed[partition] = offset
-            if self._handled.get(partition) == offset:
-                del self._handled[partition]
-
-    def lags(self) -> LagMap:
-        """End offset − committed offset per held partition, as `consumer_lag` defines it."""
-        ends = {(topics.HITS, p): end for p, end in self._highwater.items()}
-        committed = {(topics.HITS, p): offset for p, offset in self._committed.items()}
-        return consumer_lag(ends, committed)
-
-    def _hold(self, partition: int) -> None:
-        self._committed.setdefault(partition, None)
-        self._highwater.setdefault(partition, None)
-
-
-class DeliveryFailed(Exception):
-    """Outputs the producer could not deliver after every try: their input must not be committed."""
-
-
-Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
-
-
-class Delivery:
-    """Outputs handed to the producer since the last commit, until each is known to be in Kafka."""
-
-    def __init__(
-        self,
-        send: Send,
-        flush: Callable[[], Awaitable[None]],
-        *,
-        attempts: int = DELIVERY_ATTEMPTS,
-        backoff_s: float = DELIVERY_BACKOFF_S,
-    ) -> None:
-        self._send = send
-        self._flush = flush
-        self.attempts = attempts
-        self.backoff_s = backoff_s
-        self._in_flight: list[tuple[Outgoing, Awaitable[object]]] = []
-        self.resent = 0
-
-    def __len__(self) -> int:
-        return len(self._in_flight)
-
-    async def send(self, records: Sequence[Outgoing]) -> None:
-        """Hand records to the producer without waiting for them."""
-        for record in records:
-            self._in_flight.append((record, await self._start(record)))
-
-    async def confirm(self) -> None:
-        """Flush, then check every send; resend the failed ones; raise `DeliveryFailed` if some never go."""
-        for attempt in range(1, self.attempts + 1):
-            await self._flush()
-            outcomes = await asyncio.gather(*(sent for _, sent in self._in_flight), return_exceptions=True)
-            failed = [
-                (record, outcome)
-                for (record, _), outcome in zip(self._in_flight, outcomes, strict=True)
-                if isinstance(outcome, BaseException)
-            ]
-            if not failed:
-                self._in_flight = []
-                return
-            first = failed[0][1]
-            log.warning(
-                "%d of %d outputs not delivered (%s: %s), try %d of %d",
-                len(failed),
-                len(self._in_flight),
-                type(first).__name__,
-                first,
-                attempt,
-                self.attempts,
-            )
-            if attempt == self.attempts:
-                raise DeliveryFailed(f"{len(failed)} outputs not delivered after {attempt} tries: {first!r}")
-            await asyncio.sleep(self.backoff_s * attempt)
-            self.resent += len(failed)
-            self._in_flight = [(record, await self._start(record)) for record, _ in failed]
-
-    async def _start(self, record: Outgoing) -> Awaitable[object]:
-        try:
-            return await self._send(record)
-        except Exception as exc:  # noqa: BLE001 - refused at once: kept as a failed send, tried again
-            refused: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            refused.set_exception(exc)
-            return refused
 
 
 Handle = Callable[[Sequence[InputRecord]], Sequence[Outgoing]]

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from faust.types import TopicT
-
 from streams import codecs, topics
 from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.matching.hits import parse_hit
@@ -30,16 +28,12 @@ class HitMatcher:
         settings: Settings,
         index: WatchlistIndex,
         metrics: Metrics,
-        alerts_topic: TopicT,
-        restricted_topic: TopicT,
         ring_of: dict[str, str] | None = None,
     ) -> None:
         # Checkpoint → the ring whose boundary it guards, so an alert says where on the rings it happened.
         self.ring_of = ring_of or {}
         self.index = index
         self.metrics = metrics
-        self.alerts_topic = alerts_topic
-        self.restricted_topic = restricted_topic
         self.max_bytes = settings.max_message_bytes
         self.limits = settings.hit_limits()
         self.policy = settings.match_policy()
@@ -82,5 +76,5 @@ class HitMatcher:
             alert = replace(alert, ring=self.ring_of[alert.checkpoint_id])
         self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()
         # Covert entries' hits go only to the restricted topic, never to the ordinary alert stream.
-        topic = self.restricted_topic if alert.restricted else self.alerts_topic
+        topic = topics.ALERTS_RESTRICTED if alert.restricted else topics.ALERTS
         return Outgoing(topic, alert.alert_id.encode(), codecs.encode(alert.to_message()))

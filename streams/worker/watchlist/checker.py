@@ -13,23 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from faust.types import Message, TopicT
+from faust.types import Message
 
 from streams import codecs, topics
-from streams.domain.commands import audit_record
+from streams.codecs import ACTOR_HEADER, REASON_HEADER
+from streams.domain.audit import audit_record
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import WatchlistEntry, parse_entry
 from streams.settings import Settings
 from streams.worker.pipeline import Outgoing
 
-ACTOR_HEADER = "citygate-actor"
-REASON_HEADER = "citygate-reason"
-
 
 class EntryChecker:
-    def __init__(self, settings: Settings, audit_topic: TopicT) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
-        self.audit_topic = audit_topic
         self._upserted: list[WatchlistEntry] = []
 
     def take_upserted(self) -> list[WatchlistEntry]:
@@ -73,7 +70,7 @@ class EntryChecker:
             after=after,
             now=now,
         )
-        return (Outgoing(self.audit_topic, entry_id.encode(), codecs.encode(audit)),)
+        return (Outgoing(topics.AUDIT, entry_id.encode(), codecs.encode(audit)),)
 
 
 def _headers(message: Message) -> dict[str, str]:
