@@ -43,7 +43,8 @@ def load(name: str) -> dict[str, Any]:
     path = resources.files("streams.tools.scenarios") / f"{name}.json"
     if not path.is_file():
         raise KeyError(f"no scenario {name!r}; there are: {', '.join(available())}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    scenario: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return scenario
 
 
 def fill(value: Any, now: datetime) -> Any:

@@ -43,8 +43,9 @@ class Assignment:
         """Whether `tp` is held now; None while unknown."""
         return None if self.partitions is None else tp in self.partitions
 
-    async def _revoked(self, sender: object, revoked: object, **_: object) -> None:
+    def _revoked(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         self.partitions = None
 
-    async def _assigned(self, sender: object, assigned: set[TP], **_: object) -> None:
+    def _assigned(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        (assigned,) = args  # the signal sends the whole new assignment
         self.partitions = frozenset(assigned)

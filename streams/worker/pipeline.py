@@ -94,13 +94,13 @@ class Pipeline:
         return valid
 
     def handle_messages(
-        self, messages: Sequence[InputMessage], handle: Handler
+        self, messages: Sequence[InputMessage], handle: Handler, now: datetime | None = None
     ) -> tuple[list[Outgoing], int]:
         """Handle a batch of messages: the records to produce (dead letters included) and how many were valid.
 
         Never raises for a message: an `InvalidInput` is a dead letter with its reason, anything else a
-        `processing_error` dead letter."""
-        now = datetime.now(UTC)
+        `processing_error` dead letter. `now` is the clock's (tests pass their own)."""
+        now = now or datetime.now(UTC)
         outgoing: list[Outgoing] = []
         valid: dict[str, int] = {}
         for message in messages:

@@ -211,7 +211,7 @@ def exposed_metric_names() -> set[str]:
     metrics = Metrics()
     ledger = OffsetLedger()  # no consumer: the families, without samples
     CitygateHealth(
-        object(), Settings(), metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
+        lambda: None, Settings(), metrics.registry, hits_lags=ledger.lags, hits_partitions=ledger.partitions
     )
     families = list(metrics.registry.collect())
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created")}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import pickle
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from streams.domain.matching import plates
 from streams.domain.matching.plates import (
     Plate,
     PlateFormatError,
@@ -245,27 +241,6 @@ def test_kind_values_are_the_wire_form() -> None:
     ]
     assert PlateKind("police") is PlateKind.POLICE
     assert f"{PlateKind.HONG_KONG}" == "hong_kong"
-
-
-DOMAIN_MODULES = sorted(Path(plates.__file__).parent.glob("*.py"))
-
-
-@pytest.mark.parametrize("module", DOMAIN_MODULES, ids=lambda path: path.name)
-def test_domain_module_imports_only_the_standard_library(module: Path) -> None:
-    """The domain is pure (DESIGN.md): no faust, aiokafka, kafka, prometheus or I/O library in any module."""
-    tree = ast.parse(module.read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            imported.add(node.module)
-    outside = {
-        name
-        for name in imported
-        if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("streams.domain")
-    }
-    assert not outside
 
 
 # --- properties --------------------------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""The command side without a broker: the worker's own router, desk and book on plain-dict tables, fed
+records and returning records, as Kafka would carry them (bytes in, decoded JSON out).
+
+What the command side writes to a topic it also reads (its alerts, a listing on the watchlist is not one of
+them) is fed back in, in order, as the single-partition topics would deliver it, until nothing new comes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from streams import topics
+from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import Topology, load
+from streams.settings import Settings
+from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.metrics import Metrics
+from streams.worker.pipeline import Outgoing, Pipeline
+from streams.worker.sensor.consumer import InputRecord
+
+_TOPOLOGY: Topology | None = None
+
+
+def default_topology() -> Topology:
+    """The synthetic layout the worker uses by default (built once per test run)."""
+    global _TOPOLOGY
+    if _TOPOLOGY is None:
+        _TOPOLOGY = load(generate_topology(2022))
+    return _TOPOLOGY
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record the command side sent: logical topic, key and decoded value."""
+
+    topic: str
+    key: str
+    value: dict[str, Any]
+
+
+async def _never_sent(record: Outgoing) -> Any:
+    raise AssertionError("the harness collects records; nothing is sent")
+
+
+class CommandSide:
+    """Records in → records out through the worker's command side, tables as plain dicts."""
+
+    def __init__(self, settings: Settings | None = None, topology: Topology | None = None) -> None:
+        self.settings = settings or Settings(topic_prefix="t.")
+        self.metrics = Metrics()
+        self.tables: dict[str, dict[str, Any]] = {
+            name: {} for name in ("incidents", "lockdowns", "lookouts", "alert_book")
+        }
+        self.desk = IncidentDesk(
+            self.settings,
+            topology or default_topology(),
+            self.metrics,
+            incidents=self.tables["incidents"],
+            lockdowns=self.tables["lockdowns"],
+            lookouts=self.tables["lookouts"],
+        )
+        self.book = AlertBook(self.settings, self.tables["alert_book"])
+        self.router = CommandRouter(self.settings, self.book, self.desk)
+        self.pipeline = Pipeline(self.settings, self.metrics, _never_sent)
+        self._offsets: dict[str, itertools.count[int]] = {}
+
+    def feed(
+        self, topic: str, key: str | bytes | None, value: dict[str, Any] | bytes | None, *, now: datetime
+    ) -> list[Record]:
+        """One message on a command-side topic; returns every record sent in reply (fed back ones too)."""
+        out: list[Record] = []
+        pending = deque([(topic, _bytes(key), value if not isinstance(value, dict) else orjson.dumps(value))])
+        while pending:
+            name, raw_key, raw_value = pending.popleft()
+            offset = next(self._offsets.setdefault(name, itertools.count()))
+            message = InputRecord(self.settings.topic(name), 0, offset, now.timestamp(), raw_key, raw_value)
+            outgoing, _ = self.pipeline.handle_messages([message], self.router, now)
+            for record in outgoing:
+                out.append(Record(record.topic, record.key.decode(), orjson.loads(record.value)))
+                if record.topic in topics.COMMAND_SIDE:
+                    pending.append((record.topic, record.key, record.value))
+        return out
+
+    def tick(self, now: datetime) -> list[Record]:
+        return self.feed(topics.TICKS, b"tick", now.isoformat().encode(), now=now)
+
+
+def _bytes(key: str | bytes | None) -> bytes | None:
+    return key.encode() if isinstance(key, str) else key
+
+
+def only(records: list[Record], topic: str, **where: Any) -> list[dict[str, Any]]:
+    """The values sent to `topic` that have the given top-level fields."""
+    return [
+        r.value for r in records if r.topic == topic and all(r.value.get(k) == v for k, v in where.items())
+    ]
