@@ -30,7 +30,7 @@ test: $(STAMP) ## Every test tier (unit, agents, integration on a real local Kaf
 	deploy/local/with-kafka $(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Only the tests that need no broker
-	$(BIN)/pytest tests/unit tests/agents $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy strict on the domain
 	$(BIN)/ruff check .

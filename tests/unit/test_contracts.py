@@ -287,8 +287,8 @@ def test_lockdown_and_incident_examples(topic: str) -> None:
 
 def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
     from streams.domain.incidents.lifecycle import lift, on_arrival, on_call, on_capture, on_tick
-    from tests.unit.test_incidents import T0, call
-    from tests.unit.test_planner import CITY
+    from tests.unit.domain.incidents.test_lifecycle import T0, call
+    from tests.unit.domain.incidents.test_planner import CITY
 
     first = on_call(call(vehicle={"plate": "苏K8B693", "colour": "黑色", "type": "car"}), [], CITY, T0)
     outcomes = [first]
@@ -302,7 +302,7 @@ def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
     outcomes.append(on_capture(incident, 5, T0 + timedelta(minutes=50), lockdown))
     outcomes.append(lift(lockdown, "operator", T0 + timedelta(minutes=60)))
     from streams.domain.incidents.correlation import on_report
-    from tests.unit.test_correlation import NIGHT, report, yangzhou
+    from tests.unit.domain.incidents.test_correlation import NIGHT, report, yangzhou
 
     opened = on_report(report("r1", "suspicious_activity", count=3), [], {}, yangzhou(), NIGHT)
     outcomes += [

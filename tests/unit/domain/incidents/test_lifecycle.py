@@ -13,7 +13,7 @@ from streams.domain.incidents.lifecycle import (
     on_capture,
     on_tick,
 )
-from tests.unit.test_planner import CENTRE, CITY, T0
+from tests.unit.domain.incidents.test_planner import CENTRE, CITY, T0
 
 SETTINGS = IncidentSettings()
 

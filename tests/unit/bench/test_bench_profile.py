@@ -29,7 +29,7 @@ def test_own_time_is_grouped_by_package_and_the_shares_add_up(tmp_path: Path) ->
 
 def test_buckets_follow_the_file_a_function_lives_in() -> None:
     assert bucket_of("/x/site-packages/aiokafka/consumer/fetcher.py").startswith("aiokafka")
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     assert bucket_of(f"{root}/streams/domain/matching/alerts.py").startswith("citygate domain")
     assert bucket_of(f"{root}/streams/worker/sensor/consumer.py").startswith("citygate adapters")
     assert bucket_of("/x/site-packages/faust/streams/stream.py").startswith("faust")  # not citygate's

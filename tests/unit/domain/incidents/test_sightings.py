@@ -6,7 +6,7 @@ from streams.domain.incidents.calls import parse_call
 from streams.domain.incidents.lifecycle import on_call
 from streams.domain.incidents.sightings import on_sighting
 from streams.domain.incidents.trajectory import bearing_deg, heading, intercept_ahead
-from tests.unit.test_correlation import yangzhou
+from tests.unit.domain.incidents.test_correlation import yangzhou
 
 T0 = datetime(2026, 8, 2, 12, 0, tzinfo=UTC)
 
