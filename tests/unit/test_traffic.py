@@ -21,16 +21,14 @@ from streams.domain.matching.equivalence import are_equivalent
 from streams.domain.matching.hits import HitLimits, parse_hit
 from streams.domain.matching.plates import PlateKind, is_valid_plate, normalise_plate, parse_plate
 from streams.domain.matching.watchlist import parse_entry
-from streams.tools.simulate import traffic
+from streams.tools.simulate import records
+from streams.tools.simulate.network import RoadNetwork
+from streams.tools.simulate.records import Emission, TrafficConfig, watchlist_entries
 from streams.tools.simulate.traffic import (
     MAX_JUNCTION_DELAY_S,
     MAX_SPEED_KMH,
     MIN_SPEED_KMH,
-    Emission,
-    RoadNetwork,
-    TrafficConfig,
     TrafficSimulation,
-    watchlist_entries,
 )
 from tests.unit.test_contracts import validator
 
@@ -62,7 +60,7 @@ def hits() -> list[Emission]:
     return [e for e in hour() if e.kind == "hit"]
 
 
-def truth(emission: Emission) -> traffic.HitTruth:
+def truth(emission: Emission) -> records.HitTruth:
     assert emission.truth is not None
     return emission.truth
 
@@ -206,7 +204,7 @@ def test_a_day_has_a_morning_and_an_evening_peak_of_8_to_12_percent_and_the_defa
         if e.kind == "hit"
     )
     total = sum(per_hour.values())
-    assert total == pytest.approx(traffic.CITY_HITS_PER_DAY * rate, rel=0.03)
+    assert total == pytest.approx(records.CITY_HITS_PER_DAY * rate, rel=0.03)
     shares = [per_hour[h] / total for h in range(24)]
     peak = max(range(24), key=lambda h: shares[h])
     assert 0.08 <= shares[peak] <= 0.12

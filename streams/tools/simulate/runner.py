@@ -1,10 +1,9 @@
 """`citygate simulate`: the city's background traffic on Kafka, paced against a simulation clock.
 
-The traffic itself is `streams/tools/simulate/traffic.py` (pure, seeded); this module only runs its clock,
-produces
-what it returns (batched: kafka-python's producer batches by itself, and nothing here waits per message),
-and prints progress. Hits are keyed by checkpoint id, reports by unit id, as the camera gateways and the
-radio room key them.
+The traffic itself is the pure, seeded model in `traffic.py` and the modules it uses; this module only runs
+its clock, produces what it returns (batched: kafka-python's producer batches by itself, and nothing here
+waits per message), and prints progress. Hits are keyed by checkpoint id, reports by unit id, as the camera
+gateways and the radio room key them.
 
 Simulated time runs at `speed` × real time from `start`. The worker refuses hits more than
 CITYGATE_MAX_CLOCK_SKEW_S in the future, so with `speed` > 1 and a duration the default start is chosen for
@@ -24,7 +23,9 @@ from streams import codecs, topics
 from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 from streams.tools.kafka_io import BrokerLag, producer
-from streams.tools.simulate.traffic import RoadNetwork, TrafficConfig, TrafficSimulation, watchlist_entries
+from streams.tools.simulate.network import RoadNetwork
+from streams.tools.simulate.records import TrafficConfig, watchlist_entries
+from streams.tools.simulate.traffic import TrafficSimulation
 
 PROGRESS_EVERY_S = 5.0
 _TICK_S = 0.05  # how often a caught-up loop looks at the clock
