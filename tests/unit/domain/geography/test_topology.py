@@ -146,7 +146,7 @@ def test_same_bytes_in_another_process() -> None:
         "print(hashlib.sha256(json.dumps(generate_topology(7), sort_keys=True).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=root)
     assert out.returncode == 0, out.stderr
     here = hashlib.sha256(json.dumps(generate_topology(7), sort_keys=True).encode()).hexdigest()
