@@ -16,6 +16,7 @@ import orjson
 
 from streams import topics
 from streams.settings import Settings, SettingsError
+from streams.tools.console import DEFAULT_MAX_ALERTS
 
 
 def _settings() -> Settings:
@@ -548,17 +549,43 @@ def simulate(
     run_simulation(_settings(), options, click.echo)
 
 
-@main.command(
-    "console",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-    add_help_option=False,
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def console(args: tuple[str, ...]) -> None:
-    """Live operator view: alerts by priority, open incidents, active lockdowns, input rates."""
-    from streams.tools.console import console_command  # lazy: rich costs ~160 ms at import
+def _lookback_option(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    from streams.tools.console import parse_duration
 
-    console_command.main(list(args), prog_name="citygate console")
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("console")
+@click.option(
+    "--lookback",
+    default="2h",
+    show_default=True,
+    callback=_lookback_option,
+    help="Show alerts of this past period (90m, 2h, 1h30m); lockdowns go back at least 4 h 10 m.",
+)
+@click.option(
+    "--max-alerts", type=click.IntRange(1, 500), default=DEFAULT_MAX_ALERTS, show_default=True, help="Rows."
+)
+@click.option("--once", is_flag=True, help="Read up to the current end, print one frame and exit.")
+@click.option(
+    "--width", type=click.IntRange(60, 400), default=None, help="Columns (default: the terminal's)."
+)
+def console(lookback: timedelta, max_alerts: int, once: bool, width: int | None) -> None:
+    """Live operator view: alerts by priority, open incidents, active lockdowns, input rates (Ctrl-C ends)."""
+    from rich.console import Console  # lazy: rich costs ~160 ms at import
+
+    from streams.tools.console import ConsoleError, run_console
+
+    settings = _settings()
+    try:
+        run_console(settings, lookback, max_alerts, once, console=Console(width=width))
+    except ConsoleError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        pass  # Ctrl-C while connecting
 
 
 if __name__ == "__main__":
