@@ -2,23 +2,36 @@
 
 In parts, so the view is tested without a broker: records.py reads one message into a row, state.py
 (`ConsoleState`, pure) keeps what is on screen, view.py draws it with rich, io.py is the kafka-python loop
-(`run_console`).
+(`run_console`), options.py the defaults an operator can change.
 
-`run_console` is loaded on first use: kafka-python and rich take ≈250 ms to import, and the CLI reads the
-defaults here for its options every time it starts.
+Each name below is loaded from its module on first use: the CLI reads the options' defaults every time it
+starts, and kafka-python and rich take ≈250 ms to import.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
-from streams.tools.console.exceptions import ConsoleError
-from streams.tools.console.records import AlertRow, IncidentRow, LockdownEvent, LockdownView
-from streams.tools.console.state import DEFAULT_LOOKBACK, DEFAULT_MAX_ALERTS, ConsoleState, parse_duration
-
 if TYPE_CHECKING:
+    from streams.tools.console.exceptions import ConsoleError
     from streams.tools.console.io import run_console
+    from streams.tools.console.options import DEFAULT_LOOKBACK, DEFAULT_MAX_ALERTS, parse_duration
+    from streams.tools.console.records import AlertRow, IncidentRow, LockdownEvent, LockdownView
+    from streams.tools.console.state import ConsoleState
 
+_HOMES = {
+    "ConsoleError": "exceptions",
+    "run_console": "io",
+    "DEFAULT_LOOKBACK": "options",
+    "DEFAULT_MAX_ALERTS": "options",
+    "parse_duration": "options",
+    "AlertRow": "records",
+    "IncidentRow": "records",
+    "LockdownEvent": "records",
+    "LockdownView": "records",
+    "ConsoleState": "state",
+}
 __all__ = [
     "DEFAULT_LOOKBACK",
     "DEFAULT_MAX_ALERTS",
@@ -34,8 +47,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name == "run_console":
-        from streams.tools.console.io import run_console
-
-        return run_console
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

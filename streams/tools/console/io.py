@@ -22,9 +22,8 @@ from streams.domain.incidents.lifecycle import IncidentSettings
 from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.tools.console.exceptions import ConsoleError
+from streams.tools.console.options import DEFAULT_LOOKBACK, DEFAULT_MAX_ALERTS
 from streams.tools.console.state import (
-    DEFAULT_LOOKBACK,
-    DEFAULT_MAX_ALERTS,
     FOLLOWED,
     RATE_TOPICS,
     RATE_WINDOW_S,

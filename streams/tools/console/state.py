@@ -8,7 +8,6 @@ it cannot use is skipped and counted, never raised.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -19,6 +18,7 @@ import orjson
 from streams import topics
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
+from streams.tools.console.options import DEFAULT_LOOKBACK, DEFAULT_MAX_ALERTS
 from streams.tools.console.records import (
     MAX_VALUE_BYTES,
     AlertRow,
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 FOLLOWED = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS)
 RATE_TOPICS = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
 RATE_WINDOW_S = 10.0
-DEFAULT_LOOKBACK = timedelta(hours=2)
-DEFAULT_MAX_ALERTS = 20
 # Alerts kept in memory (latest version of each); the lowest-ranked go first, so the top rows never change.
 ALERT_MEMORY = 2000
 
@@ -212,17 +210,3 @@ def from_ms(timestamp_ms: int | None) -> datetime | None:
     if timestamp_ms is None or timestamp_ms < 0:
         return None
     return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90m`, `2h`, `1h30m`, `45s`, `1d` (a bare number is minutes)."""
-    spec = text.strip().lower()
-    if re.fullmatch(r"\d+(?:\.\d+)?", spec):
-        return timedelta(minutes=float(spec))
-    if not spec or _DURATION.sub("", spec).strip():
-        raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 2h, 1h30m)")
-    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(spec)))
