@@ -1,5 +1,5 @@
-"""The console's state: fed messages and end-offset samples, asked what to show. Pure: no Kafka, no clock of
-its own (one is passed in), no terminal; `render()` hands the drawing to view.py.
+"""The console's state: fed messages and end-offset samples, asked what to show. Pure: no Kafka, no terminal,
+the clock injectable (tests pass one); `render()` hands the drawing to view.py.
 
 Alerts are upserted by alert id, incidents kept as the latest state per id (the compacted topic is a table),
 lockdowns folded from their events (latest per lockdown id; each event carries the state after it). A message
