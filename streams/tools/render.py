@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import orjson
 
+from streams import topics
+
+# The topics `citygate tail` follows: the ones render_line knows how to show.
+TOPICS = (topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER, topics.AUDIT)
+
 
 def render_line(topic: str, value: bytes) -> str:
+    """One message of `topic` (one of TOPICS; alerts.restricted reads as alerts) as one line."""
     try:
         msg = orjson.loads(value)
     except orjson.JSONDecodeError:
         return f"(undecodable {len(value)} bytes)"
     if not isinstance(msg, dict):
         return f"(not an object: {value[:60]!r})"
-    if topic == "deadletter":
+    if topic == topics.DEADLETTER:
         source, reason = msg.get("source") or {}, msg.get("reason") or {}
         return (
             f"{msg.get('dead_lettered_at', '?')[:19]}  {source.get('topic')}[{source.get('partition')}]"
             f"@{source.get('offset')}  {reason.get('code')}: {reason.get('detail')}"
         )
-    if topic == "audit":
+    if topic == topics.AUDIT:
         return (
             f"{str(msg.get('at', '?'))[:19]}  {msg.get('action')}  {msg.get('subject')}"
             f"  by {msg.get('actor')}  {msg.get('reason') or ''}"

@@ -97,7 +97,7 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
 
     # The command as an operator runs it (`citygate console` is this command).
     done = subprocess.run(
-        [sys.executable, "-m", "streams.tools.console", "--once", "--width", "160", "--lookback", "90m"],
+        [sys.executable, "-m", "streams.cli", "console", "--once", "--width", "160", "--lookback", "90m"],
         env=cluster.env,
         cwd=ROOT,
         capture_output=True,

@@ -409,3 +409,15 @@ def test_kafka_timestamp_stands_in_for_missing_event_and_creation_times() -> Non
     state.feed_raw(topics.ALERTS, b"k", orjson.dumps(message), 1_785_673_800_000)  # 2026-08-02 12:30 UTC
     assert state.alerts[message["alert_id"]].when == datetime(2026, 8, 2, 12, 30, tzinfo=UTC)
     assert "20:30:00" in text_of(state)
+
+
+def test_the_reason_shown_for_a_malformed_message_is_the_domain_readers() -> None:
+    state = new_state()
+    state.feed(topics.ALERTS, alert("1", 7, "2026-08-02T20:00:00+08:00"))
+    assert state.last_malformed == "alerts: field 'priority' must be in 1..3, got 7"
+    state.feed(
+        topics.LOCKDOWNS, {k: v for k, v in example("lockdowns", "ring_sealed-core").items() if k != "sealed"}
+    )
+    assert state.last_malformed == "lockdowns: field 'sealed' is required"
+    state.feed(topics.INCIDENTS, [])
+    assert state.last_malformed == "incidents: a message must be an object, got list"

@@ -1,0 +1,79 @@
+"""`citygate scenario list|run|verify`: the seed's cases as replayable scenarios."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import click
+
+from streams.cli.common import load_settings
+
+if TYPE_CHECKING:
+    from streams.tools.scenario import Outcome
+
+
+@click.group("scenario")
+def scenario_group() -> None:
+    """The seed's cases as replayable scenarios: list, run (and verify), verify."""
+
+
+@scenario_group.command("list")
+def scenario_list() -> None:
+    """The scenarios that ship with citygate."""
+    from streams.tools import scenario
+
+    for name in scenario.available():
+        click.echo(f"{name:<22} {scenario.load(name)['title']}")
+
+
+def _print_outcomes(outcomes: Iterable[Outcome], started: datetime, speed: float) -> bool:
+    """Print each outcome; whether all were met."""
+    from streams.tools.listings import outcome_line
+
+    met = True
+    for outcome in outcomes:
+        click.echo(outcome_line(outcome, started, speed))
+        met = met and outcome.met
+    return met
+
+
+@scenario_group.command("run")
+@click.argument("name")
+@click.option(
+    "--speed", type=float, default=60.0, show_default=True, help="Scenario minutes per real minute."
+)
+@click.option("--no-verify", is_flag=True, help="Only play the timeline.")
+def scenario_run(name: str, speed: float, no_verify: bool) -> None:
+    """Play scenario NAME against the running worker(s), then check its expected outcomes."""
+    from streams.tools import scenario
+
+    try:
+        spec = scenario.load(name)
+    except KeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{spec['title']}  (speed ×{speed:g})")
+    run = scenario.ScenarioRun(load_settings(), spec, speed=speed, echo=click.echo)
+    run.play()
+    if no_verify:
+        return
+    time.sleep(3)  # let the worker finish the last steps
+    click.echo("outcomes:")
+    if not _print_outcomes(scenario.verify(load_settings(), spec, run.started), run.started, speed):
+        sys.exit(1)
+
+
+@scenario_group.command("verify")
+@click.argument("name")
+@click.option("--since-min", type=float, default=120.0, show_default=True, help="Look this far back.")
+def scenario_verify(name: str, since_min: float) -> None:
+    """Check scenario NAME's expected outcomes against the output topics of the last SINCE_MIN minutes."""
+    from streams.tools import scenario
+
+    since = datetime.now(UTC) - timedelta(minutes=since_min)
+    outcomes = scenario.verify(load_settings(), scenario.load(name), since)
+    if not _print_outcomes(outcomes, since, 60.0):
+        sys.exit(1)

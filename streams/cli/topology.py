@@ -1,0 +1,45 @@
+"""`citygate topology generate|check`: the rings-and-points GeoJSON."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+
+
+@click.group("topology")
+def topology_group() -> None:
+    """The rings and points: generate the synthetic default, check a deployment's file."""
+
+
+@topology_group.command("generate")
+@click.option("--seed", type=int, default=2022, show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+def topology_generate(seed: int, output: Any) -> None:
+    """Write the synthetic Yangzhou layout (seed's counts) as GeoJSON."""
+    from streams.domain.geography.layout import generate_topology
+
+    output.write(orjson.dumps(generate_topology(seed), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@topology_group.command("check")
+@click.argument("geojson", type=click.Path(exists=True, dir_okay=False))
+def topology_check(geojson: str) -> None:
+    """Check a deployment's topology file; print every problem found."""
+    import json
+    import time
+    from pathlib import Path
+
+    from streams.domain.geography.topology import TopologyError, load
+    from streams.tools.listings import topology_summary
+
+    started = time.monotonic()
+    try:
+        topology = load(json.loads(Path(geojson).read_text(encoding="utf-8")))
+    except (TopologyError, ValueError) as exc:
+        for problem in getattr(exc, "problems", [str(exc)]):
+            click.echo(f"{geojson}: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"{geojson}: ok ({time.monotonic() - started:.2f} s): {topology_summary(topology)}")

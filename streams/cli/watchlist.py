@@ -1,0 +1,137 @@
+"""`citygate watchlist add|remove|list|import|export`: entries on the compacted `watchlist.entries` topic."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import orjson
+
+from streams import topics
+from streams.cli.common import choice, load_settings
+from streams.domain.matching.watchlist import CATEGORIES
+from streams.settings import Settings
+
+
+@click.group("watchlist")
+def watchlist_group() -> None:
+    """Add, remove and list watchlist entries (on the compacted `watchlist.entries` topic)."""
+
+
+@watchlist_group.command("add")
+@click.argument("plate")
+@click.option("--category", required=True, type=choice(CATEGORIES))
+@click.option("--reason", required=True)
+@click.option("--priority", type=click.IntRange(1, 3), default=2, show_default=True)
+@click.option("--agency", "source_agency", default=Settings().home_agency, show_default=True)
+@click.option(
+    "--by", "added_by", required=True, help="Who adds it (officer id or name), for the audit trail."
+)
+@click.option("--hours", type=float, default=None, help="Valid for this many hours (default: open-ended).")
+@click.option("--covert", is_flag=True, help="Hits go only to alerts.restricted.")
+@click.option("--incident", "incident_id", default=None)
+@click.option("--instructions", default=None)
+@click.option("--id", "entry_id", default=None, help="Entry id (default: a new one).")
+def watchlist_add(
+    plate: str,
+    category: str,
+    reason: str,
+    priority: int,
+    source_agency: str,
+    added_by: str,
+    hours: float | None,
+    covert: bool,
+    incident_id: str | None,
+    instructions: str | None,
+    entry_id: str | None,
+) -> None:
+    """Put PLATE on the watchlist."""
+    from streams.domain.exceptions import InvalidInput
+    from streams.tools.kafka_io import produce
+    from streams.tools.messages import watchlist_entry
+
+    settings = load_settings()
+    try:
+        message = watchlist_entry(
+            plate=plate,
+            category=category,
+            priority=priority,
+            reason=reason,
+            source_agency=source_agency,
+            added_by=added_by,
+            hours=hours,
+            covert=covert,
+            incident_id=incident_id,
+            instructions=instructions,
+            entry_id=entry_id,
+            now=datetime.now(UTC),
+        )
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+    key = str(message["entry_id"])
+    produce(settings, topics.WATCHLIST, [(key.encode(), orjson.dumps(message))])
+    click.echo(f"added {key}: {plate} ({category}, priority {priority})")
+
+
+@watchlist_group.command("remove")
+@click.argument("entry_id")
+@click.option("--by", "removed_by", required=True, help="Who removes it, for the audit trail.")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
+    """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
+    from streams.tools.kafka_io import produce
+    from streams.worker.watchlist.checker import ACTOR_HEADER, REASON_HEADER
+
+    headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
+    produce(load_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
+    click.echo(f"removed {entry_id}")
+
+
+@watchlist_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
+def watchlist_list(as_json: bool) -> None:
+    """Print the current watchlist (the compacted topic read to its end)."""
+    from streams.tools.kafka_io import read_watchlist
+    from streams.tools.listings import watchlist_lines
+
+    entries = read_watchlist(load_settings())
+    for line in watchlist_lines(entries.values(), as_json=as_json):
+        click.echo(line)
+    click.echo(f"{len(entries)} entries", err=True)
+
+
+@watchlist_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option(
+    "--by", "added_by", default=None, help="Importing officer, for rows without an added_by column."
+)
+@click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row is bad.")
+def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_nothing: bool) -> None:
+    """Import a CSV watchlist (columns: see README); bad rows are reported by line and skipped."""
+    from streams.domain.matching.bulk import read_entries_csv
+    from streams.tools.kafka_io import produce
+
+    result = read_entries_csv(csv_file.read(), added_by=added_by, now=datetime.now(UTC))
+    for error in result.errors:
+        click.echo(f"{csv_file.name}: {error}", err=True)
+    held_back = dry_run or (all_or_nothing and bool(result.errors))
+    if not held_back and result.messages:
+        records = [(str(m["entry_id"]).encode(), orjson.dumps(m)) for m in result.messages]
+        produce(load_settings(), topics.WATCHLIST, records)
+    verb = "would import" if held_back else "imported"
+    click.echo(f"{verb} {len(result.messages)} entries; {len(result.errors)} rows refused")
+    if result.errors:
+        sys.exit(1)
+
+
+@watchlist_group.command("export")
+@click.argument("csv_file", type=click.File("w", encoding="utf-8"), default="-")
+def watchlist_export(csv_file: Any) -> None:
+    """Write the current watchlist as CSV (to CSV_FILE, default standard output)."""
+    from streams.domain.matching.bulk import write_entries_csv
+    from streams.tools.kafka_io import read_watchlist
+
+    csv_file.write(write_entries_csv(read_watchlist(load_settings()).values()))

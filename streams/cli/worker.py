@@ -1,0 +1,26 @@
+"""`citygate worker`: run a stream-processing worker (Faust) until stopped."""
+
+from __future__ import annotations
+
+import click
+
+from streams.cli.common import load_settings
+
+
+@click.command()
+@click.option(
+    "--loglevel", "-l", default=None, help="debug, info, warning, error (default CITYGATE_LOG_LEVEL)."
+)
+def worker(loglevel: str | None) -> None:
+    """Run a stream-processing worker (Faust) until stopped."""
+    from faust.worker import Worker
+
+    from streams.tools.admin import topic_problems
+    from streams.worker.app import build_app
+
+    settings = load_settings()
+    problems = topic_problems(settings)
+    if problems:
+        raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
+    citygate = build_app(settings)
+    Worker(citygate.app, loglevel=loglevel or settings.log_level, quiet=True).execute_from_commandline()

@@ -1,0 +1,78 @@
+"""The messages people write by hand: a watchlist entry and an operator command.
+
+Each is checked by the parser the worker uses (the domain's), so a bad value fails at the terminal with the
+reason a dead letter would give (`InvalidInput`), never on the topic. `now` is passed in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from streams.domain.commands import LOCKDOWN_REASONS, parse_command
+from streams.domain.matching.watchlist import parse_entry
+
+# The lockdown reasons that lift one: a radio confirmation staffs a point, it never lifts a lockdown.
+LIFT_REASONS = LOCKDOWN_REASONS - {"radio_confirmed"}
+
+
+def watchlist_entry(
+    *,
+    plate: str,
+    category: str,
+    priority: int,
+    reason: str,
+    source_agency: str,
+    added_by: str,
+    hours: float | None,
+    covert: bool,
+    incident_id: str | None,
+    instructions: str | None,
+    entry_id: str | None,
+    now: datetime,
+) -> dict[str, object]:
+    """A `watchlist.entries` value valid from `now` for `hours` (None: open-ended), with a new entry id
+    unless one is given; raises InvalidInput."""
+    entry_id = entry_id or f"WL-{uuid.uuid4().hex[:12]}"
+    message: dict[str, object] = {
+        "schema_version": 1,
+        "entry_id": entry_id,
+        "plate": plate,
+        "category": category,
+        "priority": priority,
+        "reason": reason,
+        "source_agency": source_agency,
+        "added_by": added_by,
+        "valid_from": now.isoformat(),
+        "valid_until": None if hours is None else (now + timedelta(hours=hours)).isoformat(),
+        "covert": covert,
+        "incident_id": incident_id,
+        "instructions": instructions,
+    }
+    parse_entry(entry_id, message)
+    return message
+
+
+def operator_command(
+    *,
+    command: str,
+    target_id: str,
+    operator_id: str,
+    reason_code: str | None,
+    note: str | None,
+    now: datetime,
+) -> dict[str, object]:
+    """An `operator.commands` value (keyed by `target_id`) issued `now`, with a new command id; raises
+    InvalidInput."""
+    message: dict[str, object] = {
+        "schema_version": 1,
+        "command_id": f"cmd-{uuid.uuid4().hex[:16]}",
+        "command": command,
+        "target_id": target_id,
+        "operator_id": operator_id,
+        "issued_at": now.isoformat(),
+        "reason_code": reason_code,
+        "note": note,
+    }
+    parse_command(target_id, message)
+    return message
