@@ -32,7 +32,7 @@ test: $(STAMP) ## Every test tier (unit, agents, integration on a real local Kaf
 test-unit: $(STAMP) ## Only the tests that need no broker
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, ruff format --check, mypy strict on the domain
+lint: $(STAMP) ## ruff, ruff format --check, mypy strict over the whole package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -7,7 +7,7 @@ import click
 
 from streams import topics
 from streams.cli.common import choice, load_settings, send_command
-from streams.tools.messages import LIFT_REASONS
+from streams.domain.commands import LIFT_REASONS
 
 
 @click.command("incidents")

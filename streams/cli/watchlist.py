@@ -81,8 +81,8 @@ def watchlist_add(
 @click.option("--reason", required=True, help="Why, for the audit trail.")
 def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
     """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
+    from streams.codecs import ACTOR_HEADER, REASON_HEADER
     from streams.tools.kafka_io import produce
-    from streams.worker.watchlist.checker import ACTOR_HEADER, REASON_HEADER
 
     headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
     produce(load_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)

@@ -17,7 +17,16 @@ REJECT_REASONS = frozenset(
     {"misread", "not_the_vehicle", "already_handled", "entry_outdated", "duplicate", "other"}
 )
 # staff_point: an operator marks a point staffed (radio confirmation); lift_lockdown: the commander lifts it.
-LOCKDOWN_REASONS = frozenset({"radio_confirmed", "situation_resolved", "false_alarm", "other"})
+STAFF_REASONS = frozenset({"radio_confirmed", "other"})
+LIFT_REASONS = frozenset({"situation_resolved", "false_alarm", "other"})
+LOCKDOWN_REASONS = STAFF_REASONS | LIFT_REASONS
+# The reason codes each command may carry (the schema's enum is their union).
+REASONS = {
+    "accept_hit": ACCEPT_REASONS,
+    "reject_hit": REJECT_REASONS,
+    "staff_point": STAFF_REASONS,
+    "lift_lockdown": LIFT_REASONS,
+}
 
 _REQUIRED = ("schema_version", "command_id", "command", "target_id", "operator_id", "issued_at")
 _ALLOWED = frozenset(_REQUIRED) | {"reason_code", "note"}
@@ -45,7 +54,7 @@ def parse_command(key: str | None, obj: object) -> OperatorCommand:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from target_id {target_id!r}")
     operator_id = fields.text(msg, "operator_id", max_len=100)
     issued_at = fields.timestamp(msg, "issued_at")
-    reasons = {"accept_hit": ACCEPT_REASONS, "reject_hit": REJECT_REASONS}.get(command, LOCKDOWN_REASONS)
+    reasons = REASONS[command]
     reason_code = None if msg.get("reason_code") is None else fields.choice(msg, "reason_code", reasons)
     if command in ("reject_hit", "lift_lockdown") and reason_code is None:
         raise InvalidInput("missing_field", f"a {command} needs a reason_code")

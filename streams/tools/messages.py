@@ -9,11 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from streams.domain.commands import LOCKDOWN_REASONS, parse_command
+from streams.domain.commands import parse_command
 from streams.domain.matching.watchlist import parse_entry
-
-# The lockdown reasons that lift one: a radio confirmation staffs a point, it never lifts a lockdown.
-LIFT_REASONS = LOCKDOWN_REASONS - {"radio_confirmed"}
 
 
 def watchlist_entry(

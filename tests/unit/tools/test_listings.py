@@ -20,7 +20,7 @@ from streams.tools.listings import (
 from streams.tools.scenario import Outcome
 from tests.unit.fixtures import entry_message
 
-EXAMPLES = Path(__file__).parents[2] / "schemas" / "examples"
+EXAMPLES = Path(__file__).parents[3] / "schemas" / "examples"
 
 
 def records(topic: str, key: str, *names: str) -> list[tuple[bytes | None, bytes | None]]:

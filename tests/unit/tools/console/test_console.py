@@ -18,7 +18,7 @@ from rich.console import Console
 from streams import topics
 from streams.tools.console import ConsoleState, parse_duration
 
-EXAMPLES = Path(__file__).parents[2] / "schemas" / "examples"
+EXAMPLES = Path(__file__).parents[4] / "schemas" / "examples"
 CST = timezone(timedelta(hours=8))
 # The drill's examples: lockdown raised 20:01:30, incident started 20:00 (+08:00).
 NOW = datetime(2026, 8, 2, 20, 30, tzinfo=CST)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from streams.domain.commands import parse_command
+from streams.domain.commands import LIFT_REASONS, parse_command
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import parse_entry
-from streams.tools.messages import LIFT_REASONS, operator_command, watchlist_entry
+from streams.tools.messages import operator_command, watchlist_entry
 from tests.unit.fixtures import NOW
 
 
