@@ -1,0 +1,45 @@
+"""Incidents and lockdowns ("close the city gates"): calls and reports in, plans, events and alerts out."""
+
+from streams.domain.incidents.calls import Call, parse_call
+from streams.domain.incidents.correlation import on_report
+from streams.domain.incidents.lifecycle import (
+    Incident,
+    IncidentSettings,
+    Lockdown,
+    Outcome,
+    escalate,
+    lift,
+    on_arrival,
+    on_call,
+    on_capture,
+    on_tick,
+)
+from streams.domain.incidents.planner import LockdownPlan, plan_lockdown
+from streams.domain.incidents.reports import Report, parse_report
+from streams.domain.incidents.sightings import lookout_sighting, on_sighting
+from streams.domain.incidents.trajectory import Heading, heading, intercept_ahead
+
+__all__ = [
+    "Call",
+    "Heading",
+    "Incident",
+    "IncidentSettings",
+    "Lockdown",
+    "LockdownPlan",
+    "Outcome",
+    "Report",
+    "escalate",
+    "heading",
+    "intercept_ahead",
+    "lift",
+    "lookout_sighting",
+    "on_arrival",
+    "on_call",
+    "on_capture",
+    "on_report",
+    "on_sighting",
+    "on_tick",
+    "parse_call",
+    "parse_report",
+    "plan_lockdown",
+]

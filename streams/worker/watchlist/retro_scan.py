@@ -20,6 +20,7 @@ from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.watchlist import WatchlistEntry
+from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import HITS
 from streams.worker.followers import open_follower
@@ -46,13 +47,13 @@ class RetroScanner:
             self.settings, [HITS], client_id="retro-scan", from_beginning=True
         )
         try:
-            starts = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+            found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
             ends = await consumer.end_offsets(tps)
+            starts = starts_by_time({tp: None if f is None else f.offset for tp, f in found.items()}, ends)
             remaining = {}
-            for tp in tps:
-                start = starts.get(tp)
-                if start is not None and start.offset < ends[tp]:
-                    consumer.seek(tp, start.offset)
+            for tp, start in starts.items():
+                if start < ends[tp]:
+                    consumer.seek(tp, start)
                     remaining[tp] = ends[tp]
                 else:
                     consumer.pause(tp)
