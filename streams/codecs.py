@@ -7,6 +7,8 @@ skips the event: the message would be lost silently.)
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 
 from streams.domain.exceptions import InvalidInput
@@ -52,17 +54,30 @@ def _json_type(obj: object) -> str:
 
 
 def apply_watchlist_record(
-    index: WatchlistIndex, key: bytes | None, value: bytes | None, *, max_bytes: int
+    index: WatchlistIndex,
+    key: bytes | None,
+    value: bytes | None,
+    *,
+    max_bytes: int,
+    listed_at: datetime | None = None,
 ) -> bool:
     """Apply one `watchlist.entries` record to `index`: an entry upserts, a tombstone deletes. Returns False
-    for a record that is not a valid entry (the index is left as it was)."""
+    for a record that is not a valid entry (the index is left as it was). `listed_at` is the record's
+    broker timestamp."""
     try:
         entry_id = decode_key(key)
         if value is None:
             if entry_id is not None:
                 index.remove(entry_id)
             return entry_id is not None
-        index.upsert(parse_entry(entry_id, decode_object(value, max_bytes=max_bytes)))
+        index.upsert(parse_entry(entry_id, decode_object(value, max_bytes=max_bytes), listed_at=listed_at))
     except InvalidInput:
         return False
     return True
+
+
+def broker_time(timestamp_ms: int | None) -> datetime | None:
+    """A record's broker timestamp (epoch ms; -1 or None when there is none) as an aware datetime."""
+    if timestamp_ms is None or timestamp_ms < 0:
+        return None
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)

@@ -55,6 +55,9 @@ class Settings:
 
     # A new watchlist entry is checked against the hits of this many past hours (0 turns it off).
     retro_hours: float = 6.0
+    # Hits that reach Kafka within this long after an entry is listed are the retro-match's, later ones live
+    # matching's: longer than a replica takes to apply the entry, so no hit falls between the two.
+    listing_grace_s: float = 5.0
     # The rings and points (GeoJSON); empty: the synthetic Yangzhou layout generated with `topology_seed`.
     topology: str = ""
     topology_seed: int = 2022
@@ -87,10 +90,15 @@ class Settings:
         return HitLimits(
             max_age=timedelta(days=self.hits_retention_days),
             max_skew=timedelta(seconds=self.max_clock_skew_s),
+            max_substitutions=self.max_substitutions,
         )
 
     def match_policy(self) -> MatchPolicy:
-        return MatchPolicy(self.max_substitutions, self.candidate_min_confidence)
+        return MatchPolicy(
+            self.max_substitutions,
+            self.candidate_min_confidence,
+            listing_grace=timedelta(seconds=self.listing_grace_s),
+        )
 
     def alert_grouper(self) -> AlertGrouper:
         return AlertGrouper(
@@ -132,6 +140,7 @@ class Settings:
             "CITYGATE_HITS_COMMIT_INTERVAL_S": self.hits_commit_interval_s,
             "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
+            "CITYGATE_LISTING_GRACE_S": self.listing_grace_s,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -4,7 +4,7 @@ from the domain's own constants, and sending an operator command."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import click
 import orjson
@@ -19,6 +19,42 @@ def load_settings() -> Settings:
         return Settings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+# A time written without an offset is the city's local time (China Standard Time).
+CITY_OFFSET = timezone(timedelta(hours=8))
+
+
+def parse_city_time(text: str) -> datetime:
+    """An ISO 8601 time; without an offset, the city's local time. ValueError when it is none."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CITY_OFFSET)
+
+
+def since_option(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | timedelta | None:
+    """`--since`: a time (ISO 8601) or how long ago (`6h`, `90m`, `2d`)."""
+    from streams.tools.console.options import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_city_time(value)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise click.BadParameter(f"neither an ISO 8601 time nor a duration: {value!r}") from None
+
+
+def valid_since(since: datetime | timedelta | None, now: datetime, settings: Settings) -> datetime:
+    """From when an entry is looked for: the time given, so long ago, or by default the retro-match's
+    horizon ago (a new entry's sightings of those hours are found)."""
+    if isinstance(since, datetime):
+        return since
+    return now - (since if since is not None else timedelta(hours=settings.retro_hours))
 
 
 def choice(options: Collection[str]) -> click.Choice[str]:

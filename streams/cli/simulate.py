@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
 
-from streams.cli.common import load_settings
+from streams.cli.common import load_settings, parse_city_time
 
 
 def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    from datetime import timezone
-
     if value is None or value == "now":
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return parse_city_time(value)
     except ValueError:
         raise click.BadParameter(f"not an ISO 8601 time: {value!r}") from None
-    # A time without an offset is the city's local time (China Standard Time).
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone(timedelta(hours=8)))
 
 
 @click.command("simulate")

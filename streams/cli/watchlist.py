@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 import orjson
 
 from streams import topics
-from streams.cli.common import choice, load_settings
+from streams.cli.common import choice, load_settings, since_option, valid_since
 from streams.domain.matching.watchlist import CATEGORIES
 from streams.settings import Settings
 
@@ -30,6 +30,13 @@ def watchlist_group() -> None:
     "--by", "added_by", required=True, help="Who adds it (officer id or name), for the audit trail."
 )
 @click.option("--hours", type=float, default=None, help="Valid for this many hours (default: open-ended).")
+@click.option(
+    "--since",
+    callback=since_option,
+    default=None,
+    help="Of interest since this time (ISO 8601; no offset: the city's time) or this long ago (6h, 90m). "
+    "Default: CITYGATE_RETRO_HOURS ago, so the retro-match finds the sightings of those hours.",
+)
 @click.option("--covert", is_flag=True, help="Hits go only to alerts.restricted.")
 @click.option("--incident", "incident_id", default=None)
 @click.option("--instructions", default=None)
@@ -42,6 +49,7 @@ def watchlist_add(
     source_agency: str,
     added_by: str,
     hours: float | None,
+    since: datetime | timedelta | None,
     covert: bool,
     incident_id: str | None,
     instructions: str | None,
@@ -53,6 +61,7 @@ def watchlist_add(
     from streams.tools.messages import watchlist_entry
 
     settings = load_settings()
+    now = datetime.now(UTC)
     try:
         message = watchlist_entry(
             plate=plate,
@@ -66,7 +75,8 @@ def watchlist_add(
             incident_id=incident_id,
             instructions=instructions,
             entry_id=entry_id,
-            now=datetime.now(UTC),
+            now=now,
+            since=valid_since(since, now, settings),
         )
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from None
@@ -114,7 +124,8 @@ def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_
     from streams.domain.matching.bulk import read_entries_csv
     from streams.tools.kafka_io import produce
 
-    result = read_entries_csv(csv_file.read(), added_by=added_by, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    result = read_entries_csv(csv_file.read(), added_by=added_by, now=valid_since(None, now, load_settings()))
     for error in result.errors:
         click.echo(f"{csv_file.name}: {error}", err=True)
     held_back = dry_run or (all_or_nothing and bool(result.errors))

@@ -27,9 +27,10 @@ def watchlist_entry(
     instructions: str | None,
     entry_id: str | None,
     now: datetime,
+    since: datetime | None = None,
 ) -> dict[str, object]:
-    """A `watchlist.entries` value valid from `now` for `hours` (None: open-ended), with a new entry id
-    unless one is given; raises InvalidInput."""
+    """A `watchlist.entries` value valid from `since` (default `now`) until `hours` after `now` (None:
+    open-ended), with a new entry id unless one is given; raises InvalidInput."""
     entry_id = entry_id or f"WL-{uuid.uuid4().hex[:12]}"
     message: dict[str, object] = {
         "schema_version": 1,
@@ -40,7 +41,7 @@ def watchlist_entry(
         "reason": reason,
         "source_agency": source_agency,
         "added_by": added_by,
-        "valid_from": now.isoformat(),
+        "valid_from": (since or now).isoformat(),
         "valid_until": None if hours is None else (now + timedelta(hours=hours)).isoformat(),
         "covert": covert,
         "incident_id": incident_id,

@@ -99,7 +99,7 @@ def build_app(settings: Settings) -> Citygate:
     }
     match_one_hit = HitMatcher(settings, index, metrics, ring_of)
     check_one_entry = EntryChecker(settings)
-    retro = RetroScanner(settings)
+    retro = RetroScanner(settings, index)
     app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))  # type: ignore[arg-type]
 
     # The command side: its topics have one partition each, so one worker holds the alert book, the incidents
@@ -131,6 +131,7 @@ def build_app(settings: Settings) -> Citygate:
         send=send,
         flush=flush_outputs,
         wait_ready=replica.wait_ready,
+        replica_fresh=replica,
         loop=app.loop,
     )
     app.service(sensor)  # type: ignore[arg-type]

@@ -251,8 +251,10 @@ def test_reviewed_alerts_and_their_audit_records_are_schema_valid(command: Any) 
 def test_retro_alerts_are_schema_valid() -> None:
     from streams.domain.matching.retro import RetroMatcher
 
-    message = entry_message(valid_from=NOW.isoformat())
-    matcher = RetroMatcher([parse_entry("WL-1", message)], since=NOW - timedelta(hours=6), now=NOW)
+    message = entry_message()  # valid from a day ago, listed now
+    matcher = RetroMatcher(
+        [parse_entry("WL-1", message, listed_at=NOW)], since=NOW - timedelta(hours=6), now=NOW
+    )
     hit = parse_hit(hit_message(event_time=(NOW - timedelta(hours=1)).isoformat()), now=NOW)
     matcher.feed(hit, Ref("anpr.hits", hit.hit_id, 2, 40))
     [alert] = matcher.finish()
@@ -275,6 +277,15 @@ def test_calls_and_reports_agree_with_their_schemas(topic: str, parse: str) -> N
         key = value.get(key_field) if isinstance(value, dict) else None
         with pytest.raises(InvalidInput):
             parser(key if isinstance(key, str) else None, value)
+
+
+@pytest.mark.parametrize("message", examples("calls.110", "valid-schema-bad-semantics"))
+def test_semantically_bad_calls_pass_the_schema_but_not_the_code(message: Any) -> None:
+    from streams.domain.incidents.calls import parse_call
+
+    validator("calls.110").validate(message)
+    with pytest.raises(InvalidInput):
+        parse_call(message["call_id"], message)
 
 
 @pytest.mark.parametrize("topic", ["lockdowns", "incidents"])

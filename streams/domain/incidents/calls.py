@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
@@ -53,7 +53,9 @@ _REQUIRED = (
     "armed",
     "flight_mode",
 )
-_ALLOWED = frozenset(_REQUIRED) | {"direction", "vehicle", "caller_notes"}
+_ALLOWED = frozenset(_REQUIRED) | {"occurred_at", "direction", "vehicle", "caller_notes"}
+# How long before the call a caller may say it happened (older reports are not a flight to cut off).
+MAX_REPORTING_DELAY = timedelta(hours=24)
 _PLACE = ("lon", "lat", "address")
 _VEHICLE = ("plate", "colour", "type")
 
@@ -80,10 +82,17 @@ class Call:
     direction: str | None
     vehicle: Vehicle | None
     caller_notes: str | None
+    # When it happened, as the caller says; None: unknown (then the call's time is the best guess).
+    occurred_at: datetime | None = None
 
     @property
     def place(self) -> tuple[float, float]:
         return (self.lon, self.lat)
+
+    @property
+    def happened_at(self) -> datetime:
+        """When it happened: what the caller says, else when the call came in."""
+        return self.occurred_at or self.received_at
 
 
 def parse_call(key: str | None, obj: object) -> Call:
@@ -94,6 +103,12 @@ def parse_call(key: str | None, obj: object) -> Call:
     if key is not None and key != call_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from call_id {call_id!r}")
     received_at = fields.timestamp(msg, "received_at")
+    occurred_at = fields.optional_timestamp(msg, "occurred_at")
+    if occurred_at is not None and occurred_at > received_at:
+        raise InvalidInput("invalid_value", "occurred_at is after received_at")
+    if occurred_at is not None and occurred_at < received_at - MAX_REPORTING_DELAY:
+        hours = MAX_REPORTING_DELAY.total_seconds() / 3600
+        raise InvalidInput("invalid_value", f"occurred_at is more than {hours:.0f} h before received_at")
     place = fields.as_object(msg["place"], "field 'place'")
     try:
         fields.check_keys(place, _PLACE, _PLACE)
@@ -122,6 +137,7 @@ def parse_call(key: str | None, obj: object) -> Call:
         direction,
         vehicle,
         notes,
+        occurred_at,
     )
 
 

@@ -142,7 +142,7 @@ def on_call(
             lon=call.lon,
             lat=call.lat,
             address=call.address,
-            started_at=call.received_at.isoformat(),
+            started_at=call.happened_at.isoformat(),
             updated_at=stamp,
             flight_mode=call.flight_mode,
             suspects=call.suspects,
@@ -155,6 +155,8 @@ def on_call(
         incident = replace(
             target,
             updated_at=stamp,
+            # A later caller who knows it happened earlier moves the incident's time back.
+            started_at=min(datetime.fromisoformat(target.started_at), call.happened_at).isoformat(),
             suspects=max(target.suspects, call.suspects),
             armed=target.armed or call.armed,
             # Any caller seeing a vehicle makes it a vehicle flight: plan for the faster escape.
@@ -187,7 +189,7 @@ def _merge_target(
             return incident  # an update of a call already counted
         if incident.category != call.category:
             continue
-        if abs(call.received_at - datetime.fromisoformat(incident.started_at)) > settings.merge_window:
+        if abs(call.happened_at - datetime.fromisoformat(incident.started_at)) > settings.merge_window:
             continue
         distance = geo.distance_m(call.place, (incident.lon, incident.lat))
         if distance <= settings.merge_distance_m and (best is None or distance < best[0]):
@@ -208,7 +210,8 @@ def _listing(incident: Incident, call: Call, now: datetime, settings: IncidentSe
         "reason": f"{CATEGORIES[incident.category].zh}嫌疑车辆 {described}".strip()[:500],
         "source_agency": "110指挥中心",
         "added_by": "citygate",
-        "valid_from": now.isoformat(),
+        # From when it happened, so the retro-match finds its sightings between the crime and the call.
+        "valid_from": min(datetime.fromisoformat(incident.started_at), call.happened_at).isoformat(),
         "valid_until": (now + settings.plate_listing).isoformat(),
         "covert": False,
         "incident_id": incident.incident_id,

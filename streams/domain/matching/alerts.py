@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from streams.domain.matching.equivalence import Difference
 from streams.domain.matching.hits import Hit
@@ -70,6 +70,15 @@ class MatchPolicy:
     max_substitutions: int = 2
     # Alternative readings below this confidence are noise, not evidence.
     candidate_min_confidence: float = 0.3
+    # Live matching answers for hits that reached Kafka at least this long after their entry was listed;
+    # the ones before are the entry's retro-match (retro.py), so each hit is matched exactly once.
+    listing_grace: timedelta = timedelta(seconds=5)
+
+    def answers_live(self, entry: WatchlistEntry, hit: Hit) -> bool:
+        """Whether live matching (not the entry's retro-match) answers for `hit` against `entry`."""
+        if entry.listed_at is None or hit.arrived_at is None:
+            return True
+        return hit.arrived_at >= entry.listed_at + self.listing_grace
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +197,10 @@ def match_hit(
 
     Tried in order: the plate as read, then the alternative readings above the confidence floor, then
     OCR equivalence of the read and of those readings. Each step is a dict probe: O(1) in the list's size.
-    A read with an I or O in its serial (repaired by `parse_hit`) never matches `exact`: its repair matches
-    as `ocr_equivalent`, the repaired characters being its differences.
+    A read that failed the grammar only through confusable characters (repaired by `parse_hit`) never
+    matches `exact`: the read itself is compared, and its differences from the listed plate are the
+    characters a repair would change. Entries listed so recently that the hit is their retro-match's
+    (`MatchPolicy.answers_live`) are left to it.
     """
     read = hit.plate.normalised
     at = hit.event_time
@@ -197,7 +208,8 @@ def match_hit(
     if hit.read_as is None:
         for entry in index.lookup(read, event_time=at, now=now):
             best[entry.entry_id] = (entry, "exact", read, ())
-    readings = [hit.read_as or read]  # equivalence works on the text as read, I and O included
+    # Equivalence works on the text as read (a repaired read's confusables included), never on a repair.
+    readings = [hit.read_as or read]
     for candidate in hit.candidates:
         if candidate.confidence < policy.candidate_min_confidence:
             continue
@@ -207,22 +219,13 @@ def match_hit(
         readings.append(text)
         for entry in index.lookup(text, event_time=at, now=now):
             best.setdefault(entry.entry_id, (entry, "candidate", text, ()))
-    if hit.read_as is not None:
-        # Read with an I or O in the serial and repaired by parse_hit: its repair is an OCR-equivalent match
-        # (after any candidate that matches exactly), with the repaired characters as its differences.
-        repairs = tuple(
-            Difference(position, was_read, listed)
-            for position, (was_read, listed) in enumerate(zip(hit.read_as, read, strict=True))
-            if was_read != listed
-        )
-        for entry in index.lookup(read, event_time=at, now=now):
-            best.setdefault(entry.entry_id, (entry, "ocr_equivalent", hit.read_as, repairs))
     if policy.max_substitutions > 0:
         for text in readings:
             for entry, diffs in index.lookup_equivalent(
                 text, max_substitutions=policy.max_substitutions, event_time=at, now=now
             ):
                 best.setdefault(entry.entry_id, (entry, "ocr_equivalent", text, diffs))
+    best = {entry_id: m for entry_id, m in best.items() if policy.answers_live(m[0], hit)}
     if not best:
         return []
     ranked = sorted(best.values(), key=lambda m: (MATCH_TYPES.index(m[1]), m[0].priority, m[0].entry_id))
@@ -244,7 +247,9 @@ def watchlist_alert(
     matched_text: str = "",
     differences: tuple[Difference, ...] = (),
 ) -> Alert:
-    plate = hit.plate.normalised
+    # One meaning per field: `plate` is the listed plate that matched; the read is `plate_raw` (as the camera
+    # sent it) and `match.matched_text` / `match.differences` (the reading compared and how it differs).
+    plate = entry.plate_normalised
     summary_zh = (
         f"布控预警：{plate} 经卡口 {hit.checkpoint_id} 第{hit.lane}车道（{DIRECTION_ZH[hit.direction]}），"
         f"{CATEGORY_ZH[entry.category]}：{entry.reason}"
@@ -255,8 +260,9 @@ def watchlist_alert(
     )
     if match_type != "exact":
         # An operator must see at once that the camera did not read the listed plate itself.
-        summary_zh += f"（{MATCH_TYPE_ZH[match_type]}，布控号牌 {entry.plate_normalised}）"
-        summary_en += f" ({match_type.replace('_', ' ')} match of listed {entry.plate_normalised})"
+        read = matched_text or hit.plate.normalised
+        summary_zh += f"（{MATCH_TYPE_ZH[match_type]}，识别为 {read}）"
+        summary_en += f" ({match_type.replace('_', ' ')} match: read as {read})"
     return Alert(
         alert_id=alert_id_for("watchlist_match", entry.entry_id, hit.hit_id),
         kind="watchlist_match",
@@ -282,7 +288,7 @@ def watchlist_alert(
             source_agency=entry.source_agency,
             instructions=entry.instructions,
             priority=entry.priority,
-            matched_text=matched_text or plate,
+            matched_text=matched_text or hit.plate.normalised,
             differences=differences,
         ),
         actions=ACTIONS[entry.category],

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONFUSABLE_CLASSES: tuple[str, ...] = ("0ODQ", "1I", "2Z", "5S", "8B", "6G")
+# Each confusable character → the others of its class, in class order.
+CONFUSABLE_MATES: dict[str, str] = {ch: group.replace(ch, "") for group in CONFUSABLE_CLASSES for ch in group}
 _TO_KEY = str.maketrans({char: group[0] for group in CONFUSABLE_CLASSES for char in group})
 
 

@@ -17,7 +17,7 @@ from streams.domain.matching.plates import (
     PlateFormatError,
     normalise_plate,
     parse_plate,
-    repair_serial_i_o,
+    repair_plate,
 )
 
 DIRECTIONS = frozenset({"inbound", "outbound", "unknown"})
@@ -64,19 +64,31 @@ class Hit:
     vehicle_colour: str | None = None
     image_refs: tuple[str, ...] = ()
     gateway_id: str | None = None
-    # The normalised text as read, when it had an I or O in the serial and `plate` is its repair.
+    # The normalised text as read, when it failed the grammar only through confusable characters and
+    # `plate` is its repair (`plates.repair_plate`): such a read matches only as OCR-equivalent.
     read_as: str | None = None
+    # When the hit reached Kafka (the record's broker timestamp): decides whether live matching or the
+    # retro-match of a new entry answers for it (streams/domain/matching/retro.py).
+    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class HitLimits:
-    """How far from `now` an event time may be before it is absurd."""
+    """How far from `now` an event time may be before it is absurd, and how many confusable characters a
+    read may have repaired before it is no plate at all (the OCR-equivalence limit)."""
 
     max_age: timedelta = timedelta(days=30)
     max_skew: timedelta = timedelta(minutes=5)
+    max_substitutions: int = 2
 
 
-def parse_hit(obj: object, *, now: datetime, limits: HitLimits = HitLimits()) -> Hit:  # noqa: B008
+def parse_hit(
+    obj: object,
+    *,
+    now: datetime,
+    limits: HitLimits = HitLimits(),  # noqa: B008
+    arrived_at: datetime | None = None,
+) -> Hit:
     """Check a decoded `anpr.hits` value and build the `Hit`; raise `InvalidInput` on any defect."""
     msg = fields.as_object(obj, "an anpr.hits message")
     fields.check_keys(msg, _REQUIRED, _ALLOWED)
@@ -104,7 +116,7 @@ def parse_hit(obj: object, *, now: datetime, limits: HitLimits = HitLimits()) ->
     try:
         plate = parse_plate(plate_text)
     except PlateFormatError as exc:
-        repaired = repair_serial_i_o(plate_text)
+        repaired = repair_plate(plate_text, limits.max_substitutions)
         if repaired is None:
             raise InvalidInput("plate_format", f"plate_text: {exc}") from None
         plate, read_as = repaired, normalise_plate(plate_text)
@@ -124,6 +136,7 @@ def parse_hit(obj: object, *, now: datetime, limits: HitLimits = HitLimits()) ->
         image_refs=image_refs,
         gateway_id=gateway_id,
         read_as=read_as,
+        arrived_at=arrived_at,
     )
 
 

@@ -27,7 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import combinations, product
 from typing import Final
+
+from streams.domain.matching.equivalence import CONFUSABLE_MATES
 
 __all__ = [
     "AUTHORITY_LETTERS",
@@ -38,7 +41,7 @@ __all__ = [
     "is_valid_plate",
     "normalise_plate",
     "parse_plate",
-    "repair_serial_i_o",
+    "repair_plate",
 ]
 
 PROVINCES: Final = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
@@ -182,26 +185,30 @@ def parse_plate(raw: str) -> Plate:
     return Plate(raw, text, head, authority, serial, kind)
 
 
-_I_O_TO_DIGITS: Final = str.maketrans("IO", "10")
+def repair_plate(raw: str, max_substitutions: int) -> Plate | None:
+    """The plate a read most plausibly means when it fails the grammar only because of confusable
+    characters, else None.
 
-
-def repair_serial_i_o(raw: str) -> Plate | None:
-    """The plate a read means when its only defect is an I or O in the serial, else None.
-
-    GA 36-2018 leaves I and O out of serials because they are 1 and 0 to the eye, so an OCR engine that reads
-    ``苏K1234O`` has read ``苏K12340``: the read is repaired rather than dead-lettered, and the matcher calls
-    a watchlist hit on it OCR-equivalent, not exact. Only the serial is repaired: an I or O in the
-    issuing-authority position could be several letters.
+    An OCR engine reads S for 5, B for 8, O/D/Q for 0, Z for 2, G for 6, I for 1 (and back): ``苏KD1234S`` is
+    ``苏KD12345``, ``苏K1234O`` is ``苏K12340``. The repair substitutes at most `max_substitutions`
+    characters, each within its confusable class, and gives the first valid plate in a fixed order (fewest
+    substitutions, then leftmost positions, then class order). A repaired read is never an exact match:
+    the matcher compares the read itself with the listed plates, within the same limit.
     """
     text = raw.translate(_NORMALISE_TABLE)
-    serial = text[2:]
-    if "I" not in serial and "O" not in serial:
-        return None
-    try:
-        plate = parse_plate(text[:2] + serial.translate(_I_O_TO_DIGITS))
-    except PlateFormatError:
-        return None
-    return Plate(raw, plate.normalised, plate.province, plate.authority, plate.serial, plate.kind)
+    positions = [i for i, ch in enumerate(text) if ch in CONFUSABLE_MATES]
+    for count in range(1, max_substitutions + 1):
+        for chosen in combinations(positions, count):
+            for replacement in product(*(CONFUSABLE_MATES[text[i]] for i in chosen)):
+                chars = list(text)
+                for position, char in zip(chosen, replacement, strict=True):
+                    chars[position] = char
+                try:
+                    plate = parse_plate("".join(chars))
+                except PlateFormatError:
+                    continue
+                return Plate(raw, plate.normalised, plate.province, plate.authority, plate.serial, plate.kind)
+    return None
 
 
 def _bad_head_reason(text: str) -> str:

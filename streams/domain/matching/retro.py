@@ -5,8 +5,12 @@ seen before the listing is the first thing investigators ask. `RetroMatcher` is 
 and gives one alert per past sighting (reads of the listed vehicle at one site within the dedup window are
 one sighting, with their count), kind `retro_match`, so operators tell them from live matches.
 
-Only sightings from before an entry's `valid_from` count (later ones are, or will be, matched live, and must
-not be alerted twice); an entry that has already expired is not retro-matched.
+Which hits are whose: live matching answers for the hits that reached Kafka at least `listing_grace` after
+the entry was listed (`MatchPolicy.answers_live`), the retro-match for every earlier one, whatever its event
+time, so a hit held back by a slow camera link or an outage backlog is matched by one of them, exactly
+once. Either way a sighting counts only inside the entry's validity window (`valid_from` inclusive,
+`valid_until` exclusive, by event time) and, for the retro-match, within the horizon (`since`). An entry
+that has already expired is not retro-matched.
 """
 
 from __future__ import annotations
@@ -40,9 +44,9 @@ class RetroMatcher:
         self.listed_at: dict[str, datetime] = {}
         for entry in entries:
             if not entry.has_expired(now):
-                # Listed now, but looked for since `since`: widen the window backwards for this scan only.
-                self.index.upsert(replace(entry, valid_from=min(entry.valid_from, since)))
-                self.listed_at[entry.entry_id] = entry.valid_from
+                # Without its listing time the index would leave these hits to live matching.
+                self.index.upsert(replace(entry, listed_at=None))
+                self.listed_at[entry.entry_id] = now if entry.listed_at is None else entry.listed_at
         self._matches: list[Alert] = []
         self.window = window
         self.hits_seen = 0
@@ -51,6 +55,13 @@ class RetroMatcher:
         """False when there is nothing to look for (every entry expired)."""
         return len(self.index) > 0
 
+    def answers_for(self, entry_id: str, hit: Hit) -> bool:
+        """Whether this retro-match (not live matching) answers for `hit` against the entry."""
+        listed = self.listed_at[entry_id]
+        if hit.arrived_at is None:  # no broker time known: by event time
+            return hit.event_time < listed
+        return hit.arrived_at < listed + self.policy.listing_grace
+
     def feed(self, hit: Hit, ref: Ref) -> None:
         """Look at one past hit."""
         self.hits_seen += 1
@@ -58,7 +69,7 @@ class RetroMatcher:
             return
         for alert in match_hit(hit, self.index, now=self.now, hit_ref=ref, policy=self.policy):
             assert alert.match is not None  # noqa: S101 - watchlist alerts carry their match
-            if hit.event_time >= self.listed_at[alert.match.entry_id]:
+            if not self.answers_for(alert.match.entry_id, hit):
                 continue  # a live match's business
             self._matches.append(
                 replace(

@@ -8,7 +8,7 @@ lookup time, so an entry that expires simply stops matching without any timer.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from streams.domain import fields
@@ -49,6 +49,10 @@ class WatchlistEntry:
     covert: bool
     incident_id: str | None = None
     instructions: str | None = None
+    # When this listing reached Kafka (the broker timestamp of its first record since the entry id was last
+    # deleted; an update keeps it): live matching answers for hits that arrived after it, retro-match for
+    # the ones before. None when unknown (an entry built outside a consumer).
+    listed_at: datetime | None = None
 
     def is_valid_at(self, moment: datetime) -> bool:
         """True when the entry is in force at `moment` (valid_from inclusive, valid_until exclusive)."""
@@ -58,8 +62,9 @@ class WatchlistEntry:
         return self.valid_until is not None and now >= self.valid_until
 
 
-def parse_entry(key: str | None, obj: object) -> WatchlistEntry:
-    """Check a decoded `watchlist.entries` value against its key; raise `InvalidInput` on any defect."""
+def parse_entry(key: str | None, obj: object, *, listed_at: datetime | None = None) -> WatchlistEntry:
+    """Check a decoded `watchlist.entries` value against its key; raise `InvalidInput` on any defect.
+    `listed_at` is the record's broker timestamp, where a consumer knows it."""
     msg = fields.as_object(obj, "a watchlist.entries message")
     fields.check_keys(msg, _REQUIRED, _ALLOWED)
     fields.schema_version(msg)
@@ -97,6 +102,7 @@ def parse_entry(key: str | None, obj: object) -> WatchlistEntry:
         covert=covert,
         incident_id=incident_id,
         instructions=instructions,
+        listed_at=listed_at,
     )
 
 
@@ -121,7 +127,12 @@ class WatchlistIndex:
         return self._by_id.get(entry_id)
 
     def upsert(self, entry: WatchlistEntry) -> None:
-        self.remove(entry.entry_id)
+        """Add or replace an entry. An update keeps the time of the first listing: which hits live matching
+        and the retro-match each answer for must not move when an entry's details change."""
+        old = self.remove(entry.entry_id)
+        if old is not None and old.listed_at is not None:
+            first = old.listed_at if entry.listed_at is None else min(old.listed_at, entry.listed_at)
+            entry = replace(entry, listed_at=first)
         self._by_id[entry.entry_id] = entry
         self._by_plate.setdefault(entry.plate_normalised, {})[entry.entry_id] = entry
         self._by_key.setdefault(equivalence_key(entry.plate_normalised), {})[entry.entry_id] = entry

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from streams.domain.matching.equivalence import CONFUSABLE_CLASSES
+from streams.domain.matching.equivalence import CONFUSABLE_MATES
 from streams.domain.matching.plates import is_valid_plate
 from streams.tools.simulate.records import SimulatedVehicle, TrafficConfig
 
@@ -44,7 +44,6 @@ _VEHICLE_COLOURS = (
     ("棕色", 3),
 )
 _COLOUR_WEIGHTS = tuple(accumulate(w for _, w in _VEHICLE_COLOURS))
-_CONFUSABLE_MATES = {ch: group.replace(ch, "") for group in CONFUSABLE_CLASSES for ch in group}
 # How gateways spell a plate: plain, with the middle dot after the authority letter, or full-width.
 _FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
@@ -152,7 +151,7 @@ def _confusable_variant(rng: random.Random, plate: str) -> str | None:
     options = [
         plate[:i] + mate + plate[i + 1 :]
         for i in range(2, len(plate))
-        for mate in _CONFUSABLE_MATES.get(plate[i], "")
+        for mate in CONFUSABLE_MATES.get(plate[i], "")
     ]
     valid = [option for option in options if is_valid_plate(option)]
     return rng.choice(valid) if valid else None

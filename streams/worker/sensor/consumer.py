@@ -29,7 +29,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -85,6 +86,14 @@ class InputRecord:
 Handle = Callable[[Sequence[InputRecord]], Sequence[Outgoing]]
 
 
+class ReplicaFreshness(Protocol):
+    """Up to when the watchlist replica is known complete (streams/worker/watchlist/replica.py)."""
+
+    @property
+    def fresh_as_of(self) -> datetime | None: ...
+    async def wait_fresh(self, moment: datetime) -> None: ...
+
+
 class HitsConsumer(Service):
     """Consumes `anpr.hits` for this worker's share of partitions; `handle` turns a batch into outputs."""
 
@@ -96,6 +105,7 @@ class HitsConsumer(Service):
         send: Send,
         flush: Callable[[], Awaitable[None]],
         wait_ready: Callable[[], Awaitable[None]],
+        replica_fresh: ReplicaFreshness | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -103,6 +113,8 @@ class HitsConsumer(Service):
         self.handle = handle
         self.delivery = Delivery(send, flush)
         self.wait_ready = wait_ready
+        self.replica_fresh = replica_fresh
+        self.grace_ms = int(settings.listing_grace_s * 1000)
         self.ledger = OffsetLedger()
         self.topic = settings.topic(topics.HITS)
         self._consumer: AIOKafkaConsumer | None = None
@@ -176,7 +188,31 @@ class HitsConsumer(Service):
         if ready.done() and not ready.cancelled():
             ready.result()  # a replica that failed must not let the consumer join
 
+    async def _wait_for_the_watchlist(self, batches: Mapping[TopicPartition, list[Any]]) -> None:
+        """Hold the batch until the replica is known complete as of its last hit's arrival − the listing
+        grace: an entry listed before then answers for that hit live, so it must be in the replica."""
+        fresh = self.replica_fresh
+        latest = max((r[-1].timestamp for r in batches.values() if r), default=-1)
+        if fresh is None or latest < 0:
+            return
+        needed = datetime.fromtimestamp((latest - self.grace_ms) / 1000, UTC)
+        known = fresh.fresh_as_of
+        if known is not None and known >= needed:
+            return
+        started = time.monotonic()
+        while True:
+            try:
+                await asyncio.wait_for(fresh.wait_fresh(needed), timeout=10.0)
+                return
+            except TimeoutError:
+                log.warning(
+                    "hits wait for the watchlist replica: not known complete for %.0f s",
+                    time.monotonic() - started,
+                )
+
     async def _handle(self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, list[Any]]) -> None:
+        if batches:
+            await self._wait_for_the_watchlist(batches)
         async with self._batch_lock:
             ledger = self.ledger
             assigned = consumer.assignment()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from streams import codecs, topics
 from streams.domain.matching.alerts import Alert, Ref, match_hit
@@ -41,8 +41,12 @@ class HitMatcher:
         self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
 
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        stamp = message.timestamp
         hit = parse_hit(
-            codecs.decode_object(message.value, max_bytes=self.max_bytes), now=now, limits=self.limits
+            codecs.decode_object(message.value, max_bytes=self.max_bytes),
+            now=now,
+            limits=self.limits,
+            arrived_at=None if stamp is None else datetime.fromtimestamp(stamp, UTC),
         )
         self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
         ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)

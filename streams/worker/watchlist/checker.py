@@ -50,7 +50,8 @@ class EntryChecker:
             reason = headers.get(REASON_HEADER)
         else:
             value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
-            entry = parse_entry(entry_id, value)
+            listed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+            entry = parse_entry(entry_id, value, listed_at=listed_at)
             self._upserted.append(entry)
             action, actor, reason, after = (
                 "watchlist_upsert",

@@ -3,13 +3,21 @@
 Not a Faust GlobalTable (those loop in recovery with several workers): a plain aiokafka consumer with no
 group reads every partition from the beginning and keeps reading. `ready` is set once it has reached the end
 offsets it saw at start, and hit processing waits for it, so no hit is matched against half a watchlist.
+
+After that, `fresh_as_of` says up to when the replica is known complete: the time of the last fetch that
+found it at the end of the topic. The hits consumer holds a batch whose hits reached Kafka after
+`fresh_as_of` + the listing grace (streams/domain/matching/retro.py says why), so a hit is never matched
+live against a list that may lack an entry listed before it arrived. Each entry keeps the broker time of
+its listing (`WatchlistEntry.listed_at`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from mode import Service
@@ -53,6 +61,9 @@ class WatchlistReplica(Service):
         self.skipped_invalid = 0
         self._consumer: AIOKafkaConsumer | None = None
         self._catch_up: CatchUp | None = None
+        self._applied: dict[TopicPartition, int] = {}  # next offset to apply, per partition
+        self.fresh_as_of: datetime | None = None
+        self._fresher = asyncio.Event()
 
     async def on_start(self) -> None:
         consumer, tps = await open_follower(
@@ -60,6 +71,7 @@ class WatchlistReplica(Service):
         )
         self._consumer = consumer
         self._catch_up = CatchUp(await consumer.end_offsets(tps))
+        self._applied = {tp: await consumer.position(tp) for tp in tps}
         self._mark_ready_if_caught_up()
 
     async def on_stop(self) -> None:
@@ -77,19 +89,43 @@ class WatchlistReplica(Service):
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, records in batches.items():
                 for record in records:
-                    self.apply(record.key, record.value)
+                    self.apply(record.key, record.value, codecs.broker_time(record.timestamp))
                 catch_up.advance(tp, records[-1].offset + 1)
+                self._applied[tp] = records[-1].offset + 1
             if batches:
                 self._publish_gauges()
             self._mark_ready_if_caught_up()
+            self._note_freshness(consumer)
 
-    def apply(self, key: bytes | None, value: bytes | None) -> None:
+    def apply(self, key: bytes | None, value: bytes | None, listed_at: datetime | None = None) -> None:
         """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
         (the `check_watchlist` agent dead-letters them once, not once per worker)."""
         if not codecs.apply_watchlist_record(
-            self.index, key, value, max_bytes=self.settings.max_message_bytes
+            self.index, key, value, max_bytes=self.settings.max_message_bytes, listed_at=listed_at
         ):
             self.skipped_invalid += 1
+
+    def _note_freshness(self, consumer: AIOKafkaConsumer) -> None:
+        """Advance `fresh_as_of` when every partition is applied up to the end its last fetch saw."""
+        polled = []
+        for tp, applied in self._applied.items():
+            highwater, at_ms = consumer.highwater(tp), consumer.last_poll_timestamp(tp)
+            if highwater is None or at_ms is None or applied < highwater:
+                return
+            polled.append(at_ms)
+        if not polled or not self.ready.is_set():
+            return
+        moment = codecs.broker_time(min(polled))
+        if moment is not None and (self.fresh_as_of is None or moment > self.fresh_as_of):
+            self.fresh_as_of = moment
+            self._fresher.set()
+            self._fresher.clear()
+
+    async def wait_fresh(self, moment: datetime) -> None:
+        """Return once the replica is known complete as of `moment` (see `fresh_as_of`)."""
+        while self.fresh_as_of is None or self.fresh_as_of < moment:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._fresher.wait(), timeout=1.0)
 
     def _mark_ready_if_caught_up(self) -> None:
         if not self.ready.is_set() and self._catch_up is not None and self._catch_up.done:

@@ -2,8 +2,12 @@
 
 The store is Kafka's own log, found by time (`offsets_for_times`), not an index kept in memory: it costs no
 memory and survives restarts and rebalances, at the price of a scan per batch of new entries (figures in
-the README). The scan reads in chunks and yields to the event loop between them, so the worker's live
+bench/README.md). The scan reads in chunks and yields to the event loop between them, so the worker's live
 matching goes on meanwhile.
+
+The retro-match answers for every hit that reached Kafka before its entry's listing time + the listing
+grace (live matching for the later ones), so the scan first waits for that moment to pass, then reads up
+to the end offsets: every hit it must answer for is in the log by then.
 """
 
 from __future__ import annotations
@@ -12,14 +16,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from streams import codecs
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.retro import RetroMatcher
-from streams.domain.matching.watchlist import WatchlistEntry
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import HITS
@@ -27,27 +32,41 @@ from streams.worker.followers import open_follower
 
 log = logging.getLogger(__name__)
 
+# Past the listing time + grace before the end offsets are taken: covers the clocks of the broker and this
+# worker disagreeing by up to this much.
+CLOCK_MARGIN = timedelta(seconds=1)
+
 
 class RetroScanner:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, index: WatchlistIndex | None = None) -> None:
         self.settings = settings
+        self.index = index  # this worker's replica: where an update's first listing time is kept
         self.horizon = timedelta(hours=settings.retro_hours)
         self.policy = settings.match_policy()
         self.window = timedelta(seconds=settings.dedup_window_s)
         self.limits = settings.hit_limits()
+        self.skew = timedelta(seconds=settings.max_clock_skew_s)
 
     async def scan(self, entries: Sequence[WatchlistEntry], now: datetime) -> list[Alert]:
-        """Retro-alerts for `entries` from the hits of the last `retro_hours` (up to the end at `now`)."""
+        """Retro-alerts for `entries` from the hits of the last `retro_hours` that reached Kafka before each
+        entry's listing time + grace (waits for that moment to pass first)."""
+        if self.horizon <= timedelta(0) or not entries:
+            return []
+        await self._wait_past(max((e.listed_at or now) for e in entries) + self.policy.listing_grace)
+        entries = self._first_listings(entries)
+        now = max(now, datetime.now(UTC))
         since = now - self.horizon
         matcher = RetroMatcher(entries, since=since, now=now, policy=self.policy, window=self.window)
-        if not matcher or self.horizon <= timedelta(0):
+        if not matcher:
             return []
         started = time.monotonic()
         consumer, tps = await open_follower(
             self.settings, [HITS], client_id="retro-scan", from_beginning=True
         )
         try:
-            found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+            # By broker time: a hit may reach Kafka up to the clock skew before its event time.
+            target = int((since - self.skew).timestamp() * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(tps, target))
             ends = await consumer.end_offsets(tps)
             starts = starts_by_time({tp: None if f is None else f.offset for tp, f in found.items()}, ends)
             remaining = {}
@@ -66,15 +85,7 @@ class RetroScanner:
                     for record in records:
                         if record.offset >= end:
                             break
-                        try:
-                            hit = parse_hit(
-                                codecs.decode_object(record.value, max_bytes=self.settings.max_message_bytes),
-                                now=now,
-                                limits=self.limits,
-                            )
-                        except InvalidInput:
-                            continue  # it was dead-lettered when it arrived
-                        matcher.feed(hit, Ref(HITS, hit.hit_id, tp.partition, record.offset))
+                        self._feed(matcher, tp.partition, record, now)
                     if records and records[-1].offset + 1 >= end:
                         del remaining[tp]
                         consumer.pause(tp)
@@ -91,3 +102,32 @@ class RetroScanner:
             time.monotonic() - started,
         )
         return alerts
+
+    def _feed(self, matcher: RetroMatcher, partition: int, record: object, now: datetime) -> None:
+        value = getattr(record, "value", None)
+        try:
+            hit = parse_hit(
+                codecs.decode_object(value, max_bytes=self.settings.max_message_bytes),
+                now=now,
+                limits=self.limits,
+                arrived_at=codecs.broker_time(getattr(record, "timestamp", None)),
+            )
+        except InvalidInput:
+            return  # it was dead-lettered when it arrived
+        matcher.feed(hit, Ref(HITS, hit.hit_id, partition, getattr(record, "offset", None)))
+
+    def _first_listings(self, entries: Sequence[WatchlistEntry]) -> list[WatchlistEntry]:
+        """Each entry with the listing time this worker's replica keeps (an update keeps the first one), so
+        the retro-match and live matching split the hits at the same moment."""
+        if self.index is None:
+            return list(entries)
+        found = [(entry, self.index.get(entry.entry_id)) for entry in entries]
+        return [
+            entry if current is None else replace(entry, listed_at=current.listed_at or entry.listed_at)
+            for entry, current in found
+        ]
+
+    async def _wait_past(self, moment: datetime) -> None:
+        delay = (moment + CLOCK_MARGIN - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)

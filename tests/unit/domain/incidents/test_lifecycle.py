@@ -137,3 +137,52 @@ def test_lifting_twice_is_once_and_event_ids_are_stable() -> None:
         first.events[0]["event_id"]
         == lift(lockdown, "operator", T0 + timedelta(minutes=1)).events[0]["event_id"]
     )
+
+
+# --- when it happened (calls.110 occurred_at) ----------------------------------------------------------
+
+
+def test_a_call_that_says_when_it_happened_starts_the_incident_then() -> None:
+    called_late = call(occurred_at=(T0 - timedelta(minutes=20)).isoformat(), flight_mode="vehicle")
+    prompt = call(flight_mode="vehicle")
+    late = on_call(called_late, [], CITY, T0 + timedelta(minutes=1))
+    now = on_call(prompt, [], CITY, T0 + timedelta(minutes=1))
+    assert late.incidents[0].started_at == (T0 - timedelta(minutes=20)).isoformat()
+    # The planner's reach counts from the crime, not the call: twenty more minutes of flight.
+    late_plan, prompt_plan = late.events[0]["plan"], now.events[0]["plan"]
+    assert late_plan["reach_m"] > prompt_plan["reach_m"]
+    assert late.lockdowns[0].incident_time == late.incidents[0].started_at
+
+
+def test_a_named_vehicle_is_listed_from_when_it_happened() -> None:
+    happened = T0 - timedelta(minutes=15)
+    vehicle = {"plate": "苏K8B693", "colour": "黑色", "type": "suv"}
+    out = on_call(
+        call(occurred_at=happened.isoformat(), vehicle=vehicle), [], CITY, T0 + timedelta(minutes=1)
+    )
+    [listing] = out.listings
+    assert listing["valid_from"] == happened.isoformat()  # its sightings since the crime are retro-matched
+    no_time = on_call(call(vehicle=vehicle), [], CITY, T0 + timedelta(minutes=1))
+    assert no_time.listings[0]["valid_from"] == T0.isoformat()  # the call's time when the caller says none
+
+
+def test_a_later_caller_who_knows_it_happened_earlier_moves_the_incident_back() -> None:
+    first = on_call(call(), [], CITY, T0 + timedelta(minutes=1)).incidents[0]
+    earlier = T0 - timedelta(minutes=5)
+    merged = on_call(
+        call("110-0002", minutes=2, occurred_at=earlier.isoformat()), [first], CITY, T0 + timedelta(minutes=3)
+    )
+    assert merged.incidents[0].started_at == earlier.isoformat()
+    assert merged.incidents[0].call_ids == ("110-0001", "110-0002")
+
+
+@pytest.mark.parametrize(
+    ("occurred", "reason"),
+    [(timedelta(minutes=1), "after received_at"), (-timedelta(hours=25), "more than 24 h before")],
+)
+def test_a_time_of_the_crime_after_the_call_or_days_before_it_is_refused(
+    occurred: timedelta, reason: str
+) -> None:
+    with pytest.raises(InvalidInput, match=reason) as refused:
+        call(occurred_at=(T0 + occurred).isoformat())
+    assert refused.value.code == "invalid_value"

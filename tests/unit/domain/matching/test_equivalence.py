@@ -1,17 +1,22 @@
 from datetime import timedelta
 
-from hypothesis import given
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import MatchPolicy, Ref, match_hit
 from streams.domain.matching.equivalence import (
     CONFUSABLE_CLASSES,
+    CONFUSABLE_MATES,
     are_equivalent,
     differences,
     equivalence_key,
 )
-from streams.domain.matching.hits import parse_hit
+from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.plates import is_valid_plate
 from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
+from tests.unit.domain.matching.test_plates import valid_plates
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 REF = Ref("anpr.hits", "h", 0, 0)
@@ -144,9 +149,35 @@ def test_a_read_with_i_or_o_in_the_serial_is_repaired_and_matches_as_ocr_equival
     assert alerts[0].match.matched_text == "苏K1234O"
     assert [(d.position, d.read, d.listed) for d in alerts[0].match.differences] == [(6, "O", "0")]
     assert alerts[0].plate == "苏K12340" and alerts[0].plate_raw == "苏K·1234O"
-    # Even with equivalence turned off, the repair still matches (it is how the plate is read at all).
-    policy = MatchPolicy(max_substitutions=0)
-    assert matches("苏KI234O", index_of("苏K12340"), policy, candidates=[]) == [("WL-0", "ocr_equivalent", 2)]
+    # With equivalence turned off nothing is repaired: the read is no plate at all.
+    with pytest.raises(InvalidInput):
+        parse_hit(hit_message(plate_text="苏KI234O"), now=NOW, limits=HitLimits(max_substitutions=0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_plates(), st.data())
+def test_a_listed_plate_read_with_confusables_where_the_grammar_forbids_them_still_alerts(
+    case: tuple[str, object], data: st.DataObject
+) -> None:
+    """The class of issue 13.1: any valid plate read with up to two confusable substitutions that make it
+    fail the grammar (S for 5 in a new-energy serial, O for 0, ...) is matched to the listed plate as
+    OCR-equivalent, and the alert names the listed plate; a read that stays valid is another plate."""
+    listed, _ = case
+    positions = [i for i, ch in enumerate(listed) if ch in CONFUSABLE_MATES]
+    assume(positions)
+    chosen = data.draw(st.lists(st.sampled_from(positions), min_size=1, max_size=2, unique=True))
+    read = list(listed)
+    for position in chosen:
+        read[position] = data.draw(st.sampled_from(CONFUSABLE_MATES[listed[position]]))
+    text = "".join(read)
+    assume(not is_valid_plate(text))
+    hit = parse_hit(hit_message(plate_text=text, candidates=[]), now=NOW)
+    alerts = match_hit(hit, index_of(listed), now=NOW, hit_ref=REF)
+    assert len(alerts) == 1 and alerts[0].match is not None
+    assert alerts[0].match.match_type == "ocr_equivalent"
+    assert alerts[0].plate == listed and alerts[0].plate_raw == text
+    assert alerts[0].match.matched_text == text
+    assert {d.position for d in alerts[0].match.differences} == set(chosen)
 
 
 def test_a_candidate_matching_exactly_beats_the_repair() -> None:

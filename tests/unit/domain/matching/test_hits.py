@@ -87,22 +87,51 @@ def test_event_time_beyond_retention_is_absurd() -> None:
 @pytest.mark.parametrize(
     ("read", "repaired"),
     [
-        ("苏K1234O", "苏K12340"),
+        ("苏K1234O", "苏K12340"),  # I and O never appear in serials: 1 and 0 to the eye
         ("苏KI2345", "苏K12345"),
         ("苏KD1234O", "苏KD12340"),
         ("苏Ko234警", "苏K0234警"),
+        ("苏KD1234S", "苏KD12345"),  # new energy: the last four are digits, S is 5
+        ("苏KD12B45", "苏KD12845"),  # B for 8
+        ("苏KF2Z345", "苏KF22345"),  # Z for 2: a small new-energy serial ends in four digits
+        ("苏K1234GD", "苏K12346D"),  # large new energy: G for 6 before the D
+        ("苏KQ2345D", "苏K02345D"),  # Q for 0
+        ("苏KSB345F", "苏K58345F"),  # two substitutions: the limit
+        ("苏O12345", "苏D12345"),  # an O where a letter must be: the first letter of its class
+        ("苏812345", "苏B12345"),  # an 8 where the issuing authority's letter is: B
     ],
 )
-def test_an_i_or_o_in_the_serial_is_read_as_1_or_0(read: str, repaired: str) -> None:
+def test_a_read_that_only_confusable_characters_keep_from_being_a_plate_is_repaired(
+    read: str, repaired: str
+) -> None:
     hit = parse_hit(hit_message(plate_text=read), now=NOW)
     assert hit.plate.normalised == repaired and hit.read_as == read.upper()
 
 
-@pytest.mark.parametrize("read", ["苏O12345", "苏I12345", "苏K12O4", "苏K1234OO5", "苏KOOOOOX"])
-def test_what_the_repair_cannot_make_a_plate_is_still_a_plate_format_dead_letter(read: str) -> None:
+@pytest.mark.parametrize(
+    "read",
+    [
+        "苏K12O4",  # too short whatever the repair
+        "苏K1234OO5",  # too long
+        "苏KOOOOOX",  # X is no confusable
+        "苏KSBS45F",  # three substitutions needed: over the limit
+        "XK12345",  # no province
+        "苏K123456789",
+    ],
+)
+def test_what_no_repair_within_the_limit_makes_a_plate_is_still_a_plate_format_dead_letter(read: str) -> None:
     with pytest.raises(InvalidInput) as error:
         parse_hit(hit_message(plate_text=read), now=NOW)
     assert error.value.code == "plate_format"
+
+
+def test_repairs_stay_within_the_substitution_limit() -> None:
+    with pytest.raises(InvalidInput, match="plate_text"):
+        parse_hit(hit_message(plate_text="苏K1234O"), now=NOW, limits=HitLimits(max_substitutions=0))
+    one = HitLimits(max_substitutions=1)
+    assert parse_hit(hit_message(plate_text="苏KD1234S"), now=NOW, limits=one).read_as == "苏KD1234S"
+    with pytest.raises(InvalidInput):
+        parse_hit(hit_message(plate_text="苏KSB345F"), now=NOW, limits=one)
 
 
 def test_a_valid_read_is_not_marked_as_repaired() -> None:

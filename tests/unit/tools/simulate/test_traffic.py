@@ -305,15 +305,19 @@ def test_every_read_is_the_true_plate_except_the_deliberately_noisy_ones() -> No
 
 
 def test_dropped_characters_are_refused_by_the_worker_as_plate_format() -> None:
+    """A read with a character missing is no plate: refused, unless confusable characters make it one (then
+    it is matched only as OCR-equivalent, never as read)."""
     dropped = [e for e in hits() if truth(e).noise == "dropped"]
     refused = 0
     for emission in dropped:
         try:
-            parse_hit(emission.message, now=START, limits=ANY_TIME)
+            hit = parse_hit(emission.message, now=START, limits=ANY_TIME)
         except InvalidInput as exc:
             assert exc.code == "plate_format"
             refused += 1
-    assert refused == len(dropped) > 50
+        else:
+            assert hit.read_as is not None
+    assert len(dropped) > 50 and refused >= 0.9 * len(dropped)
 
 
 def test_second_lane_reads_come_at_the_configured_share_within_a_few_hundred_ms() -> None:
