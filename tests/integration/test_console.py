@@ -84,8 +84,8 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     state = run_console(cluster.settings, once=True, console=Console(file=out, width=160))
     text = out.getvalue()
 
-    assert "苏K00001" not in text and "苏KA2845" in text and "! ring_breach" in text
-    assert text.index("苏K8B693") < text.index("苏KA2845")  # P1 before P2
+    assert "苏K00001" not in text and "苏KA2B45" in text and "! ring_breach" in text
+    assert text.index("苏K8B693") < text.index("苏KA2B45")  # P1 before P2
     assert "skipped 1 malformed (alerts 1)" in text
     assert "Open incidents (2)" in text and "inc-0148cf6eb5dc01dee6fe" in text
     assert "inc-f6fe7bfcc024b30d9497" not in text  # closed
@@ -106,7 +106,7 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     )
     printed = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()
-    assert "alerts of the last 1h 30m" in printed and "苏KA2845" in printed and "4/4 sealed" in printed
+    assert "alerts of the last 1h 30m" in printed and "苏KA2B45" in printed and "4/4 sealed" in printed
 
 
 def test_console_says_which_topic_is_missing(kafka_bootstrap: str) -> None:

@@ -129,6 +129,16 @@ def test_output_examples_are_valid(topic: str, kind: str) -> None:
         check.validate(message.values[0])
 
 
+def test_an_alert_s_plate_is_the_listed_plate_and_the_read_is_apart() -> None:
+    """One meaning per field (the alerts schema): `plate` is the listed plate that matched."""
+    from streams.domain.matching.plates import normalise_plate
+
+    for message in examples("alerts", "valid"):
+        alert = message.values[0]
+        if alert.get("match"):
+            assert alert["plate"] == normalise_plate(alert["match"]["listed_plate"]), message.id
+
+
 def test_restricted_alerts_are_alerts() -> None:
     for message in examples("alerts", "valid"):
         validator("alerts.restricted").validate(message.values[0])

@@ -1,20 +1,21 @@
-"""A watched vehicle seen at a checkpoint: update its incident, predict where it goes, catch a ring breach.
+"""A followed vehicle seen at a checkpoint: record it, predict where it goes, catch a ring breach.
 
-Fed with each live watchlist alert that names an incident (its plate was listed from a call). Successive
-sightings give direction and speed; the next checkpoints along the road graph get an `intercept_ahead`
-alert with their passing windows. A sighting moving outward at a checkpoint of a ring the lockdown keeps
-closed is a `ring_breach`: top priority, and the lockdown gives up that ring (and any inside it) and holds
-the next one out.
+Two kinds of vehicle are followed: one named in a call (its plate was listed for the incident; each live
+watchlist alert naming the incident is a sighting) and another agency's lookout (from its first sighting
+in the city on). Successive sightings at different checkpoints give direction and speed; the next
+checkpoints along the road graph get an `intercept_ahead` alert with their passing windows. An incident's
+vehicle moving outward at a checkpoint of a ring the lockdown keeps closed is a `ring_breach`: top
+priority, and the lockdown gives up that ring (and any inside it) and holds the next one out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from streams.domain.geography.topology import RING_ORDER, Topology
+from streams.domain.geography.topology import RING_ORDER, Point, Topology
 from streams.domain.incidents.lifecycle import Incident, Lockdown, Outcome, escalate
 from streams.domain.incidents.trajectory import Ahead, Heading, bearing_deg, heading, intercept_ahead
 from streams.domain.matching.alerts import Alert, Ref, alert_id_for
@@ -29,6 +30,34 @@ class SightingOutcome:
     alerts: list[Alert] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Track:
+    """One sighting of a followed vehicle folded into its earlier ones."""
+
+    sightings: tuple[dict[str, Any], ...]  # the earlier ones and this, newest last (at most MAX_SIGHTINGS)
+    point: Point | None  # where it was seen, if the topology knows the checkpoint
+    moving: Heading | None  # heading and speed from the last sighting at another known checkpoint
+
+
+def track(
+    sightings: Sequence[Mapping[str, Any]], alert: Mapping[str, Any], topology: Topology
+) -> Track | None:
+    """Fold one sighting (an alert as published) into a vehicle's sightings; None when the alert only
+    updates a sighting already counted (a dedup update at the same site)."""
+    checkpoint = str(alert.get("checkpoint_id") or "")
+    if any(s["alert_id"] == alert["alert_id"] and s["checkpoint_id"] == checkpoint for s in sightings):
+        return None
+    seen_at = datetime.fromisoformat(str(alert["event_time"]))
+    sighting = {"checkpoint_id": checkpoint, "at": seen_at.isoformat(), "alert_id": alert["alert_id"]}
+    point = topology.points.get(checkpoint)
+    moving = None
+    if point is not None:
+        previous = _previous_located(sightings, topology, checkpoint)
+        if previous is not None:
+            moving = heading(previous, (point.location, seen_at))
+    return Track((*(dict(s) for s in sightings), sighting)[-MAX_SIGHTINGS:], point, moving)
+
+
 def on_sighting(
     alert: Mapping[str, Any],
     incident: Incident,
@@ -38,21 +67,15 @@ def on_sighting(
 ) -> SightingOutcome:
     """Apply one live match of an incident's plate (the alert as published on `alerts`)."""
     result = SightingOutcome()
-    checkpoint = str(alert.get("checkpoint_id") or "")
-    seen_at = datetime.fromisoformat(str(alert["event_time"]))
-    if any(
-        s["alert_id"] == alert["alert_id"] and s["checkpoint_id"] == checkpoint for s in incident.sightings
-    ):
+    seen = track(incident.sightings, alert, topology)
+    if seen is None:
         return result  # an update of a sighting already counted
-    sighting = {"checkpoint_id": checkpoint, "at": seen_at.isoformat(), "alert_id": alert["alert_id"]}
-    updated = replace(
-        incident, updated_at=now.isoformat(), sightings=(*incident.sightings, sighting)[-MAX_SIGHTINGS:]
-    )
-    result.outcome.incidents.append(updated)
-    point = topology.points.get(checkpoint)
+    result.outcome.incidents.append(replace(incident, updated_at=now.isoformat(), sightings=seen.sightings))
+    point = seen.point
     if point is None:
         return result  # a site the topology does not know: recorded, not predicted
-    plate = str(alert.get("plate") or "")
+    checkpoint, plate = point.id, str(alert.get("plate") or "")
+    seen_at = datetime.fromisoformat(str(alert["event_time"]))
     source = Ref("alerts", str(alert["alert_id"]))
     if lockdown is not None and lockdown.status == "active" and alert.get("direction") == "outbound":
         if point.ring in lockdown.rings:
@@ -62,16 +85,71 @@ def on_sighting(
             result.outcome.merge(
                 escalate(lockdown, _rings_through(point.ring), now, reason=f"breach at {checkpoint}")
             )
-    previous = _previous_located(incident, topology, checkpoint)
-    if previous is not None:
-        moving = heading(previous, (point.location, seen_at))
-        if moving is not None:
-            ahead = intercept_ahead(topology, point, moving, seen_at)
-            if ahead:
-                result.alerts.append(
-                    _ahead_alert(alert, incident, checkpoint, plate, seen_at, now, moving, ahead, source)
+    if seen.moving is not None:
+        ahead = intercept_ahead(topology, point, seen.moving, seen_at)
+        if ahead:
+            result.alerts.append(
+                _ahead_alert(
+                    alert,
+                    incident.incident_id,
+                    incident.incident_id,
+                    checkpoint,
+                    plate,
+                    seen_at,
+                    now,
+                    seen.moving,
+                    ahead,
+                    source,
                 )
+            )
     return result
+
+
+@dataclass
+class LookoutOutcome:
+    record: dict[str, Any] | None  # the lookout's new state (None: nothing changed)
+    alerts: list[Alert] = field(default_factory=list)
+
+
+def on_lookout(
+    alert: Mapping[str, Any], record: Mapping[str, Any] | None, topology: Topology, now: datetime
+) -> LookoutOutcome:
+    """Another agency's lookout seen in the city: the first sighting dispatches units (`lookout_sighting`),
+    every later one at another checkpoint gives direction, speed and the checkpoints ahead, as for an
+    incident's vehicle. `record` is what the command side keeps per lookout entry (None: never seen)."""
+    entry_id = str((alert.get("match") or {}).get("entry_id"))
+    seen = track(() if record is None else record.get("sightings", ()), alert, topology)
+    if seen is None:
+        return LookoutOutcome(None)
+    if record is None:
+        state = {
+            "first_alert": alert["alert_id"],
+            "at": alert["event_time"],
+            "sightings": list(seen.sightings),
+        }
+        first = lookout_sighting(alert, topology, now)
+        return LookoutOutcome(state, [] if first is None else [first])
+    state = {**record, "sightings": list(seen.sightings)}
+    out = LookoutOutcome(state)
+    if seen.point is not None and seen.moving is not None:
+        seen_at = datetime.fromisoformat(str(alert["event_time"]))
+        ahead = intercept_ahead(topology, seen.point, seen.moving, seen_at)
+        if ahead:
+            out.alerts.append(
+                _ahead_alert(
+                    alert,
+                    entry_id,
+                    alert.get("incident_id"),
+                    seen.point.id,
+                    str(alert.get("plate") or ""),
+                    seen_at,
+                    now,
+                    seen.moving,
+                    ahead,
+                    Ref("alerts", str(alert["alert_id"])),
+                )
+            )
+    return out
 
 
 def _rings_through(ring: str) -> list[str]:
@@ -79,9 +157,9 @@ def _rings_through(ring: str) -> list[str]:
 
 
 def _previous_located(
-    incident: Incident, topology: Topology, checkpoint: str
+    sightings: Sequence[Mapping[str, Any]], topology: Topology, checkpoint: str
 ) -> tuple[tuple[float, float], datetime] | None:
-    for earlier in reversed(incident.sightings):
+    for earlier in reversed(sightings):
         point = topology.points.get(str(earlier["checkpoint_id"]))
         if point is not None and point.id != checkpoint:
             return point.location, datetime.fromisoformat(str(earlier["at"]))
@@ -120,7 +198,8 @@ def _breach_alert(
 
 def _ahead_alert(
     alert: Mapping[str, Any],
-    incident: Incident,
+    subject_id: str,  # what is followed: the incident, or the lookout's entry
+    incident_id: str | None,
     checkpoint: str,
     plate: str,
     seen_at: datetime,
@@ -131,7 +210,7 @@ def _ahead_alert(
 ) -> Alert:
     first = ahead[0]
     return Alert(
-        alert_id=alert_id_for("intercept_ahead", incident.incident_id, str(alert["alert_id"])),
+        alert_id=alert_id_for("intercept_ahead", subject_id, str(alert["alert_id"])),
         kind="intercept_ahead",
         priority=1,
         state="new",
@@ -147,7 +226,7 @@ def _ahead_alert(
             f"{moving.speed_mps * 3.6:.0f} km/h; next {first.point_id} between {first.earliest:%H:%M} "
             f"and {first.latest:%H:%M}"
         ),
-        incident_id=incident.incident_id,
+        incident_id=incident_id,
         plate=plate or None,
         checkpoint_id=checkpoint,
         lane=alert.get("lane"),

@@ -115,18 +115,20 @@ class IncidentDesk:
         return out
 
     def on_lookout(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
-        """Another agency's lookout seen in the city for the first time: dispatch, list the points ahead."""
+        """Another agency's lookout seen in the city: the first sighting dispatches, later ones at other
+        checkpoints give direction and the points ahead. Our own agency's lookouts are ordinary matches."""
         match = alert.get("match") or {}
+        if match.get("source_agency") == self.settings.home_agency:
+            return ()
         entry_id = str(match.get("entry_id"))
-        if match.get("source_agency") == self.settings.home_agency or entry_id in self.lookouts:
-            return ()
-        self.lookouts[entry_id] = {"first_alert": alert["alert_id"], "at": alert["event_time"]}
-        found = sightings.lookout_sighting(alert, self.topology, now)
-        if found is None:
-            return ()
-        self.metrics.alerts.labels(found.kind, str(found.priority)).inc()
-        message = codecs.encode(found.to_message())
-        return [Outgoing(topics.ALERTS, found.alert_id.encode(), message)]
+        result = sightings.on_lookout(alert, self.lookouts.get(entry_id), self.topology, now)
+        if result.record is not None:
+            self.lookouts[entry_id] = result.record
+        out = []
+        for found in result.alerts:
+            self.metrics.alerts.labels(found.kind, str(found.priority)).inc()
+            out.append(Outgoing(topics.ALERTS, found.alert_id.encode(), codecs.encode(found.to_message())))
+        return out
 
     def on_tick(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         """The command side's clock (streams/topics.py TICKS): re-plan running lockdowns."""

@@ -59,7 +59,7 @@ class CommandRouter:
         if alert.get("kind") != "watchlist_match" or alert.get("state") not in ("new", "updated"):
             return ()
         match = alert.get("match") or {}
-        if alert.get("state") == "new" and match.get("category") == "lookout":
+        if match.get("category") == "lookout":
             return self.desk.on_lookout(alert, now)
         if alert.get("incident_id"):
             return self.desk.on_alert_sighting(alert, now)

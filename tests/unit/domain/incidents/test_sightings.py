@@ -135,3 +135,38 @@ def test_a_lookout_first_seen_in_baoying_dispatches_the_taishan_workstation() ->
     assert found.dispatch and topology.points[str(found.dispatch["workstation"])].name == "泰山警务工作站"
     assert found.intercept and found.intercept["points"]
     assert found.incident_id == "HA-2026-0708-017" and "淮安市公安局" in found.summary_zh
+
+
+def lookout_alert(alert_id: str, checkpoint: str, minutes: float, state: str = "new") -> dict:
+    return {
+        **alert(alert_id, checkpoint, minutes),
+        "state": state,
+        "incident_id": "HA-2026-0708-017",
+        "match": {
+            "entry_id": "WL-HA-1",
+            "category": "lookout",
+            "source_agency": "淮安市公安局",
+            "reason": "涟水县高沟镇持刀抢劫，三名嫌疑人乘出租车逃离",
+        },
+    }
+
+
+def test_a_lookout_is_followed_after_its_first_sighting_like_an_incident_s_vehicle() -> None:
+    from streams.domain.incidents.sightings import on_lookout
+
+    topology, came_from, here = road_pair()
+    first = on_lookout(lookout_alert("al-" + "6" * 24, came_from.id, 3), None, topology, T0)
+    assert [a.kind for a in first.alerts] == ["lookout_sighting"] and first.record is not None
+    assert len(first.record["sightings"]) == 1
+    # The same sighting updated (dedup at the site): nothing new.
+    same = on_lookout(lookout_alert("al-" + "6" * 24, came_from.id, 3, "updated"), first.record, topology, T0)
+    assert same.record is None and same.alerts == []
+    second = on_lookout(lookout_alert("al-" + "7" * 24, here.id, 4), first.record, topology, T0)
+    [ahead] = second.alerts
+    assert ahead.kind == "intercept_ahead" and ahead.priority == 1
+    assert ahead.intercept and ahead.intercept["speed_mps"] > 0 and ahead.intercept["points"]
+    assert ahead.incident_id == "HA-2026-0708-017" and ahead.plate == "苏K8B693"
+    assert second.record is not None and len(second.record["sightings"]) == 2
+    # Deterministic: the same sighting replayed gives the same alert id.
+    replay = on_lookout(lookout_alert("al-" + "7" * 24, here.id, 4), first.record, topology, T0)
+    assert [a.alert_id for a in replay.alerts] == [ahead.alert_id]

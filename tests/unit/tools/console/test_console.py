@@ -73,7 +73,7 @@ def test_every_valid_alert_example_is_shown_once_per_alert_id() -> None:
     assert f"({len(ids)} of {len(ids)})" in text
     # The same alert id in several examples: the latest version fed is the one shown.
     assert state.alerts["al-9684a247e3770f8ab6e9279d"].kind == "retro_match"
-    assert "苏KA2845" in text and "YZ-WC-0003" in text and "urban" in text and "updated" in text
+    assert "苏KA2B45" in text and "YZ-WC-0003" in text and "urban" in text and "updated" in text
     assert "回溯比对：布控预警：苏KD12345" in text  # the zh summary, cut to the column
     assert "0 malformed" not in text and "none malformed" in text
 
