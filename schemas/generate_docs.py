@@ -152,11 +152,12 @@ def render() -> str:
     lines = [
         "# Public topic contracts (v1)",
         "",
-        "Generated from the JSON Schemas in `schemas/` by `schemas/generate_docs.py`; do not edit by hand",
-        "(a test fails when this page and the schemas disagree). The schemas are the contract. Every message",
-        "is a UTF-8 JSON object; times are RFC 3339 with an offset; every object has `additionalProperties:",
-        "false` and `schema_version` 1. What a schema cannot say (plate grammar, times relative to now, a key",
-        "equal to the id field) is checked in code, and input that fails it goes to `deadletter`.",
+        "Generated from the JSON Schemas in `schemas/` by `schemas/generate_docs.py`; do not edit by",
+        "hand (a test fails when this page and the schemas disagree). The schemas are the contract. Every",
+        "message is a UTF-8 JSON object; times are RFC 3339 with an offset; every object has",
+        "`additionalProperties: false` and `schema_version` 1. What a schema cannot say (plate grammar,",
+        "times relative to now, a key equal to the id field) is checked in code, and input that fails it",
+        "goes to `deadletter`.",
         "",
     ]
     for topic, key in TOPICS:

@@ -27,6 +27,7 @@ from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.faust_internals import Assignment
 from streams.worker.followers import ReviewFollower
 from streams.worker.health import CitygateHealth
+from streams.worker.logs import quiet_expected_conditions
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import Outgoing, Pipeline, TopicSender
 from streams.worker.sensor.consumer import HitsConsumer, InputRecord
@@ -75,6 +76,7 @@ def faust_app(settings: Settings) -> faust.App:
 
 def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    quiet_expected_conditions()
     app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:
