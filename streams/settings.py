@@ -56,8 +56,9 @@ class Settings:
     # A new watchlist entry is checked against the hits of this many past hours (0 turns it off).
     retro_hours: float = 6.0
     # Hits that reach Kafka within this long after an entry is listed are the retro-match's, later ones live
-    # matching's: longer than a replica takes to apply the entry, so no hit falls between the two.
-    listing_grace_s: float = 5.0
+    # matching's. The hits consumer holds a batch until the replica is known complete up to its hits'
+    # arrival minus this, so it only has to cover the broker's and the workers' clocks disagreeing.
+    listing_grace_s: float = 3.0
     # The rings and points (GeoJSON); empty: the synthetic Yangzhou layout generated with `topology_seed`.
     topology: str = ""
     topology_seed: int = 2022

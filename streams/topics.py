@@ -33,6 +33,13 @@ FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
+# The broker stamps these topics' records with the time it appended them, whatever the producer says:
+# which of live matching and the retro-match answers for a hit is decided by that time against the entry's
+# (streams/domain/matching/retro.py), so no producer clock may move it.
+BROKER_TIME = {"message.timestamp.type": "LogAppendTime"}
+# Configs the code depends on for correctness: `citygate topics create` sets them on existing topics too,
+# and a worker refuses to start without them. Others (retention) are defaults an operator may change.
+REQUIRED_CONFIGS = frozenset(BROKER_TIME)
 
 
 class MissingTopic(RuntimeError):
@@ -53,6 +60,11 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
     internal: bool = False
 
+    @property
+    def required_config(self) -> dict[str, str]:
+        """The configs of this topic the code depends on (see REQUIRED_CONFIGS)."""
+        return {k: v for k, v in self.config.items() if k in REQUIRED_CONFIGS}
+
 
 def public_topics(settings: Settings) -> list[TopicSpec]:
     """Every public topic, with the logical (unprefixed) name; see `Settings.topic` for the physical one."""
@@ -65,7 +77,7 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "checkpoint id",
             "camera gateways",
             "citygate",
-            {"retention.ms": hits_retention_ms, "max.message.bytes": "1048576"},
+            {"retention.ms": hits_retention_ms, "max.message.bytes": "1048576", **BROKER_TIME},
         ),
         TopicSpec(PATROL_REPORTS, 1, "unit id", "radio room", f"citygate ({one_partition_commands})"),
         TopicSpec(CALLS, 1, "call id", "110 call system", f"citygate ({one_partition_commands})"),
@@ -75,7 +87,12 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "entry id",
             "watchlist tools, other agencies",
             "every citygate worker",
-            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(_DAY_MS)},
+            {
+                "cleanup.policy": "compact",
+                "min.compaction.lag.ms": "0",
+                "segment.ms": str(_DAY_MS),
+                **BROKER_TIME,
+            },
         ),
         TopicSpec(OPERATOR_COMMANDS, 1, "target id", "operators", f"citygate ({one_partition_commands})"),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one

@@ -16,7 +16,7 @@ def topics_group() -> None:
 @topics_group.command("create")
 def topics_create() -> None:
     """Create every public topic that does not exist yet (idempotent); check the ones that do."""
-    from streams.tools.admin import create_topics, topic_problems
+    from streams.tools.admin import apply_required_configs, create_topics, topic_problems
 
     settings = load_settings()
     created, existing = create_topics(settings)
@@ -24,6 +24,8 @@ def topics_create() -> None:
         click.echo(f"created  {settings.topic(spec.name)} ({spec.partitions} partitions)")
     for spec in existing:
         click.echo(f"exists   {settings.topic(spec.name)}")
+    for name, key, value in apply_required_configs(settings):
+        click.echo(f"set      {name} {key}={value}")
     problems = topic_problems(settings)
     if problems:
         raise click.ClickException("; ".join(problems))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 
 from streams.settings import Settings
 from streams.topics import COMMAND_SIDE, TopicSpec, public_topics
@@ -45,9 +45,37 @@ def topic_problems(settings: Settings) -> list[str]:
                         f"topic {settings.topic(spec.name)} has {found} partitions; the command side needs "
                         f"{spec.partitions} (recreate it, or start afresh with a new CITYGATE_TOPIC_PREFIX)"
                     )
+        present = [s for s in specs if settings.topic(s.name) in have]
+        for spec, key, value, wanted in _config_drift(admin, settings, present):
+            problems.append(
+                f"topic {settings.topic(spec.name)} has {key}={value or 'the default'}; citygate needs "
+                f"{wanted} (`citygate topics create` sets it)"
+            )
         return problems
     finally:
         admin.close()
+
+
+def _config_drift(
+    admin: KafkaAdminClient, settings: Settings, specs: list[TopicSpec]
+) -> list[tuple[TopicSpec, str, str | None, str]]:
+    """(spec, key, value found, value needed) for every required config an existing topic lacks."""
+    checked = [s for s in specs if s.required_config]
+    if not checked:
+        return []
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, settings.topic(s.name), configs=dict(s.required_config))
+        for s in checked
+    ]
+    described = admin.describe_configs(resources).get("topic", {})
+    drift = []
+    for spec in checked:
+        found = described.get(settings.topic(spec.name), {})
+        for key, wanted in spec.required_config.items():
+            value = found.get(key, {}).get("value") if isinstance(found.get(key), dict) else found.get(key)
+            if value != wanted:
+                drift.append((spec, key, None if value is None else str(value), wanted))
+    return drift
 
 
 def create_topics(settings: Settings) -> tuple[list[TopicSpec], list[TopicSpec]]:
@@ -71,7 +99,30 @@ def create_topics(settings: Settings) -> tuple[list[TopicSpec], list[TopicSpec]]
                 timeout_ms=30000,
                 wait_for_metadata=True,
             )
-        return todo, [spec for spec in specs if spec not in todo]
+        existing = [spec for spec in specs if spec not in todo]
+        return todo, existing
+    finally:
+        admin.close()
+
+
+def apply_required_configs(settings: Settings) -> list[tuple[str, str, str]]:
+    """Set the required configs (REQUIRED_CONFIGS) that existing topics lack, incrementally (nothing else
+    changes); returns (topic, key, value) for each one set."""
+    admin = _admin(settings)
+    try:
+        have = set(admin.list_topics())
+        specs = [s for s in public_topics(settings) if settings.topic(s.name) in have]
+        drift = _config_drift(admin, settings, specs)
+        if not drift:
+            return []
+        changes: dict[str, dict[str, tuple[str, str]]] = {}
+        for spec, key, _, wanted in drift:
+            changes.setdefault(settings.topic(spec.name), {})[key] = ("SET", wanted)
+        admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs=keys) for name, keys in changes.items()],
+            incremental=True,
+        )
+        return [(settings.topic(spec.name), key, wanted) for spec, key, _, wanted in drift]
     finally:
         admin.close()
 

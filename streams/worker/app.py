@@ -165,7 +165,7 @@ def build_app(settings: Settings) -> Citygate:
             entries = check_one_entry.take_upserted()
             if entries:
                 retro_alerts = await retro.scan(entries, datetime.now(UTC))
-                await pipeline.send([match_one_hit.encode(alert) for alert in retro_alerts])
+                await pipeline.send([match_one_hit.encode(alert, count_match=True) for alert in retro_alerts])
 
     @app.agent(topic(*topics.COMMAND_SIDE), name="command_side", concurrency=1)
     async def run_command_side(stream: StreamT[Any]) -> None:

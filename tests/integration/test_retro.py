@@ -32,7 +32,9 @@ def test_new_entry_finds_past_sightings(cluster: Cluster) -> None:
     # Nothing is listed yet: no live alerts. Now the 110 call names the car.
     cluster.send(
         topics.WATCHLIST,
-        live_entry("WL-GETAWAY", "苏K12345", category="incident", valid_from=now.isoformat()),
+        live_entry(
+            "WL-GETAWAY", "苏K12345", category="incident", valid_from=(now - timedelta(hours=6)).isoformat()
+        ),
         key="WL-GETAWAY",
     )
     cluster.flush()

@@ -77,8 +77,10 @@ def on_sighting(
     checkpoint, plate = point.id, str(alert.get("plate") or "")
     seen_at = datetime.fromisoformat(str(alert["event_time"]))
     source = Ref("alerts", str(alert["alert_id"]))
-    if lockdown is not None and lockdown.status == "active" and alert.get("direction") == "outbound":
-        if point.ring in lockdown.rings:
+    breach_possible = lockdown is not None and lockdown.status == "active"
+    if breach_possible and alert.get("direction") == "outbound" and lockdown is not None:
+        # Only a sighting after the rings were closed can breach them (a retro-match finds earlier ones).
+        if point.ring in lockdown.rings and seen_at >= datetime.fromisoformat(lockdown.raised_at):
             result.alerts.append(
                 _breach_alert(alert, incident, point.ring, checkpoint, plate, seen_at, now, source)
             )
@@ -86,7 +88,7 @@ def on_sighting(
                 escalate(lockdown, _rings_through(point.ring), now, reason=f"breach at {checkpoint}")
             )
     if seen.moving is not None:
-        ahead = intercept_ahead(topology, point, seen.moving, seen_at)
+        ahead = _still_ahead(intercept_ahead(topology, point, seen.moving, seen_at), now)
         if ahead:
             result.alerts.append(
                 _ahead_alert(
@@ -133,7 +135,7 @@ def on_lookout(
     out = LookoutOutcome(state)
     if seen.point is not None and seen.moving is not None:
         seen_at = datetime.fromisoformat(str(alert["event_time"]))
-        ahead = intercept_ahead(topology, seen.point, seen.moving, seen_at)
+        ahead = _still_ahead(intercept_ahead(topology, seen.point, seen.moving, seen_at), now)
         if ahead:
             out.alerts.append(
                 _ahead_alert(
@@ -150,6 +152,12 @@ def on_lookout(
                 )
             )
     return out
+
+
+def _still_ahead(ahead: list[Ahead], now: datetime) -> list[Ahead]:
+    """The points whose passing window has not closed yet (a sighting found by the retro-match may be hours
+    old: its points ahead are history, not an interception)."""
+    return [a for a in ahead if a.latest >= now]
 
 
 def _rings_through(ring: str) -> list[str]:
@@ -256,7 +264,9 @@ def lookout_sighting(
     centre = _centre(topology)
     inward = bearing_deg(point.location, centre)
     bearing = inward if alert.get("direction") != "outbound" else (inward + 180.0) % 360.0
-    ahead = intercept_ahead(topology, point, Heading(round(bearing, 1), ASSUMED_SPEED_MPS), seen_at)
+    ahead = _still_ahead(
+        intercept_ahead(topology, point, Heading(round(bearing, 1), ASSUMED_SPEED_MPS), seen_at), now
+    )
     plate = str(alert.get("plate") or "")
     agency = str(match.get("source_agency") or "")
     station = workstation[0][0] if workstation else None

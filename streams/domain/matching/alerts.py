@@ -72,7 +72,7 @@ class MatchPolicy:
     candidate_min_confidence: float = 0.3
     # Live matching answers for hits that reached Kafka at least this long after their entry was listed;
     # the ones before are the entry's retro-match (retro.py), so each hit is matched exactly once.
-    listing_grace: timedelta = timedelta(seconds=5)
+    listing_grace: timedelta = timedelta(seconds=3)
 
     def answers_live(self, entry: WatchlistEntry, hit: Hit) -> bool:
         """Whether live matching (not the entry's retro-match) answers for `hit` against `entry`."""

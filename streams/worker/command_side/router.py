@@ -20,6 +20,9 @@ from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.incident_desk import IncidentDesk
 from streams.worker.pipeline import Handler, InputMessage, Outgoing
 
+# Alerts that say a listed vehicle was seen: what the incident desk follows.
+SIGHTING_KINDS = frozenset({"watchlist_match", "retro_match"})
+
 CommandHandler = Callable[[OperatorCommand, InputMessage, datetime], Sequence[Outgoing]]
 
 
@@ -52,11 +55,11 @@ class CommandRouter:
         return self.by_topic[self.settings.logical_topic(message.topic)](message, now)
 
     def on_alert(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        """An alert read back: book it; a live sighting of a lookout or an incident's plate goes on to the
-        incident desk."""
+        """An alert read back: book it; a sighting of a lookout or an incident's plate (live or found by the
+        retro-match) goes on to the incident desk."""
         alert: dict[str, Any] = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
         self.book.record(self.settings.logical_topic(message.topic), alert)
-        if alert.get("kind") != "watchlist_match" or alert.get("state") not in ("new", "updated"):
+        if alert.get("kind") not in SIGHTING_KINDS or alert.get("state") not in ("new", "updated"):
             return ()
         match = alert.get("match") or {}
         if match.get("category") == "lookout":

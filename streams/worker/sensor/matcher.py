@@ -75,7 +75,11 @@ class HitMatcher:
         """Dedup updates that have come due (called on a timer)."""
         return [self.encode(alert) for alert in self.grouper.flush(now=now)]
 
-    def encode(self, alert: Alert) -> Outgoing:
+    def encode(self, alert: Alert, *, count_match: bool = False) -> Outgoing:
+        """The record of an alert (to the restricted topic for a covert entry); `count_match` also counts
+        it as a match (the retro-match's: live matches are counted where they are found)."""
+        if count_match and alert.match is not None:
+            self.metrics.matches.labels(alert.match.category, alert.match.match_type).inc()
         if alert.ring is None and alert.checkpoint_id in self.ring_of:
             alert = replace(alert, ring=self.ring_of[alert.checkpoint_id])
         self.metrics.alerts.labels(alert.kind, str(alert.priority)).inc()

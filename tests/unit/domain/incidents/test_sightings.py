@@ -170,3 +170,21 @@ def test_a_lookout_is_followed_after_its_first_sighting_like_an_incident_s_vehic
     # Deterministic: the same sighting replayed gives the same alert id.
     replay = on_lookout(lookout_alert("al-" + "7" * 24, here.id, 4), first.record, topology, T0)
     assert [a.alert_id for a in replay.alerts] == [ahead.alert_id]
+
+
+def test_sightings_found_hours_later_are_recorded_but_neither_intercepted_nor_breaches() -> None:
+    """A retro-match finds where the getaway car was before the call: it belongs on the incident, but its
+    points ahead have long been passed and it breached no ring that was not yet closed."""
+    topology, came_from, here = road_pair()
+    incident, lockdown = getaway()
+    later = T0 + timedelta(hours=3)
+    first = on_sighting(alert("al-" + "8" * 24, came_from.id, -30), incident, lockdown, topology, later)
+    second = on_sighting(
+        alert("al-" + "9" * 24, here.id, -29, "outbound"),
+        first.outcome.incidents[0],
+        lockdown,
+        topology,
+        later,
+    )
+    assert second.alerts == [] and second.outcome.events == []
+    assert len(second.outcome.incidents[0].sightings) == 2
