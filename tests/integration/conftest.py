@@ -108,6 +108,11 @@ class Cluster:
         finally:
             consumer.close()
 
+    def wait_past_listing(self) -> None:
+        """Sleep past the listing grace: hits sent from now on are live matching's, not the retro-match's
+        (streams/domain/matching/retro.py)."""
+        time.sleep(self.settings.listing_grace_s + 0.5)
+
     def start_worker(self, name: str = "worker") -> WorkerProcess:
         worker = WorkerProcess.start(self, name)
         self.workers.append(worker)

@@ -3,8 +3,6 @@ urban-ring checkpoint → a top-priority ring_breach alert and the lockdown esca
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from streams import topics
@@ -27,7 +25,7 @@ def test_ring_breach_escalates(cluster: Cluster) -> None:
     [raised] = cluster.read(topics.LOCKDOWNS, until=lambda m: len(m) >= 1)
     assert raised["rings"] == ["core", "urban", "city"]
     cluster.read(topics.WATCHLIST, until=lambda m: len(m) >= 1)
-    time.sleep(2)  # the replica has the listing
+    cluster.wait_past_listing()  # a live sighting, not one the retro-match finds
     hit = live_hit("breach-1", "苏K8B693", checkpoint_id=urban.id, direction="outbound", candidates=[])
     cluster.send(topics.HITS, hit, key=urban.id)
     cluster.flush()

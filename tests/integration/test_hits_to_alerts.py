@@ -80,8 +80,7 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
     cluster.flush()
     worker = cluster.start_worker()
     worker.wait_healthy()
-    # Hits that reach Kafka within the listing grace are the retro-match's; these are live matching's.
-    time.sleep(cluster.settings.listing_grace_s)
+    cluster.wait_past_listing()  # these are live matching's
 
     # Bad input first, interleaved with good: the worker must survive each and lose nothing valid after it.
     for index, (_, value, _) in enumerate(BAD_HITS):

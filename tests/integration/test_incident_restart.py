@@ -26,7 +26,7 @@ def test_getaway_car_is_watchlisted_and_state_survives_a_restart(cluster: Cluste
     # The plate went on the watchlist for the incident: a checkpoint read becomes an alert tied to it.
     [listing] = cluster.read(topics.WATCHLIST, until=lambda m: len(m) >= 1)
     assert listing["plate"] == "苏K8B693" and listing["incident_id"] == incident_id
-    time.sleep(2)  # the replica follows within a second
+    cluster.wait_past_listing()  # a live sighting, not one the retro-match finds
     cluster.send(topics.HITS, live_hit("seen-1", "苏K8B693", checkpoint_id="YZ-EC-0042"), key="YZ-EC-0042")
     cluster.flush()
     [alert] = cluster.read(topics.ALERTS, until=lambda m: len(m) >= 1)

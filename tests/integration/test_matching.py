@@ -15,7 +15,8 @@ def test_repeated_reads_are_one_alert_updated_and_ocr_variants_match(cluster: Cl
     cluster.env["CITYGATE_DEDUP_UPDATE_EVERY_S"] = "1"
     cluster.send(topics.WATCHLIST, live_entry("WL-1", "苏KB0693"), key="WL-1")
     cluster.flush()
-    cluster.start_worker()
+    cluster.start_worker().wait_healthy()
+    cluster.wait_past_listing()  # live reads, each folded into the one alert
     # Five reads of one car at one site (three lanes, several frames), one of them misread 8 for B.
     for n, (plate, lane) in enumerate(
         [("苏KB0693", 1), ("苏KB0693", 2), ("苏K80693", 2), ("苏KB0693", 3), ("苏KB0693", 1)]
