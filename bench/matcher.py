@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams import codecs, topics
+from streams.codecs import parse_hit
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref, match_hit
-from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 

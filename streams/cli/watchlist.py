@@ -125,7 +125,10 @@ def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_
     from streams.tools.kafka_io import produce
 
     now = datetime.now(UTC)
-    result = read_entries_csv(csv_file.read(), added_by=added_by, now=valid_since(None, now, load_settings()))
+    from streams.codecs import parse_entry
+
+    since = valid_since(None, now, load_settings())
+    result = read_entries_csv(csv_file.read(), added_by=added_by, now=since, check=parse_entry)
     for error in result.errors:
         click.echo(f"{csv_file.name}: {error}", err=True)
     held_back = dry_run or (all_or_nothing and bool(result.errors))

@@ -1,12 +1,13 @@
 """Operators' commands (`operator.commands`): accept or reject an alert (hit acceptance, as ANPR hotlist
-systems call it), staff a point, lift a lockdown. `parse_command` checks one message; what a command does
-is the matching side's (`matching/reviews.py`) or the incident side's (`incidents/lifecycle.py`).
+systems call it), staff a point, lift a lockdown. `check_command` checks one decoded message; what a
+command does is the matching side's (`matching/reviews.py`) or the incident side's (`incidents/`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
@@ -28,9 +29,6 @@ REASONS = {
     "lift_lockdown": LIFT_REASONS,
 }
 
-_REQUIRED = ("schema_version", "command_id", "command", "target_id", "operator_id", "issued_at")
-_ALLOWED = frozenset(_REQUIRED) | {"reason_code", "note"}
-
 
 @dataclass(frozen=True, slots=True)
 class OperatorCommand:
@@ -43,20 +41,45 @@ class OperatorCommand:
     note: str | None
 
 
-def parse_command(key: str | None, obj: object) -> OperatorCommand:
-    msg = fields.as_object(obj, "an operator.commands message")
-    fields.check_keys(msg, _REQUIRED, _ALLOWED)
-    fields.schema_version(msg)
-    command_id = fields.text(msg, "command_id", max_len=64, pattern=fields.IDENTIFIER)
-    command = fields.choice(msg, "command", COMMANDS)
-    target_id = fields.text(msg, "target_id", max_len=64, pattern=fields.IDENTIFIER)
-    if key is not None and key != target_id:
-        raise InvalidInput("key_mismatch", f"message key {key!r} differs from target_id {target_id!r}")
-    operator_id = fields.text(msg, "operator_id", max_len=100)
-    issued_at = fields.timestamp(msg, "issued_at")
-    reasons = REASONS[command]
-    reason_code = None if msg.get("reason_code") is None else fields.choice(msg, "reason_code", reasons)
+class CommandFields(Protocol):
+    """An `operator.commands` message as decoded: every field typed and bounded by the schema."""
+
+    @property
+    def command_id(self) -> str: ...
+    @property
+    def command(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def operator_id(self) -> str: ...
+    @property
+    def issued_at(self) -> str: ...
+    @property
+    def reason_code(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+def check_command(key: str | None, message: CommandFields) -> OperatorCommand:
+    """What a schema cannot say simply about a decoded command: its key, and the reasons its command may
+    carry (a reject and a lift need one). Raises `InvalidInput`."""
+    if key is not None and key != message.target_id:
+        raise InvalidInput(
+            "key_mismatch", f"message key {key!r} differs from target_id {message.target_id!r}"
+        )
+    issued_at = fields.moment(message.issued_at, "issued_at")
+    command, reason_code = message.command, message.reason_code
+    if reason_code is not None and reason_code not in REASONS[command]:
+        allowed = ", ".join(sorted(REASONS[command]))
+        raise InvalidInput("invalid_value", f"field 'reason_code' of a {command} must be one of {allowed}")
     if command in ("reject_hit", "lift_lockdown") and reason_code is None:
         raise InvalidInput("missing_field", f"a {command} needs a reason_code")
-    note = fields.optional_nullable_text(msg, "note", min_len=0, max_len=500)
-    return OperatorCommand(command_id, command, target_id, operator_id, issued_at, reason_code, note)
+    return OperatorCommand(
+        message.command_id,
+        command,
+        message.target_id,
+        message.operator_id,
+        issued_at,
+        reason_code,
+        message.note,
+    )

@@ -1,8 +1,9 @@
-"""Readers that pull one typed, checked field out of a decoded JSON object.
+"""Field readers: the time of a decoded input message, and lenient readers for citygate's own outputs.
 
-They mirror the JSON Schemas in schemas/ (tests prove the two agree) and raise `InvalidInput` with the
-field's name, so a dead letter says exactly what was wrong. Hand-written instead of a schema validator on
-the hot path: a hit is checked in a few microseconds.
+Input messages are decoded and type-checked by their typed decoders (streams/codecs/); `moment` turns a
+time they matched against the schemas' RFC 3339 pattern into an aware datetime. The other readers pull one
+typed field out of a decoded JSON object (the console reads alerts, incidents and lockdowns with them) and
+raise `InvalidInput` naming the field.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import datetime
 
 from streams.domain.exceptions import InvalidInput
 
-IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]+")
 # RFC 3339 with a mandatory offset, in its one canonical spelling (as the schemas' dateTime): naive times are
 # refused, not guessed. [0-9], not \d, which also matches full-width digits; fromisoformat checks the
 # calendar.
@@ -42,16 +42,6 @@ def check_keys(obj: Mapping[str, object], required: Collection[str], allowed: Co
                 raise InvalidInput("unknown_field", f"field '{_shown(name)}' is not part of the schema")
 
 
-def schema_version(obj: Mapping[str, object], supported: int = 1) -> None:
-    value = obj["schema_version"]
-    if type(value) is not int:
-        raise InvalidInput(
-            "wrong_type", f"field 'schema_version' must be an integer, got {_type_name(value)}"
-        )
-    if value != supported:
-        raise InvalidInput("invalid_value", f"schema_version {value} is not supported (expected {supported})")
-
-
 def text(
     obj: Mapping[str, object],
     name: str,
@@ -72,27 +62,6 @@ def text(
     return value
 
 
-def optional_nullable_text(
-    obj: Mapping[str, object],
-    name: str,
-    *,
-    min_len: int = 1,
-    max_len: int,
-    pattern: re.Pattern[str] | None = None,
-) -> str | None:
-    """A field that may be absent or null."""
-    if obj.get(name) is None:
-        return None
-    return text(obj, name, min_len=min_len, max_len=max_len, pattern=pattern)
-
-
-def optional_text(obj: Mapping[str, object], name: str, *, min_len: int = 1, max_len: int) -> str | None:
-    """A field that may be absent, but is a string when present (null is a wrong type)."""
-    if name not in obj:
-        return None
-    return text(obj, name, min_len=min_len, max_len=max_len)
-
-
 def integer(obj: Mapping[str, object], name: str, *, minimum: int, maximum: int) -> int:
     value = obj[name]
     if type(value) is float and value.is_integer():
@@ -101,22 +70,6 @@ def integer(obj: Mapping[str, object], name: str, *, minimum: int, maximum: int)
         raise InvalidInput("wrong_type", f"field '{name}' must be an integer, got {_type_name(value)}")
     if not minimum <= value <= maximum:
         raise InvalidInput("invalid_value", f"field '{name}' must be in {minimum}..{maximum}, got {value}")
-    return value
-
-
-def number(obj: Mapping[str, object], name: str, *, minimum: float, maximum: float) -> float:
-    value = obj[name]
-    if type(value) is not float and type(value) is not int:
-        raise InvalidInput("wrong_type", f"field '{name}' must be a number, got {_type_name(value)}")
-    if not minimum <= value <= maximum:
-        raise InvalidInput("invalid_value", f"field '{name}' must be in {minimum}..{maximum}, got {value}")
-    return float(value)
-
-
-def boolean(obj: Mapping[str, object], name: str) -> bool:
-    value = obj[name]
-    if type(value) is not bool:
-        raise InvalidInput("wrong_type", f"field '{name}' must be true or false, got {_type_name(value)}")
     return value
 
 
@@ -130,12 +83,6 @@ def choice(obj: Mapping[str, object], name: str, options: Collection[str]) -> st
             f"field '{name}' must be one of {', '.join(sorted(options))}; got {_shown(value)}",
         )
     return value
-
-
-def optional_choice(obj: Mapping[str, object], name: str, options: Collection[str]) -> str | None:
-    if name not in obj:
-        return None
-    return choice(obj, name, options)
 
 
 def timestamp(obj: Mapping[str, object], name: str) -> datetime:
@@ -158,10 +105,21 @@ def timestamp(obj: Mapping[str, object], name: str) -> datetime:
         ) from None
 
 
-def optional_timestamp(obj: Mapping[str, object], name: str) -> datetime | None:
-    if obj.get(name) is None:
-        return None
-    return timestamp(obj, name)
+def moment(text: str, name: str) -> datetime:
+    """A time the codecs already matched against the schemas' RFC 3339 pattern, as an aware datetime."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "invalid_value", f"field '{name}' is not a real date and time: {_shown(text)}"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput("invalid_value", f"field '{name}' must have an offset (Z or +08:00)")
+    return parsed
+
+
+def optional_moment(text: str | None, name: str) -> datetime | None:
+    return None if text is None else moment(text, name)
 
 
 def array(obj: Mapping[str, object], name: str, *, max_items: int) -> list[object]:

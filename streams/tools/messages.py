@@ -9,8 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from streams.domain.commands import parse_command
-from streams.domain.matching.watchlist import parse_entry
+from streams.codecs import parse_command, parse_entry
 
 
 def watchlist_entry(

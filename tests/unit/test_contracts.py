@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from streams.codecs import parse_command, parse_entry, parse_hit
 from streams.domain.audit import audit_record
-from streams.domain.commands import parse_command
 from streams.domain.deadletters import deadletter_message
 from streams.domain.exceptions import REASON_CODES, InvalidInput
 from streams.domain.incidents.lifecycle import IncidentSettings
 from streams.domain.matching.alerts import Ref, match_hit
-from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.hits import HitLimits
 from streams.domain.matching.reviews import review_alert
-from streams.domain.matching.watchlist import CATEGORIES, WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import CATEGORIES, WatchlistIndex
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
@@ -273,8 +273,7 @@ def test_retro_alerts_are_schema_valid() -> None:
 
 @pytest.mark.parametrize(("topic", "parse"), [("calls.110", "call"), ("patrol.reports", "report")])
 def test_calls_and_reports_agree_with_their_schemas(topic: str, parse: str) -> None:
-    from streams.domain.incidents.calls import parse_call
-    from streams.domain.incidents.reports import parse_report
+    from streams.codecs import parse_call, parse_report
 
     parser, key_field = (parse_call, "call_id") if parse == "call" else (parse_report, "unit_id")
     for message in examples(topic, "valid"):
@@ -291,7 +290,7 @@ def test_calls_and_reports_agree_with_their_schemas(topic: str, parse: str) -> N
 
 @pytest.mark.parametrize("message", examples("calls.110", "valid-schema-bad-semantics"))
 def test_semantically_bad_calls_pass_the_schema_but_not_the_code(message: Any) -> None:
-    from streams.domain.incidents.calls import parse_call
+    from streams.codecs import parse_call
 
     validator("calls.110").validate(message)
     with pytest.raises(InvalidInput):

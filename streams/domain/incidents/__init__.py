@@ -1,6 +1,6 @@
 """Incidents and lockdowns ("close the city gates"): calls and reports in, plans, events and alerts out."""
 
-from streams.domain.incidents.calls import Call, parse_call
+from streams.domain.incidents.calls import Call, check_call
 from streams.domain.incidents.correlation import on_report
 from streams.domain.incidents.lifecycle import (
     Incident,
@@ -15,7 +15,7 @@ from streams.domain.incidents.lifecycle import (
     on_tick,
 )
 from streams.domain.incidents.planner import LockdownPlan, plan_lockdown
-from streams.domain.incidents.reports import Report, parse_report
+from streams.domain.incidents.reports import Report, check_report
 from streams.domain.incidents.sightings import lookout_sighting, on_sighting
 from streams.domain.incidents.trajectory import Heading, heading, intercept_ahead
 
@@ -28,6 +28,8 @@ __all__ = [
     "LockdownPlan",
     "Outcome",
     "Report",
+    "check_call",
+    "check_report",
     "escalate",
     "heading",
     "intercept_ahead",
@@ -39,7 +41,5 @@ __all__ = [
     "on_report",
     "on_sighting",
     "on_tick",
-    "parse_call",
-    "parse_report",
     "plan_lockdown",
 ]

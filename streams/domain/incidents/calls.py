@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
-from streams.domain.incidents.planner import FLIGHT_MODES
 from streams.domain.matching.plates import PlateFormatError, parse_plate
 
 
@@ -43,17 +43,6 @@ VEHICLE_TYPES = frozenset(
     {"car", "suv", "van", "bus", "truck", "motorcycle", "taxi", "e_bike", "other", "unknown"}
 )
 
-_REQUIRED = (
-    "schema_version",
-    "call_id",
-    "received_at",
-    "place",
-    "category",
-    "suspects",
-    "armed",
-    "flight_mode",
-)
-_ALLOWED = frozenset(_REQUIRED) | {"occurred_at", "direction", "vehicle", "caller_notes"}
 # How long before the call a caller may say it happened (older reports are not a flight to cut off).
 MAX_REPORTING_DELAY = timedelta(hours=24)
 _PLACE = ("lon", "lat", "address")
@@ -95,65 +84,86 @@ class Call:
         return self.occurred_at or self.received_at
 
 
-def parse_call(key: str | None, obj: object) -> Call:
-    msg = fields.as_object(obj, "a calls.110 message")
-    fields.check_keys(msg, _REQUIRED, _ALLOWED)
-    fields.schema_version(msg)
-    call_id = fields.text(msg, "call_id", max_len=64, pattern=fields.IDENTIFIER)
-    if key is not None and key != call_id:
-        raise InvalidInput("key_mismatch", f"message key {key!r} differs from call_id {call_id!r}")
-    received_at = fields.timestamp(msg, "received_at")
-    occurred_at = fields.optional_timestamp(msg, "occurred_at")
+class PlaceFields(Protocol):
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def address(self) -> str: ...
+
+
+class VehicleFields(Protocol):
+    @property
+    def plate(self) -> str | None: ...
+    @property
+    def colour(self) -> str | None: ...
+    @property
+    def type(self) -> str | None: ...
+
+
+class CallFields(Protocol):
+    """A `calls.110` message as decoded: every field typed and bounded by the schema."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def received_at(self) -> str: ...
+    @property
+    def occurred_at(self) -> str | None: ...
+    @property
+    def place(self) -> PlaceFields: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def suspects(self) -> float: ...  # a whole number
+    @property
+    def armed(self) -> bool: ...
+    @property
+    def flight_mode(self) -> str: ...
+    @property
+    def direction(self) -> str | None: ...
+    @property
+    def vehicle(self) -> VehicleFields | None: ...
+    @property
+    def caller_notes(self) -> str | None: ...
+
+
+def check_call(key: str | None, message: CallFields) -> Call:
+    """What a schema cannot say about a decoded call: its key, when it happened against when it was
+    called in, and the named vehicle's plate grammar. Raises `InvalidInput`."""
+    if key is not None and key != message.call_id:
+        raise InvalidInput("key_mismatch", f"message key {key!r} differs from call_id {message.call_id!r}")
+    received_at = fields.moment(message.received_at, "received_at")
+    occurred_at = fields.optional_moment(message.occurred_at, "occurred_at")
     if occurred_at is not None and occurred_at > received_at:
         raise InvalidInput("invalid_value", "occurred_at is after received_at")
     if occurred_at is not None and occurred_at < received_at - MAX_REPORTING_DELAY:
         hours = MAX_REPORTING_DELAY.total_seconds() / 3600
         raise InvalidInput("invalid_value", f"occurred_at is more than {hours:.0f} h before received_at")
-    place = fields.as_object(msg["place"], "field 'place'")
-    try:
-        fields.check_keys(place, _PLACE, _PLACE)
-        lon = fields.number(place, "lon", minimum=-180.0, maximum=180.0)
-        lat = fields.number(place, "lat", minimum=-90.0, maximum=90.0)
-        address = fields.text(place, "address", min_len=0, max_len=200)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.code, f"place: {exc.detail}") from None
-    category = fields.choice(msg, "category", CATEGORIES)
-    suspects = fields.integer(msg, "suspects", minimum=0, maximum=100)
-    armed = fields.boolean(msg, "armed")
-    flight_mode = fields.choice(msg, "flight_mode", FLIGHT_MODES)
-    direction = None if msg.get("direction") is None else fields.choice(msg, "direction", DIRECTIONS)
-    vehicle = _vehicle(msg["vehicle"]) if msg.get("vehicle") is not None else None
-    notes = fields.optional_nullable_text(msg, "caller_notes", min_len=0, max_len=2000)
+    place = message.place
     return Call(
-        call_id,
+        message.call_id,
         received_at,
-        lon,
-        lat,
-        address,
-        category,
-        suspects,
-        armed,
-        flight_mode,
-        direction,
-        vehicle,
-        notes,
+        place.lon,
+        place.lat,
+        place.address,
+        message.category,
+        int(message.suspects),
+        message.armed,
+        message.flight_mode,
+        message.direction,
+        None if message.vehicle is None else _vehicle(message.vehicle),
+        message.caller_notes,
         occurred_at,
     )
 
 
-def _vehicle(value: object) -> Vehicle:
-    vehicle = fields.as_object(value, "field 'vehicle'")
-    try:
-        fields.check_keys(vehicle, (), _VEHICLE)
-        plate_raw = fields.optional_nullable_text(vehicle, "plate", max_len=16)
-        colour = fields.optional_nullable_text(vehicle, "colour", max_len=32)
-        kind = None if vehicle.get("type") is None else fields.choice(vehicle, "type", VEHICLE_TYPES)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.code, f"vehicle: {exc.detail}") from None
+def _vehicle(vehicle: VehicleFields) -> Vehicle:
     plate = None
-    if plate_raw is not None:
+    if vehicle.plate is not None:
         try:
-            plate = parse_plate(plate_raw).normalised
+            plate = parse_plate(vehicle.plate).normalised
         except PlateFormatError as exc:
             raise InvalidInput("plate_format", f"vehicle.plate: {exc}") from None
-    return Vehicle(plate, plate_raw, colour, kind)
+    return Vehicle(plate, vehicle.plate, vehicle.colour, vehicle.type)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
@@ -20,10 +21,6 @@ UNIT_KINDS = frozenset({"patrol_car", "motorcycle", "foot", "mounted", "workstat
 REPORT_KINDS = frozenset(
     {"sighting", "suspicious_activity", "arrived_at_point", "suspect_captured", "position"}
 )
-
-_REQUIRED = ("schema_version", "report_id", "unit_id", "unit_kind", "kind", "at")
-_ALLOWED = frozenset(_REQUIRED) | {"place", "point_id", "incident_id", "count", "plate", "text"}
-_PLACE = ("lon", "lat", "address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,38 +40,65 @@ class Report:
     text: str | None
 
 
-def parse_report(key: str | None, obj: object) -> Report:
-    msg = fields.as_object(obj, "a patrol.reports message")
-    fields.check_keys(msg, _REQUIRED, _ALLOWED)
-    fields.schema_version(msg)
-    report_id = fields.text(msg, "report_id", max_len=64, pattern=fields.IDENTIFIER)
-    unit_id = fields.text(msg, "unit_id", max_len=64, pattern=fields.IDENTIFIER)
-    if key is not None and key != unit_id:
-        raise InvalidInput("key_mismatch", f"message key {key!r} differs from unit_id {unit_id!r}")
-    unit_kind = fields.choice(msg, "unit_kind", UNIT_KINDS)
-    kind = fields.choice(msg, "kind", REPORT_KINDS)
-    at = fields.timestamp(msg, "at")
-    lon = lat = None
-    address = None
-    if msg.get("place") is not None:
-        place = fields.as_object(msg["place"], "field 'place'")
-        try:
-            fields.check_keys(place, ("lon", "lat"), _PLACE)
-            lon = fields.number(place, "lon", minimum=-180.0, maximum=180.0)
-            lat = fields.number(place, "lat", minimum=-90.0, maximum=90.0)
-            address = fields.optional_nullable_text(place, "address", min_len=0, max_len=200)
-        except InvalidInput as exc:
-            raise InvalidInput(exc.code, f"place: {exc.detail}") from None
-    point_id = fields.optional_nullable_text(msg, "point_id", max_len=64, pattern=fields.IDENTIFIER)
-    incident_id = fields.optional_nullable_text(msg, "incident_id", max_len=64, pattern=fields.IDENTIFIER)
-    count = None if msg.get("count") is None else fields.integer(msg, "count", minimum=0, maximum=100)
-    plate = fields.optional_nullable_text(msg, "plate", max_len=16)
-    text = fields.optional_nullable_text(msg, "text", min_len=0, max_len=2000)
-    if kind == "arrived_at_point" and point_id is None:
+class ReportPlaceFields(Protocol):
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def address(self) -> str | None: ...
+
+
+class ReportFields(Protocol):
+    """A `patrol.reports` message as decoded: every field typed and bounded by the schema."""
+
+    @property
+    def report_id(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def unit_kind(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def place(self) -> ReportPlaceFields | None: ...
+    @property
+    def point_id(self) -> str | None: ...
+    @property
+    def incident_id(self) -> str | None: ...
+    @property
+    def count(self) -> float | None: ...  # a whole number
+    @property
+    def plate(self) -> str | None: ...
+    @property
+    def text(self) -> str | None: ...
+
+
+def check_report(key: str | None, message: ReportFields) -> Report:
+    """What a schema cannot say simply about a decoded report: its key, and what each kind needs (an
+    arrival its point, a capture a count of at least 1). Raises `InvalidInput`."""
+    if key is not None and key != message.unit_id:
+        raise InvalidInput("key_mismatch", f"message key {key!r} differs from unit_id {message.unit_id!r}")
+    at = fields.moment(message.at, "at")
+    if message.kind == "arrived_at_point" and message.point_id is None:
         raise InvalidInput("missing_field", "an arrived_at_point report needs a point_id")
-    if kind == "suspect_captured":
-        if count is None or count < 1:
-            raise InvalidInput("invalid_value", "a suspect_captured report needs a count of at least 1")
+    if message.kind == "suspect_captured" and (message.count is None or message.count < 1):
+        raise InvalidInput("invalid_value", "a suspect_captured report needs a count of at least 1")
+    place = message.place
     return Report(
-        report_id, unit_id, unit_kind, kind, at, lon, lat, address, point_id, incident_id, count, plate, text
+        message.report_id,
+        message.unit_id,
+        message.unit_kind,
+        message.kind,
+        at,
+        None if place is None else place.lon,
+        None if place is None else place.lat,
+        None if place is None else place.address,
+        message.point_id,
+        message.incident_id,
+        None if message.count is None else int(message.count),
+        message.plate,
+        message.text,
     )

@@ -3,11 +3,11 @@
 from streams.domain.matching.alerts import Alert, MatchPolicy, Ref, alert_id_for, match_hit
 from streams.domain.matching.dedup import AlertGrouper
 from streams.domain.matching.equivalence import equivalence_key
-from streams.domain.matching.hits import Hit, HitLimits, parse_hit
+from streams.domain.matching.hits import Hit, HitLimits, check_hit
 from streams.domain.matching.plates import Plate, PlateFormatError, normalise_plate, parse_plate
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.reviews import review_alert
-from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex, check_entry
 
 __all__ = [
     "Alert",
@@ -22,11 +22,11 @@ __all__ = [
     "WatchlistEntry",
     "WatchlistIndex",
     "alert_id_for",
+    "check_entry",
+    "check_hit",
     "equivalence_key",
     "match_hit",
     "normalise_plate",
-    "parse_entry",
-    "parse_hit",
     "parse_plate",
     "review_alert",
 ]

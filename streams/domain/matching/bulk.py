@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from streams.domain.exceptions import InvalidInput
-from streams.domain.matching.watchlist import WatchlistEntry, parse_entry
+from streams.domain.matching.watchlist import WatchlistEntry
 
 CSV_COLUMNS = (
     "entry_id",
@@ -56,8 +56,13 @@ def derived_entry_id(source_agency: str, plate: str, category: str) -> str:
     return f"WL-{digest[:16]}"
 
 
-def read_entries_csv(text: str, *, added_by: str | None, now: datetime) -> ImportResult:
-    """Parse a CSV watchlist (header row first); rows that fail any rule become `RowError`s."""
+# Checks one entry message as the worker would (the codecs' `parse_entry`), raising `InvalidInput`.
+CheckEntry = Callable[[str, dict[str, object]], object]
+
+
+def read_entries_csv(text: str, *, added_by: str | None, now: datetime, check: CheckEntry) -> ImportResult:
+    """Parse a CSV watchlist (header row first); rows that fail any rule (`check`, the same one a single
+    entry passes) become `RowError`s."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # Excel writes a BOM
     header = set(reader.fieldnames or ())
     missing = sorted(REQUIRED_COLUMNS - header)
@@ -78,7 +83,7 @@ def read_entries_csv(text: str, *, added_by: str | None, now: datetime) -> Impor
             continue
         try:
             message = _row_message(row, added_by=added_by, now=now)
-            parse_entry(str(message["entry_id"]), message)
+            check(str(message["entry_id"]), message)
         except InvalidInput as exc:
             errors.append(RowError(line, exc.detail))
             continue

@@ -1,14 +1,16 @@
 """ANPR hits: one plate read by one camera lane, checked and normalised.
 
-`parse_hit` turns a decoded `anpr.hits` message into a `Hit` or raises `InvalidInput` saying why; it enforces
-schemas/anpr.hits.schema.json plus what a schema cannot say (plate grammar, times relative to now).
+The codecs decode and type-check a message against schemas/anpr.hits.schema.json (streams/codecs/);
+`check_hit` adds what a schema cannot say (the plate grammar, times relative to now) and builds the `Hit`,
+or raises `InvalidInput` saying why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
@@ -23,22 +25,48 @@ from streams.domain.matching.plates import (
 DIRECTIONS = frozenset({"inbound", "outbound", "unknown"})
 PLATE_COLOURS = frozenset({"blue", "yellow", "green", "yellow_green", "white", "black", "unknown"})
 VEHICLE_TYPES = frozenset({"car", "suv", "van", "bus", "truck", "motorcycle", "taxi", "other", "unknown"})
-
-_REQUIRED = (
-    "schema_version",
-    "hit_id",
-    "checkpoint_id",
-    "lane",
-    "direction",
-    "event_time",
-    "plate_text",
-    "plate_confidence",
-    "plate_colour",
-)
-_ALLOWED = frozenset(_REQUIRED) | {"candidates", "vehicle_type", "vehicle_colour", "image_refs", "gateway_id"}
-_CANDIDATE_KEYS = ("text", "confidence")
 MAX_CANDIDATES = 10
 MAX_IMAGE_REFS = 8
+
+
+class CandidateFields(Protocol):
+    """An alternative reading as decoded (streams/codecs/messages.py has the struct)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+
+
+class HitFields(Protocol):
+    """An `anpr.hits` message as decoded: every field typed and bounded by the schema."""
+
+    @property
+    def hit_id(self) -> str: ...
+    @property
+    def checkpoint_id(self) -> str: ...
+    @property
+    def lane(self) -> float: ...  # a whole number (JSON counts 2.0 as 2)
+    @property
+    def direction(self) -> str: ...
+    @property
+    def event_time(self) -> str: ...
+    @property
+    def plate_text(self) -> str: ...
+    @property
+    def plate_confidence(self) -> float: ...
+    @property
+    def plate_colour(self) -> str: ...
+    @property
+    def candidates(self) -> Sequence[CandidateFields]: ...
+    @property
+    def vehicle_type(self) -> str | None: ...
+    @property
+    def vehicle_colour(self) -> str | None: ...
+    @property
+    def image_refs(self) -> Sequence[str]: ...
+    @property
+    def gateway_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +77,9 @@ class Candidate:
     confidence: float
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, which cost a
+# microsecond per hit (measured: 1.12 against 0.16 µs for 15 fields). Nothing changes a Hit after it is made.
+@dataclass(slots=True)
 class Hit:
     hit_id: str
     checkpoint_id: str
@@ -59,7 +89,7 @@ class Hit:
     plate: Plate
     plate_confidence: float
     plate_colour: str
-    candidates: tuple[Candidate, ...] = ()
+    candidates: tuple[CandidateFields, ...] = ()
     vehicle_type: str | None = None
     vehicle_colour: str | None = None
     image_refs: tuple[str, ...] = ()
@@ -82,36 +112,22 @@ class HitLimits:
     max_substitutions: int = 2
 
 
-def parse_hit(
-    obj: object,
+def check_hit(
+    message: HitFields,
     *,
     now: datetime,
     limits: HitLimits = HitLimits(),  # noqa: B008
     arrived_at: datetime | None = None,
 ) -> Hit:
-    """Check a decoded `anpr.hits` value and build the `Hit`; raise `InvalidInput` on any defect."""
-    msg = fields.as_object(obj, "an anpr.hits message")
-    fields.check_keys(msg, _REQUIRED, _ALLOWED)
-    fields.schema_version(msg)
-    hit_id = fields.text(msg, "hit_id", max_len=128, pattern=fields.IDENTIFIER)
-    checkpoint_id = fields.text(msg, "checkpoint_id", max_len=64, pattern=fields.IDENTIFIER)
-    lane = fields.integer(msg, "lane", minimum=1, maximum=16)
-    direction = fields.choice(msg, "direction", DIRECTIONS)
-    event_time = fields.timestamp(msg, "event_time")
-    plate_text = fields.text(msg, "plate_text", max_len=16)
-    plate_confidence = fields.number(msg, "plate_confidence", minimum=0.0, maximum=1.0)
-    plate_colour = fields.choice(msg, "plate_colour", PLATE_COLOURS)
-    candidates = _candidates(msg) if "candidates" in msg else ()
-    vehicle_type = fields.optional_choice(msg, "vehicle_type", VEHICLE_TYPES)
-    vehicle_colour = fields.optional_text(msg, "vehicle_colour", max_len=32)
-    image_refs = _image_refs(msg) if "image_refs" in msg else ()
-    gateway_id = fields.optional_text(msg, "gateway_id", max_len=64)
-
+    """What a schema cannot say about a decoded hit: its time against `now`, and its plate (GA 36-2018,
+    or repairable within the substitution limit). Raises `InvalidInput`."""
+    event_time = fields.moment(message.event_time, "event_time")
     if event_time > now + limits.max_skew:
         ahead = (event_time - now).total_seconds()
         raise InvalidInput("invalid_value", f"event_time is {ahead:.0f} s in the future (clock skew?)")
     if event_time < now - limits.max_age:
         raise InvalidInput("invalid_value", f"event_time is older than the {limits.max_age.days} d retention")
+    plate_text = message.plate_text
     read_as = None
     try:
         plate = parse_plate(plate_text)
@@ -120,61 +136,20 @@ def parse_hit(
         if repaired is None:
             raise InvalidInput("plate_format", f"plate_text: {exc}") from None
         plate, read_as = repaired, normalise_plate(plate_text)
-
     return Hit(
-        hit_id=hit_id,
-        checkpoint_id=checkpoint_id,
-        lane=lane,
-        direction=direction,
+        hit_id=message.hit_id,
+        checkpoint_id=message.checkpoint_id,
+        lane=int(message.lane),
+        direction=message.direction,
         event_time=event_time,
         plate=plate,
-        plate_confidence=plate_confidence,
-        plate_colour=plate_colour,
-        candidates=candidates,
-        vehicle_type=vehicle_type,
-        vehicle_colour=vehicle_colour,
-        image_refs=image_refs,
-        gateway_id=gateway_id,
+        plate_confidence=message.plate_confidence,
+        plate_colour=message.plate_colour,
+        candidates=tuple(message.candidates),
+        vehicle_type=message.vehicle_type,
+        vehicle_colour=message.vehicle_colour,
+        image_refs=tuple(message.image_refs),
+        gateway_id=message.gateway_id,
         read_as=read_as,
         arrived_at=arrived_at,
     )
-
-
-def _candidates(msg: Mapping[str, object]) -> tuple[Candidate, ...]:
-    found = []
-    for index, item in enumerate(fields.array(msg, "candidates", max_items=MAX_CANDIDATES)):
-        # The hot path (three candidates on nearly every hit): a well-formed candidate is recognised inline,
-        # with exactly the checks below; anything else goes through the field readers, which name the defect.
-        if type(item) is dict and len(item) == 2:
-            text, confidence = item.get("text"), item.get("confidence")
-            if (
-                type(text) is str
-                and 1 <= len(text) <= 16
-                and (type(confidence) is float or type(confidence) is int)
-                and 0.0 <= confidence <= 1.0
-            ):
-                found.append(Candidate(text, float(confidence)))
-                continue
-        found.append(_checked_candidate(index, item))
-    return tuple(found)
-
-
-def _checked_candidate(index: int, item: object) -> Candidate:
-    """A candidate through the field readers: returns it when valid, else raises saying what is wrong."""
-    where = f"candidates[{index}]"
-    candidate = fields.as_object(item, where)
-    try:
-        fields.check_keys(candidate, _CANDIDATE_KEYS, _CANDIDATE_KEYS)
-        text = fields.text(candidate, "text", max_len=16)
-        confidence = fields.number(candidate, "confidence", minimum=0.0, maximum=1.0)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.code, f"{where}: {exc.detail}") from None
-    return Candidate(text, confidence)
-
-
-def _image_refs(msg: Mapping[str, object]) -> tuple[str, ...]:
-    refs = fields.array(msg, "image_refs", max_items=MAX_IMAGE_REFS)
-    for index, ref in enumerate(refs):
-        if type(ref) is not str or not 1 <= len(ref) <= 512:
-            raise InvalidInput("invalid_value", f"image_refs[{index}] must be a string of 1..512 characters")
-    return tuple(refs)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
@@ -17,21 +18,6 @@ from streams.domain.matching.equivalence import Difference, differences, equival
 from streams.domain.matching.plates import PlateFormatError, parse_plate
 
 CATEGORIES = frozenset({"stolen", "wanted", "incident", "lookout", "fake_plate", "other"})
-
-_REQUIRED = (
-    "schema_version",
-    "entry_id",
-    "plate",
-    "category",
-    "priority",
-    "reason",
-    "source_agency",
-    "added_by",
-    "valid_from",
-    "valid_until",
-    "covert",
-)
-_ALLOWED = frozenset(_REQUIRED) | {"incident_id", "instructions"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,46 +48,64 @@ class WatchlistEntry:
         return self.valid_until is not None and now >= self.valid_until
 
 
-def parse_entry(key: str | None, obj: object, *, listed_at: datetime | None = None) -> WatchlistEntry:
-    """Check a decoded `watchlist.entries` value against its key; raise `InvalidInput` on any defect.
-    `listed_at` is the record's broker timestamp, where a consumer knows it."""
-    msg = fields.as_object(obj, "a watchlist.entries message")
-    fields.check_keys(msg, _REQUIRED, _ALLOWED)
-    fields.schema_version(msg)
-    entry_id = fields.text(msg, "entry_id", max_len=64, pattern=fields.IDENTIFIER)
-    if key != entry_id:
-        raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {entry_id!r}")
-    plate = fields.text(msg, "plate", max_len=16)
-    category = fields.choice(msg, "category", CATEGORIES)
-    priority = fields.integer(msg, "priority", minimum=1, maximum=3)
-    reason = fields.text(msg, "reason", max_len=500)
-    source_agency = fields.text(msg, "source_agency", max_len=100)
-    added_by = fields.text(msg, "added_by", max_len=100)
-    valid_from = fields.timestamp(msg, "valid_from")
-    valid_until = fields.optional_timestamp(msg, "valid_until")
-    covert = fields.boolean(msg, "covert")
-    incident_id = fields.optional_nullable_text(msg, "incident_id", max_len=64)
-    instructions = fields.optional_nullable_text(msg, "instructions", min_len=0, max_len=1000)
+class EntryFields(Protocol):
+    """A `watchlist.entries` message as decoded: every field typed and bounded by the schema."""
+
+    @property
+    def entry_id(self) -> str: ...
+    @property
+    def plate(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def priority(self) -> float: ...  # a whole number
+    @property
+    def reason(self) -> str: ...
+    @property
+    def source_agency(self) -> str: ...
+    @property
+    def added_by(self) -> str: ...
+    @property
+    def valid_from(self) -> str: ...
+    @property
+    def valid_until(self) -> str | None: ...
+    @property
+    def covert(self) -> bool: ...
+    @property
+    def incident_id(self) -> str | None: ...
+    @property
+    def instructions(self) -> str | None: ...
+
+
+def check_entry(
+    key: str | None, message: EntryFields, *, listed_at: datetime | None = None
+) -> WatchlistEntry:
+    """What a schema cannot say about a decoded entry: its key, its validity window and its plate grammar.
+    `listed_at` is the record's broker timestamp, where a consumer knows it. Raises `InvalidInput`."""
+    if key != message.entry_id:
+        raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {message.entry_id!r}")
+    valid_from = fields.moment(message.valid_from, "valid_from")
+    valid_until = fields.optional_moment(message.valid_until, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidInput("invalid_value", "valid_until must be after valid_from")
     try:
-        normalised = parse_plate(plate).normalised
+        normalised = parse_plate(message.plate).normalised
     except PlateFormatError as exc:
         raise InvalidInput("plate_format", f"plate: {exc}") from None
     return WatchlistEntry(
-        entry_id=entry_id,
-        plate=plate,
+        entry_id=message.entry_id,
+        plate=message.plate,
         plate_normalised=normalised,
-        category=category,
-        priority=priority,
-        reason=reason,
-        source_agency=source_agency,
-        added_by=added_by,
+        category=message.category,
+        priority=int(message.priority),
+        reason=message.reason,
+        source_agency=message.source_agency,
+        added_by=message.added_by,
         valid_from=valid_from,
         valid_until=valid_until,
-        covert=covert,
-        incident_id=incident_id,
-        instructions=instructions,
+        covert=message.covert,
+        incident_id=message.incident_id,
+        instructions=message.instructions,
         listed_at=listed_at,
     )
 

@@ -19,9 +19,7 @@ from streams.domain.exceptions import InvalidInput
 from streams.domain.geography.topology import RING_ORDER, Topology
 from streams.domain.incidents import correlation, sightings
 from streams.domain.incidents import lifecycle as desk
-from streams.domain.incidents.calls import parse_call
 from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
-from streams.domain.incidents.reports import parse_report
 from streams.settings import Settings
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing
@@ -43,23 +41,24 @@ class IncidentDesk:
         self.metrics = metrics
         self.lookouts = lookouts
         self.settings = settings
+        self.max_bytes = settings.max_message_bytes
         self.topology = topology
         self.incidents = incidents
         self.lockdowns = lockdowns
         self.rules = IncidentSettings()
 
     def on_call(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        call = parse_call(codecs.decode_key(message.key), self._decode(message))
+        call = codecs.parse_call(codecs.decode_key(message.key), message.value, max_bytes=self.max_bytes)
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
         return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
 
     def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        report = parse_report(codecs.decode_key(message.key), self._decode(message))
+        report = codecs.parse_report(codecs.decode_key(message.key), message.value, max_bytes=self.max_bytes)
         if report.kind == "arrived_at_point":
-            assert report.point_id is not None  # noqa: S101 - parse_report requires it
+            assert report.point_id is not None  # noqa: S101 - check_report requires it
             return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))
         if report.kind == "suspect_captured" and report.incident_id is not None:
-            assert report.count is not None  # noqa: S101 - parse_report requires it
+            assert report.count is not None  # noqa: S101 - check_report requires it
             incident = self._incident(report.incident_id)
             return self._apply(
                 desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
@@ -190,9 +189,6 @@ class IncidentDesk:
             self.metrics.lockdowns_active.labels(ring).set(closed[ring])
             self.metrics.points_required.labels(ring).set(required[ring])
             self.metrics.points_staffed.labels(ring).set(staffed[ring])
-
-    def _decode(self, message: InputMessage) -> dict[str, object]:
-        return codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
 
     def _active(self) -> list[Lockdown]:
         return [Lockdown.from_record(r) for r in self.lockdowns.values() if r["status"] == "active"]

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from streams import codecs, topics
-from streams.domain.commands import COMMANDS, OperatorCommand, parse_command
+from streams.domain.commands import COMMANDS, OperatorCommand
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.incident_desk import IncidentDesk
@@ -69,9 +69,8 @@ class CommandRouter:
         return ()
 
     def on_command(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        command = parse_command(
-            codecs.decode_key(message.key),
-            codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes),
+        command = codecs.parse_command(
+            codecs.decode_key(message.key), message.value, max_bytes=self.settings.max_message_bytes
         )
         return self.by_command[command.command](command, message, now)
 

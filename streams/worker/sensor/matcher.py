@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from streams import codecs, topics
 from streams.domain.matching.alerts import Alert, Ref, match_hit
-from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.worker.health import Sighting
@@ -42,8 +41,9 @@ class HitMatcher:
 
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         stamp = message.timestamp
-        hit = parse_hit(
-            codecs.decode_object(message.value, max_bytes=self.max_bytes),
+        hit = codecs.parse_hit(
+            message.value,
+            max_bytes=self.max_bytes,
             now=now,
             limits=self.limits,
             arrived_at=None if stamp is None else datetime.fromtimestamp(stamp, UTC),

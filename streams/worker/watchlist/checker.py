@@ -19,7 +19,7 @@ from streams import codecs, topics
 from streams.codecs import ACTOR_HEADER, REASON_HEADER
 from streams.domain.audit import audit_record
 from streams.domain.exceptions import InvalidInput
-from streams.domain.matching.watchlist import WatchlistEntry, parse_entry
+from streams.domain.matching.watchlist import WatchlistEntry
 from streams.settings import Settings
 from streams.worker.pipeline import Outgoing
 
@@ -51,7 +51,7 @@ class EntryChecker:
         else:
             value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
             listed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
-            entry = parse_entry(entry_id, value, listed_at=listed_at)
+            entry = codecs.parse_entry(entry_id, message.value, max_bytes=self.max_bytes, listed_at=listed_at)
             self._upserted.append(entry)
             action, actor, reason, after = (
                 "watchlist_upsert",

@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from streams import codecs
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref
-from streams.domain.matching.hits import parse_hit
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.lag import starts_by_time
@@ -106,8 +105,9 @@ class RetroScanner:
     def _feed(self, matcher: RetroMatcher, partition: int, record: object, now: datetime) -> None:
         value = getattr(record, "value", None)
         try:
-            hit = parse_hit(
-                codecs.decode_object(value, max_bytes=self.settings.max_message_bytes),
+            hit = codecs.parse_hit(
+                value,
+                max_bytes=self.settings.max_message_bytes,
                 now=now,
                 limits=self.limits,
                 arrived_at=codecs.broker_time(getattr(record, "timestamp", None)),

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from streams.domain.commands import COMMANDS, REASONS, parse_command
+from streams.codecs import parse_command
+from streams.domain.commands import COMMANDS, REASONS
 from streams.domain.exceptions import InvalidInput
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from streams.domain.matching.watchlist import parse_entry
+from streams.codecs import parse_entry
 from streams.tools.listings import (
     incident_lines,
     latest_by_key,

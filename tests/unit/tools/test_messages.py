@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from streams.domain.commands import LIFT_REASONS, parse_command
+from streams.codecs import parse_command, parse_entry
+from streams.domain.commands import LIFT_REASONS
 from streams.domain.exceptions import InvalidInput
-from streams.domain.matching.watchlist import parse_entry
 from streams.tools.messages import operator_command, watchlist_entry
 from tests.unit.fixtures import NOW
 

@@ -3,12 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from streams.codecs import parse_call, parse_report
 from streams.domain.geography.layout import generate_topology
 from streams.domain.geography.topology import Topology, load
-from streams.domain.incidents.calls import parse_call
 from streams.domain.incidents.correlation import THRESHOLD, best_match, on_report, score
 from streams.domain.incidents.lifecycle import on_call
-from streams.domain.incidents.reports import parse_report
 
 BAOJI_PENINSULA = {"lon": 119.4702, "lat": 32.4231, "address": "宝积半岛小区"}
 NIGHT = datetime(2026, 7, 21, 16, 12, tzinfo=UTC)  # 00:12 on 22 July in Yangzhou

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
+from streams.codecs import parse_call
 from streams.domain.exceptions import InvalidInput
-from streams.domain.incidents.calls import parse_call
 from streams.domain.incidents.lifecycle import (
     IncidentSettings,
     Lockdown,

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from streams.domain.incidents.calls import parse_call
+from streams.codecs import parse_call
 from streams.domain.incidents.lifecycle import on_call
 from streams.domain.incidents.sightings import on_sighting
 from streams.domain.incidents.trajectory import bearing_deg, heading, intercept_ahead

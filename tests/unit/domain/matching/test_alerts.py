@@ -1,8 +1,8 @@
 from datetime import timedelta
 
+from streams.codecs import parse_entry, parse_hit
 from streams.domain.matching.alerts import Ref, alert_id_for, match_hit
-from streams.domain.matching.hits import parse_hit
-from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 HIT_REF = Ref(topic="anpr.hits", id="YZ-EC-0001-1764417600000-1", partition=3, offset=42)

@@ -1,5 +1,5 @@
+from streams.codecs import parse_entry
 from streams.domain.matching.bulk import derived_entry_id, read_entries_csv, write_entries_csv
-from streams.domain.matching.watchlist import parse_entry
 from tests.unit.fixtures import NOW
 
 GOOD_AND_BAD = """plate,category,priority,reason,source_agency,valid_until,covert
@@ -17,7 +17,7 @@ ABC123,stolen,1,bad plate,扬州市公安局,,false
 
 
 def test_good_rows_are_kept_and_each_bad_row_is_reported_by_line() -> None:
-    result = read_entries_csv(GOOD_AND_BAD, added_by="officer-7", now=NOW)
+    result = read_entries_csv(GOOD_AND_BAD, added_by="officer-7", now=NOW, check=parse_entry)
     assert [m["plate"] for m in result.messages] == ["苏K12345", "苏H5Z261"]
     assert [e.line for e in result.errors] == [4, 5, 6, 7, 8, 9, 10, 11]
     reasons = [e.reason for e in result.errors]
@@ -28,22 +28,29 @@ def test_good_rows_are_kept_and_each_bad_row_is_reported_by_line() -> None:
 
 
 def test_ids_are_derived_so_a_second_import_changes_nothing() -> None:
-    first = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW).messages
-    again = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW).messages
+    first = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW, check=parse_entry).messages
+    again = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW, check=parse_entry).messages
     assert [m["entry_id"] for m in first] == [m["entry_id"] for m in again]
     assert first[0]["entry_id"] == derived_entry_id("扬州市公安局", "苏K12345", "stolen")
 
 
 def test_missing_columns_refuse_the_whole_file() -> None:
-    result = read_entries_csv("plate,category\n苏K12345,stolen\n", added_by="a", now=NOW)
+    result = read_entries_csv("plate,category\n苏K12345,stolen\n", added_by="a", now=NOW, check=parse_entry)
     assert result.messages == [] and "missing column" in result.errors[0].reason
-    result = read_entries_csv("plate,category,priority,reason,source_agency,colour\n", added_by="a", now=NOW)
+    result = read_entries_csv(
+        "plate,category,priority,reason,source_agency,colour\n", added_by="a", now=NOW, check=parse_entry
+    )
     assert "unknown column" in result.errors[0].reason
 
 
 def test_export_reads_back_to_the_same_entries() -> None:
-    imported = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW).messages
+    imported = read_entries_csv(GOOD_AND_BAD, added_by="a", now=NOW, check=parse_entry).messages
     entries = [parse_entry(str(m["entry_id"]), m) for m in imported]
-    again = read_entries_csv(write_entries_csv(entries), added_by=None, now=NOW).messages
+    again = read_entries_csv(write_entries_csv(entries), added_by=None, now=NOW, check=parse_entry).messages
     assert [parse_entry(str(m["entry_id"]), m) for m in again] == sorted(entries, key=lambda e: e.entry_id)
-    assert read_entries_csv("\ufeff" + write_entries_csv(entries), added_by=None, now=NOW).errors == []
+    assert (
+        read_entries_csv(
+            "\ufeff" + write_entries_csv(entries), added_by=None, now=NOW, check=parse_entry
+        ).errors
+        == []
+    )

@@ -3,10 +3,10 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streams.codecs import parse_entry, parse_hit
 from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.matching.dedup import AlertGrouper
-from streams.domain.matching.hits import parse_hit
-from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 INDEX = WatchlistIndex()

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from streams.codecs import parse_entry, parse_hit
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import MatchPolicy, Ref, match_hit
 from streams.domain.matching.equivalence import (
@@ -13,9 +14,9 @@ from streams.domain.matching.equivalence import (
     differences,
     equivalence_key,
 )
-from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.hits import HitLimits
 from streams.domain.matching.plates import is_valid_plate
-from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex
 from tests.unit.domain.matching.test_plates import valid_plates
 from tests.unit.fixtures import NOW, entry_message, hit_message
 

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streams.codecs import parse_entry, parse_hit
 from streams.domain.matching.alerts import MatchPolicy, Ref, match_hit
-from streams.domain.matching.hits import Hit, HitLimits, parse_hit
+from streams.domain.matching.hits import Hit, HitLimits
 from streams.domain.matching.retro import RetroMatcher
-from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from tests.unit.fixtures import NOW, entry_message, hit_message
 
 LIMITS = HitLimits(max_age=timedelta(days=2))

@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streams.codecs import parse_entry
 from streams.domain.exceptions import InvalidInput
-from streams.domain.matching.watchlist import WatchlistIndex, parse_entry
+from streams.domain.matching.watchlist import WatchlistIndex
 from tests.unit.fixtures import NOW, entry_message
 
 

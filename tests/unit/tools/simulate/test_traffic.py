@@ -12,15 +12,14 @@ import orjson
 import pytest
 
 from streams import codecs
+from streams.codecs import parse_entry, parse_hit, parse_report
 from streams.domain.exceptions import InvalidInput
 from streams.domain.geography import geo
 from streams.domain.geography.layout import generate_topology
 from streams.domain.geography.topology import Topology, load
-from streams.domain.incidents.reports import parse_report
 from streams.domain.matching.equivalence import are_equivalent
-from streams.domain.matching.hits import HitLimits, parse_hit
+from streams.domain.matching.hits import HitLimits
 from streams.domain.matching.plates import PlateKind, is_valid_plate, normalise_plate, parse_plate
-from streams.domain.matching.watchlist import parse_entry
 from streams.tools.simulate import records
 from streams.tools.simulate.network import RoadNetwork
 from streams.tools.simulate.records import Emission, TrafficConfig, watchlist_entries

@@ -19,7 +19,7 @@ import orjson
 import pytest
 
 from streams import topics
-from streams.domain.matching.watchlist import parse_entry
+from streams.codecs import parse_entry
 from streams.settings import Settings
 from streams.worker.app import Citygate, build_app
 from streams.worker.pipeline import Outgoing, TopicSender

@@ -1,0 +1,156 @@
+"""Bytes in, bytes out: the only package that knows the wire format (UTF-8 JSON).
+
+Input topics are consumed as raw bytes and decoded here, inside the handler, so that a malformed message
+becomes a dead letter with a reason. (A Faust value_type would fail in Faust's own decoder, which logs and
+skips the event: the message would be lost silently.) Each input message is decoded and type-checked in
+one pass by its typed decoder (`messages.py`, `decoding.py`, msgspec); the `parse_*` functions add the
+domain's checks (`check_hit`, ...) and give the domain's record. Outputs are encoded with orjson.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import orjson
+
+from streams.codecs.decoding import decode
+from streams.codecs.messages import CallMessage, CommandMessage, EntryMessage, HitMessage, ReportMessage
+from streams.domain.commands import OperatorCommand, check_command
+from streams.domain.exceptions import InvalidInput
+from streams.domain.incidents.calls import Call, check_call
+from streams.domain.incidents.reports import Report, check_report
+from streams.domain.matching.hits import Hit, HitLimits, check_hit
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex, check_entry
+
+# Messages larger than this are refused unread where no setting says otherwise (tools, tests); the worker
+# uses CITYGATE_MAX_MESSAGE_BYTES.
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+# Who changed a watchlist entry and why, on a deletion (a tombstone has no body to say so).
+ACTOR_HEADER = "citygate-actor"
+REASON_HEADER = "citygate-reason"
+
+
+def decode_object(value: bytes | None, *, max_bytes: int) -> dict[str, object]:
+    """Parse one message value as a JSON object, refusing oversized and malformed input."""
+    if value is None:
+        raise InvalidInput("malformed_json", "message has no value (null)")
+    if len(value) > max_bytes:
+        raise InvalidInput("oversized", f"message is {len(value)} bytes; the limit is {max_bytes}")
+    try:
+        obj = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("malformed_json", f"not valid UTF-8 JSON: {exc}") from None
+    if type(obj) is not dict:
+        raise InvalidInput("not_an_object", f"expected a JSON object, got {_json_type(obj)}")
+    return obj
+
+
+def decode_key(key: bytes | None) -> str | None:
+    """Message keys are UTF-8 text; anything else is refused."""
+    if key is None:
+        return None
+    try:
+        return key.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("wrong_type", "message key is not UTF-8 text") from None
+
+
+def encode(message: dict[str, object]) -> bytes:
+    return orjson.dumps(message)
+
+
+def _json_type(obj: object) -> str:
+    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return "null" if obj is None else names.get(type(obj), type(obj).__name__)
+
+
+def apply_watchlist_record(
+    index: WatchlistIndex,
+    key: bytes | None,
+    value: bytes | None,
+    *,
+    max_bytes: int,
+    listed_at: datetime | None = None,
+) -> bool:
+    """Apply one `watchlist.entries` record to `index`: an entry upserts, a tombstone deletes. Returns False
+    for a record that is not a valid entry (the index is left as it was). `listed_at` is the record's
+    broker timestamp."""
+    try:
+        entry_id = decode_key(key)
+        if value is None:
+            if entry_id is not None:
+                index.remove(entry_id)
+            return entry_id is not None
+        index.upsert(parse_entry(entry_id, value, max_bytes=max_bytes, listed_at=listed_at))
+    except InvalidInput:
+        return False
+    return True
+
+
+def broker_time(timestamp_ms: int | None) -> datetime | None:
+    """A record's broker timestamp (epoch ms; -1 or None when there is none) as an aware datetime."""
+    if timestamp_ms is None or timestamp_ms < 0:
+        return None
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+
+
+# ------------------------------------------------------------------------ input messages, typed and checked
+# Each takes the bytes off the wire, or (tools, tests) an object to encode first.
+
+Value = bytes | Mapping[str, object] | object
+
+
+def _wire(value: Value) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits, as a hostile producer may send: the stdlib encodes it
+        return json.dumps(value, ensure_ascii=False).encode()
+
+
+def parse_hit(
+    value: Value,
+    *,
+    now: datetime,
+    limits: HitLimits = HitLimits(),  # noqa: B008
+    arrived_at: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Hit:
+    """An `anpr.hits` value as a `Hit`; `InvalidInput` saying why not."""
+    message = decode("anpr.hits", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, HitMessage)  # noqa: S101 - the topic's decoder gives its struct
+    return check_hit(message, now=now, limits=limits, arrived_at=arrived_at)
+
+
+def parse_entry(
+    key: str | None, value: Value, *, listed_at: datetime | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> WatchlistEntry:
+    """A `watchlist.entries` value (its key decoded) as a `WatchlistEntry`; `InvalidInput` saying why not."""
+    message = decode("watchlist.entries", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, EntryMessage)  # noqa: S101
+    return check_entry(key, message, listed_at=listed_at)
+
+
+def parse_call(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Call:
+    """A `calls.110` value as a `Call`; `InvalidInput` saying why not."""
+    message = decode("calls.110", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, CallMessage)  # noqa: S101
+    return check_call(key, message)
+
+
+def parse_report(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+    """A `patrol.reports` value as a `Report`; `InvalidInput` saying why not."""
+    message = decode("patrol.reports", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, ReportMessage)  # noqa: S101
+    return check_report(key, message)
+
+
+def parse_command(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OperatorCommand:
+    """An `operator.commands` value as an `OperatorCommand`; `InvalidInput` saying why not."""
+    message = decode("operator.commands", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, CommandMessage)  # noqa: S101
+    return check_command(key, message)
