@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from streams.domain.matching.equivalence import Difference
+from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.hits import Hit
 from streams.domain.matching.plates import normalise_plate
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
@@ -204,27 +204,39 @@ def match_hit(
     """
     read = hit.plate.normalised
     at = hit.event_time
-    best: dict[str, tuple[WatchlistEntry, str, str, tuple[Difference, ...]]] = {}
-    if hit.read_as is None:
-        for entry in index.lookup(read, event_time=at, now=now):
-            best[entry.entry_id] = (entry, "exact", read, ())
     # Equivalence works on the text as read (a repaired read's confusables included), never on a repair.
     readings = [hit.read_as or read]
     for candidate in hit.candidates:
-        if candidate.confidence < policy.candidate_min_confidence:
-            continue
-        text = normalise_plate(candidate.text)
-        if text in readings:
-            continue
-        readings.append(text)
-        for entry in index.lookup(text, event_time=at, now=now):
-            best.setdefault(entry.entry_id, (entry, "candidate", text, ()))
+        if candidate.confidence >= policy.candidate_min_confidence:
+            text = normalise_plate(candidate.text)
+            if text not in readings:
+                readings.append(text)
+    # One probe per reading; almost every hit stops here, having found nothing to compare.
+    probed = [(text, *index.probe(text)) for text in readings]
+    if not any(entries for _, _, entries in probed):
+        return []
+
+    def in_force(entry: WatchlistEntry) -> bool:
+        return entry.is_valid_at(at) and not entry.has_expired(now)
+
+    best: dict[str, tuple[WatchlistEntry, str, str, tuple[Difference, ...]]] = {}
+    first = True
+    for text, _, entries in probed:  # exact: the read itself (never a repaired one), then the candidates
+        kind = "exact" if first else "candidate"
+        if not (first and hit.read_as is not None):
+            for entry in entries:
+                if entry.plate_normalised == text and in_force(entry):
+                    best.setdefault(entry.entry_id, (entry, kind, text, ()))
+        first = False
     if policy.max_substitutions > 0:
-        for text in readings:
-            for entry, diffs in index.lookup_equivalent(
-                text, max_substitutions=policy.max_substitutions, event_time=at, now=now
-            ):
-                best.setdefault(entry.entry_id, (entry, "ocr_equivalent", text, diffs))
+        for text, key, entries in probed:
+            for entry in entries:
+                listed = entry.plate_normalised
+                if listed == text or len(listed) != len(text) or equivalence_key(listed) != key:
+                    continue
+                diffs = differences(text, listed)
+                if len(diffs) <= policy.max_substitutions and in_force(entry):
+                    best.setdefault(entry.entry_id, (entry, "ocr_equivalent", text, diffs))
     best = {entry_id: m for entry_id, m in best.items() if policy.answers_live(m[0], hit)}
     if not best:
         return []

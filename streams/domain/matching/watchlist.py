@@ -7,9 +7,10 @@ lookup time, so an entry that expires simply stops matching without any timer.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from streams.domain import fields
@@ -84,39 +85,75 @@ def check_entry(
     `listed_at` is the record's broker timestamp, where a consumer knows it. Raises `InvalidInput`."""
     if key != message.entry_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {message.entry_id!r}")
-    valid_from = fields.moment(message.valid_from, "valid_from")
-    valid_until = fields.optional_moment(message.valid_until, "valid_until")
+    valid_from = _time(message.valid_from, "valid_from")
+    valid_until = None if message.valid_until is None else _time(message.valid_until, "valid_until")
     if valid_until is not None and valid_until <= valid_from:
         raise InvalidInput("invalid_value", "valid_until must be after valid_from")
     try:
         normalised = parse_plate(message.plate).normalised
     except PlateFormatError as exc:
         raise InvalidInput("plate_format", f"plate: {exc}") from None
+    # Every worker holds the whole list: texts that many entries repeat (category, agency, officer, the
+    # reason a list gives) are kept once, and a plate listed as it normalises is one string, not two.
     return WatchlistEntry(
         entry_id=message.entry_id,
-        plate=message.plate,
+        plate=normalised if message.plate == normalised else message.plate,
         plate_normalised=normalised,
-        category=message.category,
+        category=sys.intern(message.category),
         priority=int(message.priority),
-        reason=message.reason,
-        source_agency=message.source_agency,
-        added_by=message.added_by,
+        reason=sys.intern(message.reason),
+        source_agency=sys.intern(message.source_agency),
+        added_by=sys.intern(message.added_by),
         valid_from=valid_from,
         valid_until=valid_until,
         covert=message.covert,
-        incident_id=message.incident_id,
-        instructions=message.instructions,
+        incident_id=None if message.incident_id is None else sys.intern(message.incident_id),
+        instructions=None if message.instructions is None else sys.intern(message.instructions),
         listed_at=listed_at,
     )
 
 
+# Times lists repeat (a bulk import's validity, most often) are one object each, and every time of one offset
+# shares one zone object (fromisoformat makes a new one per parse): ~100 bytes an entry at a million.
+_TIMES: dict[str, datetime] = {}
+_ZONES: dict[timedelta, tzinfo] = {}
+_MAX_TIMES = 4096
+
+
+def _time(text: str, name: str) -> datetime:
+    found = _TIMES.get(text)
+    if found is not None:
+        return found
+    moment = fields.moment(text, name)
+    offset, zone = moment.utcoffset(), moment.tzinfo
+    if offset is not None and zone is not None:
+        shared = _ZONES.setdefault(offset, zone)
+        if shared is not zone:
+            moment = moment.replace(tzinfo=shared)
+    if len(_TIMES) >= _MAX_TIMES:
+        _TIMES.clear()
+    _TIMES[text] = moment
+    return moment
+
+
+# Entries sharing an equivalence key: one entry, or (rarely) a tuple of them. No dict per bucket: a million
+# entries are mostly one per plate, and a dict per bucket cost ~230 bytes each.
+Bucket = WatchlistEntry | tuple[WatchlistEntry, ...]
+
+
 class WatchlistIndex:
-    """Entries by id, by normalised plate and by OCR-equivalence key; several entries may list one plate."""
+    """Entries by id, and by the hash of their plate's OCR-equivalence key (exact and equivalent lookups
+    both start from that one bucket); several entries may list one plate.
+
+    Compact, because every worker holds the whole list and a national list has millions of entries: one dict
+    entry per id, one per key bucket keyed by the key's hash (an int, not the key string); a bucket holds
+    the entry itself or a tuple. A hash collision can put unrelated plates in one bucket, so every lookup
+    compares the plates themselves.
+    """
 
     def __init__(self) -> None:
         self._by_id: dict[str, WatchlistEntry] = {}
-        self._by_plate: dict[str, dict[str, WatchlistEntry]] = {}
-        self._by_key: dict[str, dict[str, WatchlistEntry]] = {}
+        self._by_key: dict[int, Bucket] = {}
         # Entries compared character by character by `lookup_equivalent`: lets tests prove the lookup
         # inspects only entries sharing the key, never the whole list.
         self.inspected = 0
@@ -138,22 +175,48 @@ class WatchlistIndex:
             first = old.listed_at if entry.listed_at is None else min(old.listed_at, entry.listed_at)
             entry = replace(entry, listed_at=first)
         self._by_id[entry.entry_id] = entry
-        self._by_plate.setdefault(entry.plate_normalised, {})[entry.entry_id] = entry
-        self._by_key.setdefault(equivalence_key(entry.plate_normalised), {})[entry.entry_id] = entry
+        slot = hash(equivalence_key(entry.plate_normalised))
+        bucket = self._by_key.get(slot)
+        if bucket is None:
+            self._by_key[slot] = entry
+        elif isinstance(bucket, tuple):
+            self._by_key[slot] = (*bucket, entry)
+        else:
+            self._by_key[slot] = (bucket, entry)
 
     def remove(self, entry_id: str) -> WatchlistEntry | None:
         old = self._by_id.pop(entry_id, None)
         if old is not None:
-            _discard(self._by_plate, old.plate_normalised, entry_id)
-            _discard(self._by_key, equivalence_key(old.plate_normalised), entry_id)
+            slot = hash(equivalence_key(old.plate_normalised))
+            rest = tuple(e for e in _entries(self._by_key.get(slot)) if e.entry_id != entry_id)
+            if not rest:
+                self._by_key.pop(slot, None)
+            else:
+                self._by_key[slot] = rest[0] if len(rest) == 1 else rest
         return old
+
+    def probe(self, text: str) -> tuple[str, tuple[WatchlistEntry, ...]]:
+        """The equivalence key of a normalised reading and the entries whose plates share its bucket: one
+        translate, one hash and one dict probe, nothing for the 99.9% of reads that match nothing. The
+        entries may list the reading exactly, be OCR-equivalent to it, or (a hash collision) neither."""
+        key = equivalence_key(text)
+        bucket = self._by_key.get(hash(key))
+        if bucket is None:
+            return key, ()
+        entries = bucket if isinstance(bucket, tuple) else (bucket,)
+        self.inspected += len(entries)
+        return key, entries
 
     def lookup(self, plate_normalised: str, *, event_time: datetime, now: datetime) -> list[WatchlistEntry]:
         """Entries for this exact plate in force at the sighting and not expired by now, most urgent first."""
-        listed = self._by_plate.get(plate_normalised)
-        if not listed:
+        bucket = self._by_key.get(hash(equivalence_key(plate_normalised)))
+        if bucket is None:
             return []
-        found = [e for e in listed.values() if e.is_valid_at(event_time) and not e.has_expired(now)]
+        found = [
+            e
+            for e in _entries(bucket)
+            if e.plate_normalised == plate_normalised and e.is_valid_at(event_time) and not e.has_expired(now)
+        ]
         found.sort(key=lambda e: (e.priority, e.entry_id))
         return found
 
@@ -162,15 +225,18 @@ class WatchlistIndex:
     ) -> list[tuple[WatchlistEntry, tuple[Difference, ...]]]:
         """Entries in force whose plate differs from the read only in 1..`max_substitutions` confusable
         characters, with the differences; exact matches are `lookup`'s."""
-        same_key = self._by_key.get(equivalence_key(read_normalised))
-        if not same_key:
+        key = equivalence_key(read_normalised)
+        bucket = self._by_key.get(hash(key))
+        if bucket is None:
             return []
         found = []
-        for entry in same_key.values():
+        for entry in _entries(bucket):
             self.inspected += 1
             listed = entry.plate_normalised
             if listed == read_normalised or len(listed) != len(read_normalised):
                 continue
+            if equivalence_key(listed) != key:
+                continue  # another key with the same hash
             diffs = differences(read_normalised, listed)
             if (
                 len(diffs) <= max_substitutions
@@ -188,8 +254,7 @@ class WatchlistIndex:
         return counts
 
 
-def _discard(mapping: dict[str, dict[str, WatchlistEntry]], key: str, entry_id: str) -> None:
-    bucket = mapping[key]
-    del bucket[entry_id]
-    if not bucket:
-        del mapping[key]
+def _entries(bucket: Bucket | None) -> tuple[WatchlistEntry, ...]:
+    if bucket is None:
+        return ()
+    return bucket if isinstance(bucket, tuple) else (bucket,)
