@@ -59,6 +59,8 @@ class Settings:
     # matching's. The hits consumer holds a batch until the replica is known complete up to its hits'
     # arrival minus this, so it only has to cover the broker's and the workers' clocks disagreeing.
     listing_grace_s: float = 3.0
+    # Processes a retro-match scan reads anpr.hits with, a share of the partitions each (0: the worker's own).
+    retro_scan_processes: int = 2
     # The rings and points (GeoJSON); empty: the synthetic Yangzhou layout generated with `topology_seed`.
     topology: str = ""
     topology_seed: int = 2022

@@ -2,4 +2,7 @@
 
 from streams.cli import main
 
-main()
+# Guarded: the retro scan's spawned processes import the main module again (as __mp_main__), and must not
+# run a second command.
+if __name__ == "__main__":
+    main()

@@ -13,10 +13,18 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import msgspec
 import orjson
 
 from streams.codecs.decoding import decode
-from streams.codecs.messages import CallMessage, CommandMessage, EntryMessage, HitMessage, ReportMessage
+from streams.codecs.messages import (
+    READINGS,
+    CallMessage,
+    CommandMessage,
+    EntryMessage,
+    HitMessage,
+    ReportMessage,
+)
 from streams.domain.commands import OperatorCommand, check_command
 from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents.calls import Call, check_call
@@ -124,6 +132,18 @@ def parse_hit(
     message = decode("anpr.hits", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, HitMessage)  # noqa: S101 - the topic's decoder gives its struct
     return check_hit(message, now=now, limits=limits, arrived_at=arrived_at)
+
+
+def hit_readings(value: bytes | None) -> tuple[str, ...]:
+    """The texts a hit was read as (plate_text, then the candidates), decoding nothing else; () for a
+    value that is no hit at all. For scans that only ask whether a hit can match."""
+    if value is None:
+        return ()
+    try:
+        readings = READINGS.decode(value)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return ()
+    return (readings.plate_text, *(c.text for c in readings.candidates))
 
 
 def parse_entry(

@@ -199,6 +199,20 @@ class CommandMessage(Message):
     note: Annotated[str, Meta(max_length=500)] | None = None
 
 
+class ReadText(Struct):
+    text: str = ""
+
+
+class HitReadings(Struct):
+    """Only what says whether a hit can match a few plates (a retro-match scan): the plate as read and the
+    alternative readings. Other fields are skipped unread; a hit that can match is then decoded whole."""
+
+    plate_text: str = ""
+    candidates: list[ReadText] = []
+
+
+READINGS = msgspec.json.Decoder(HitReadings)
+
 DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "anpr.hits": msgspec.json.Decoder(HitMessage),
     "watchlist.entries": msgspec.json.Decoder(EntryMessage),

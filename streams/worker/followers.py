@@ -50,18 +50,23 @@ def _number(partition: dict[str, Any]) -> int:
     return int(partition["partition"])
 
 
-async def open_follower(
-    settings: Settings, names: Sequence[str], *, client_id: str, from_beginning: bool
-) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A started consumer assigned every partition of the public topics `names` (logical names)."""
-    tps = await topic_partitions(settings, names)
-    consumer = AIOKafkaConsumer(
+def consumer_for(settings: Settings, *, client_id: str, from_beginning: bool = True) -> AIOKafkaConsumer:
+    """A consumer outside any group (not started): the followers' and the retro scan's."""
+    return AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
         client_id=f"{settings.app_id}-{client_id}",
     )
+
+
+async def open_follower(
+    settings: Settings, names: Sequence[str], *, client_id: str, from_beginning: bool
+) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    """A started consumer assigned every partition of the public topics `names` (logical names)."""
+    tps = await topic_partitions(settings, names)
+    consumer = consumer_for(settings, client_id=client_id, from_beginning=from_beginning)
     await consumer.start()
     try:
         consumer.assign(tps)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 CONFUSABLE_CLASSES: tuple[str, ...] = ("0ODQ", "1I", "2Z", "5S", "8B", "6G")
 # Each confusable character → the others of its class, in class order.
 CONFUSABLE_MATES: dict[str, str] = {ch: group.replace(ch, "") for group in CONFUSABLE_CLASSES for ch in group}
-_TO_KEY = str.maketrans({char: group[0] for group in CONFUSABLE_CLASSES for char in group})
+# Each confusable character → its class's representative (the first of the class).
+TO_KEY: dict[int, int] = {ord(char): ord(group[0]) for group in CONFUSABLE_CLASSES for char in group}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class Difference:
 
 def equivalence_key(normalised: str) -> str:
     """The key shared by every plate text OCR-equivalent to `normalised` (which must be normalised)."""
-    return normalised.translate(_TO_KEY)
+    return normalised.translate(TO_KEY)
 
 
 def differences(read: str, listed: str) -> tuple[Difference, ...]:

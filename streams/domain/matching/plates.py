@@ -30,7 +30,7 @@ from enum import StrEnum
 from itertools import combinations, product
 from typing import Final
 
-from streams.domain.matching.equivalence import CONFUSABLE_MATES
+from streams.domain.matching.equivalence import CONFUSABLE_MATES, TO_KEY
 
 __all__ = [
     "AUTHORITY_LETTERS",
@@ -41,6 +41,7 @@ __all__ = [
     "is_valid_plate",
     "normalise_plate",
     "parse_plate",
+    "read_key",
     "repair_plate",
 ]
 
@@ -143,6 +144,26 @@ class Plate:
     authority: str
     serial: str
     kind: PlateKind
+
+
+def _key_table() -> dict[int, int | None]:
+    """Normalising, then the equivalence key, as one table: a scan that only asks whether a read can match
+    pays one translate per reading instead of two."""
+    table = dict(_NORMALISE_TABLE)
+    for code, to in list(table.items()):
+        if to is not None:
+            table[code] = TO_KEY.get(to, to)
+    for code, to in TO_KEY.items():
+        table.setdefault(code, to)
+    return table
+
+
+_READ_KEY_TABLE: Final = _key_table()
+
+
+def read_key(raw: str) -> str:
+    """`equivalence_key(normalise_plate(raw))` in one pass (tests prove the two agree)."""
+    return raw.translate(_READ_KEY_TABLE)
 
 
 def normalise_plate(raw: str) -> str:

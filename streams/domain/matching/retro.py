@@ -21,7 +21,9 @@ from datetime import datetime, timedelta
 
 from streams.domain.matching.alerts import Alert, MatchPolicy, Ref, alert_id_for, match_hit
 from streams.domain.matching.dedup import AlertGrouper
+from streams.domain.matching.equivalence import equivalence_key
 from streams.domain.matching.hits import Hit
+from streams.domain.matching.plates import read_key
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 
 RETRO_ACTIONS = ("review_past_sightings", "notify_source_agency")
@@ -47,6 +49,8 @@ class RetroMatcher:
                 # Without its listing time the index would leave these hits to live matching.
                 self.index.upsert(replace(entry, listed_at=None))
                 self.listed_at[entry.entry_id] = now if entry.listed_at is None else entry.listed_at
+        # The equivalence keys of the plates looked for: a hit none of whose readings has one cannot match.
+        self.keys = frozenset(equivalence_key(e.plate_normalised) for e in self.index)
         self._matches: list[Alert] = []
         self.window = window
         self.hits_seen = 0
@@ -54,6 +58,12 @@ class RetroMatcher:
     def __bool__(self) -> bool:
         """False when there is nothing to look for (every entry expired)."""
         return len(self.index) > 0
+
+    def could_match(self, readings: Iterable[str]) -> bool:
+        """Whether a hit read as any of `readings` (as sent, not normalised) shares a bucket with an entry
+        looked for: a scan decodes and checks in full only the hits for which this is true."""
+        keys = self.keys
+        return any(read_key(text) in keys for text in readings)
 
     def answers_for(self, entry_id: str, hit: Hit) -> bool:
         """Whether this retro-match (not live matching) answers for `hit` against the entry."""

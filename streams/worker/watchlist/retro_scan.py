@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +30,7 @@ from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import HITS
 from streams.worker.followers import open_follower
+from streams.worker.watchlist.retro_reader import Kept, Range, read_ranges, read_ranges_here, shares
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class RetroScanner:
         self.window = timedelta(seconds=settings.dedup_window_s)
         self.limits = settings.hit_limits()
         self.skew = timedelta(seconds=settings.max_clock_skew_s)
+        self._pool: ProcessPoolExecutor | None = None
 
     async def scan(self, entries: Sequence[WatchlistEntry], now: datetime) -> list[Alert]:
         """Retro-alerts for `entries` from the hits of the last `retro_hours` that reached Kafka before each
@@ -59,38 +63,11 @@ class RetroScanner:
         if not matcher:
             return []
         started = time.monotonic()
-        consumer, tps = await open_follower(
-            self.settings, [HITS], client_id="retro-scan", from_beginning=True
-        )
-        try:
-            # By broker time: a hit may reach Kafka up to the clock skew before its event time.
-            target = int((since - self.skew).timestamp() * 1000)
-            found = await consumer.offsets_for_times(dict.fromkeys(tps, target))
-            ends = await consumer.end_offsets(tps)
-            starts = starts_by_time({tp: None if f is None else f.offset for tp, f in found.items()}, ends)
-            remaining = {}
-            for tp, start in starts.items():
-                if start < ends[tp]:
-                    consumer.seek(tp, start)
-                    remaining[tp] = ends[tp]
-                else:
-                    consumer.pause(tp)
-            while remaining:
-                batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=5000)
-                for tp, records in batches.items():
-                    end = remaining.get(tp)
-                    if end is None:
-                        continue
-                    for record in records:
-                        if record.offset >= end:
-                            break
-                        self._feed(matcher, tp.partition, record, now)
-                    if records and records[-1].offset + 1 >= end:
-                        del remaining[tp]
-                        consumer.pause(tp)
-                await asyncio.sleep(0)  # let live matching run between chunks
-        finally:
-            await consumer.stop()
+        ranges = await self._ranges(since)
+        read, kept = await self._read(ranges, matcher.keys)
+        matcher.hits_seen += read - len(kept)
+        for record in sorted(kept, key=lambda k: (k.partition, k.offset)):
+            self._feed(matcher, record, now)
         alerts = matcher.finish()
         log.info(
             "retro-match of %d entries over %s: %d hits read, %d sightings, %.1f s",
@@ -102,19 +79,62 @@ class RetroScanner:
         )
         return alerts
 
-    def _feed(self, matcher: RetroMatcher, partition: int, record: object, now: datetime) -> None:
-        value = getattr(record, "value", None)
+    async def _ranges(self, since: datetime) -> list[Range]:
+        """Where each partition's hits since `since` start, up to its end now."""
+        consumer, tps = await open_follower(
+            self.settings, [HITS], client_id="retro-range", from_beginning=True
+        )
+        try:
+            # By broker time: a hit may reach Kafka up to the clock skew before its event time.
+            target = int((since - self.skew).timestamp() * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(tps, target))
+            ends = await consumer.end_offsets(tps)
+        finally:
+            await consumer.stop()
+        starts = starts_by_time({tp: None if f is None else f.offset for tp, f in found.items()}, ends)
+        return [Range(tp.partition, start, ends[tp]) for tp, start in starts.items() if start < ends[tp]]
+
+    async def _read(self, ranges: list[Range], keys: frozenset[str]) -> tuple[int, list[Kept]]:
+        """Read the ranges here, or in the pool's processes, a share each."""
+        workers = self.settings.retro_scan_processes
+        if workers <= 0 or len(ranges) < 2:
+            return await read_ranges(self.settings, ranges, keys)
+        loop = asyncio.get_running_loop()
+        pool = self._processes()
+        reads = [
+            loop.run_in_executor(pool, read_ranges_here, self.settings, share, keys)
+            for share in shares(ranges, workers)
+        ]
+        read, kept = 0, []
+        for count, found in await asyncio.gather(*reads):
+            read += count
+            kept.extend(found)
+        return read, kept
+
+    def _processes(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # Spawned, not forked: the worker runs an event loop and Kafka clients a fork would copy.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.settings.retro_scan_processes, mp_context=context)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _feed(self, matcher: RetroMatcher, record: Kept, now: datetime) -> None:
         try:
             hit = codecs.parse_hit(
-                value,
+                record.value,
                 max_bytes=self.settings.max_message_bytes,
                 now=now,
                 limits=self.limits,
-                arrived_at=codecs.broker_time(getattr(record, "timestamp", None)),
+                arrived_at=codecs.broker_time(record.timestamp_ms),
             )
         except InvalidInput:
             return  # it was dead-lettered when it arrived
-        matcher.feed(hit, Ref(HITS, hit.hit_id, partition, getattr(record, "offset", None)))
+        matcher.feed(hit, Ref(HITS, hit.hit_id, record.partition, record.offset))
 
     def _first_listings(self, entries: Sequence[WatchlistEntry]) -> list[WatchlistEntry]:
         """Each entry with the listing time this worker's replica keeps (an update keeps the first one), so

@@ -355,3 +355,11 @@ def test_parse_only_ever_raises_plate_format_error(raw: str) -> None:
     assert plate.province + plate.authority + plate.serial == plate.normalised
     assert 7 <= len(plate.normalised) <= 8
     assert parse_plate(plate.normalised) == plate
+
+
+@given(st.text(alphabet=PLATE_ISH, max_size=20))
+def test_read_key_is_the_equivalence_key_of_the_normalised_read(raw: str) -> None:
+    from streams.domain.matching.equivalence import equivalence_key
+    from streams.domain.matching.plates import read_key
+
+    assert read_key(raw) == equivalence_key(normalise_plate(raw))
