@@ -126,12 +126,13 @@ def parse_hit(
     now: datetime,
     limits: HitLimits = HitLimits(),  # noqa: B008
     arrived_at: datetime | None = None,
+    arrived_s: float | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Hit:
     """An `anpr.hits` value as a `Hit`; `InvalidInput` saying why not."""
     message = decode("anpr.hits", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, HitMessage)  # noqa: S101 - the topic's decoder gives its struct
-    return check_hit(message, now=now, limits=limits, arrived_at=arrived_at)
+    return check_hit(message, now=now, limits=limits, arrived_at=arrived_at, arrived_s=arrived_s)
 
 
 def hit_readings(value: bytes | None) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ consumers upsert instead of seeing a second alert.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -76,9 +77,9 @@ class MatchPolicy:
 
     def answers_live(self, entry: WatchlistEntry, hit: Hit) -> bool:
         """Whether live matching (not the entry's retro-match) answers for `hit` against `entry`."""
-        if entry.listed_at is None or hit.arrived_at is None:
+        if entry.listed_at is None or hit.arrived_s is None:
             return True
-        return hit.arrived_at >= entry.listed_at + self.listing_grace
+        return hit.arrived_s >= entry.listed_at.timestamp() + self.listing_grace.total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,10 @@ class Alert:
         }
 
 
+# A match before it becomes an alert: the entry, how it matched, the reading that matched, the differences.
+Match = tuple[WatchlistEntry, str, str, tuple[Difference, ...]]
+
+
 def match_hit(
     hit: Hit,
     index: WatchlistIndex,
@@ -193,7 +198,29 @@ def match_hit(
     hit_ref: Ref,
     policy: MatchPolicy = MatchPolicy(),  # noqa: B008
 ) -> list[Alert]:
-    """One alert per watchlist entry in force that the hit matches, each by its best match type.
+    """One alert per watchlist entry in force that the hit matches, each by its best match type (see
+    `find_matches`)."""
+    return alerts_for(hit, find_matches(hit, index, now=now, policy=policy), now=now, hit_ref=hit_ref)
+
+
+def alerts_for(hit: Hit, matches: Sequence[Match], *, now: datetime, hit_ref: Ref) -> list[Alert]:
+    """The alert of each match, in `find_matches`'s order."""
+    return [
+        watchlist_alert(
+            hit, entry, now=now, hit_ref=hit_ref, match_type=kind, matched_text=text, differences=diffs
+        )
+        for entry, kind, text, diffs in matches
+    ]
+
+
+def find_matches(
+    hit: Hit,
+    index: WatchlistIndex,
+    *,
+    now: datetime,
+    policy: MatchPolicy = MatchPolicy(),  # noqa: B008
+) -> list[Match]:
+    """Every watchlist entry in force that the hit matches, each by its best match type, best first.
 
     Tried in order: the plate as read, then the alternative readings above the confidence floor, then
     OCR equivalence of the read and of those readings. Each step is a dict probe: O(1) in the list's size.
@@ -219,7 +246,7 @@ def match_hit(
     def in_force(entry: WatchlistEntry) -> bool:
         return entry.is_valid_at(at) and not entry.has_expired(now)
 
-    best: dict[str, tuple[WatchlistEntry, str, str, tuple[Difference, ...]]] = {}
+    best: dict[str, Match] = {}
     first = True
     for text, _, entries in probed:  # exact: the read itself (never a repaired one), then the candidates
         kind = "exact" if first else "candidate"
@@ -237,16 +264,8 @@ def match_hit(
                 diffs = differences(text, listed)
                 if len(diffs) <= policy.max_substitutions and in_force(entry):
                     best.setdefault(entry.entry_id, (entry, "ocr_equivalent", text, diffs))
-    best = {entry_id: m for entry_id, m in best.items() if policy.answers_live(m[0], hit)}
-    if not best:
-        return []
-    ranked = sorted(best.values(), key=lambda m: (MATCH_TYPES.index(m[1]), m[0].priority, m[0].entry_id))
-    return [
-        watchlist_alert(
-            hit, entry, now=now, hit_ref=hit_ref, match_type=kind, matched_text=text, differences=diffs
-        )
-        for entry, kind, text, diffs in ranked
-    ]
+    live = [m for m in best.values() if policy.answers_live(m[0], hit)]
+    return sorted(live, key=lambda m: (MATCH_TYPES.index(m[1]), m[0].priority, m[0].entry_id))
 
 
 def watchlist_alert(

@@ -68,9 +68,9 @@ class RetroMatcher:
     def answers_for(self, entry_id: str, hit: Hit) -> bool:
         """Whether this retro-match (not live matching) answers for `hit` against the entry."""
         listed = self.listed_at[entry_id]
-        if hit.arrived_at is None:  # no broker time known: by event time
+        if hit.arrived_s is None:  # no broker time known: by event time
             return hit.event_time < listed
-        return hit.arrived_at < listed + self.policy.listing_grace
+        return hit.arrived_s < listed.timestamp() + self.policy.listing_grace.total_seconds()
 
     def feed(self, hit: Hit, ref: Ref) -> None:
         """Look at one past hit."""

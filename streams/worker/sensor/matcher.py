@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from streams import codecs, topics
-from streams.domain.matching.alerts import Alert, Ref, match_hit
+from streams.domain.matching.alerts import Alert, Ref, alerts_for, find_matches
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.worker.health import Sighting
@@ -46,13 +46,14 @@ class HitMatcher:
             max_bytes=self.max_bytes,
             now=now,
             limits=self.limits,
-            arrived_at=None if stamp is None else datetime.fromtimestamp(stamp, UTC),
+            arrived_s=stamp,
         )
         self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
+        matches = find_matches(hit, self.index, now=now, policy=self.policy)
+        if not matches:
+            return ()  # nearly every hit
         ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
-        alerts = match_hit(hit, self.index, now=now, hit_ref=ref, policy=self.policy)
-        if not alerts:
-            return ()
+        alerts = alerts_for(hit, matches, now=now, hit_ref=ref)
         outgoing = []
         for alert in alerts:
             assert alert.match is not None  # noqa: S101 - watchlist alerts always carry their match

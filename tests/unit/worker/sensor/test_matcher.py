@@ -102,14 +102,14 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
     # A bug in the domain must not end the loop or skip silently: it becomes a processing_error dead letter.
     from streams.worker.sensor import matcher as hits_agent
 
-    real_match = hits_agent.match_hit
+    real_match = hits_agent.find_matches
 
     def flaky_match(hit: Any, *args: Any, **kwargs: Any) -> Any:
         if hit.hit_id == "boom":
             raise KeyError("simulated bug")
         return real_match(hit, *args, **kwargs)
 
-    monkeypatch.setattr(hits_agent, "match_hit", flaky_match)
+    monkeypatch.setattr(hits_agent, "find_matches", flaky_match)
     outgoing = built.handle_hits(
         records(
             b"{oops",
