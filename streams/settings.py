@@ -15,6 +15,7 @@ from pathlib import Path
 from streams.domain.matching.alerts import MatchPolicy
 from streams.domain.matching.dedup import AlertGrouper
 from streams.domain.matching.hits import HitLimits
+from streams.domain.timebounds import TimeBounds
 
 
 class SettingsError(ValueError):
@@ -95,6 +96,10 @@ class Settings:
             max_skew=timedelta(seconds=self.max_clock_skew_s),
             max_substitutions=self.max_substitutions,
         )
+
+    def time_bounds(self) -> TimeBounds:
+        """How far each input's times may lie from when they reached Kafka (streams/domain/timebounds.py)."""
+        return TimeBounds(max_skew=timedelta(seconds=self.max_clock_skew_s))
 
     def match_policy(self) -> MatchPolicy:
         return MatchPolicy(

@@ -33,9 +33,10 @@ FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
-# The broker stamps these topics' records with the time it appended them, whatever the producer says:
+# The broker stamps the input topics' records with the time it appended them, whatever the producer says:
 # which of live matching and the retro-match answers for a hit is decided by that time against the entry's
-# (streams/domain/matching/retro.py), so no producer clock may move it.
+# (streams/domain/matching/retro.py), and every input time is judged against it
+# (streams/domain/timebounds.py), so no producer clock may move either.
 BROKER_TIME = {"message.timestamp.type": "LogAppendTime"}
 # Configs the code depends on for correctness: `citygate topics create` sets them on existing topics too,
 # and a worker refuses to start without them. Others (retention) are defaults an operator may change.
@@ -79,8 +80,17 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "citygate",
             {"retention.ms": hits_retention_ms, "max.message.bytes": "1048576", **BROKER_TIME},
         ),
-        TopicSpec(PATROL_REPORTS, 1, "unit id", "radio room", f"citygate ({one_partition_commands})"),
-        TopicSpec(CALLS, 1, "call id", "110 call system", f"citygate ({one_partition_commands})"),
+        TopicSpec(
+            PATROL_REPORTS,
+            1,
+            "unit id",
+            "radio room",
+            f"citygate ({one_partition_commands})",
+            dict(BROKER_TIME),
+        ),
+        TopicSpec(
+            CALLS, 1, "call id", "110 call system", f"citygate ({one_partition_commands})", dict(BROKER_TIME)
+        ),
         TopicSpec(
             WATCHLIST,
             1,
@@ -94,7 +104,14 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
                 **BROKER_TIME,
             },
         ),
-        TopicSpec(OPERATOR_COMMANDS, 1, "target id", "operators", f"citygate ({one_partition_commands})"),
+        TopicSpec(
+            OPERATOR_COMMANDS,
+            1,
+            "target id",
+            "operators",
+            f"citygate ({one_partition_commands})",
+            dict(BROKER_TIME),
+        ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.
         TopicSpec(ALERTS, 1, "alert id", "citygate", "operators"),

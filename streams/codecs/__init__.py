@@ -10,6 +10,7 @@ domain's checks (`check_hit`, ...) and give the domain's record. Outputs are enc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -29,8 +30,9 @@ from streams.domain.commands import OperatorCommand, check_command
 from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents.calls import Call, check_call
 from streams.domain.incidents.reports import Report, check_report
-from streams.domain.matching.hits import Hit, HitLimits, check_hit
+from streams.domain.matching.hits import ANY_KEY, Hit, HitLimits, check_hit
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex, check_entry
+from streams.domain.timebounds import TIMELESS, TimeBounds
 
 # Messages larger than this are refused unread where no setting says otherwise (tools, tests); the worker
 # uses CITYGATE_MAX_MESSAGE_BYTES.
@@ -63,7 +65,7 @@ def decode_key(key: bytes | None) -> str | None:
     try:
         return key.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInput("wrong_type", "message key is not UTF-8 text") from None
+        raise InvalidInput("key_mismatch", "message key is not UTF-8 text, so it is no id") from None
 
 
 def encode(message: dict[str, object]) -> bytes:
@@ -82,20 +84,34 @@ def apply_watchlist_record(
     *,
     max_bytes: int,
     listed_at: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
 ) -> bool:
     """Apply one `watchlist.entries` record to `index`: an entry upserts, a tombstone deletes. Returns False
     for a record that is not a valid entry (the index is left as it was). `listed_at` is the record's
     broker timestamp."""
     try:
-        entry_id = decode_key(key)
         if value is None:
-            if entry_id is not None:
-                index.remove(entry_id)
-            return entry_id is not None
-        index.upsert(parse_entry(entry_id, value, max_bytes=max_bytes, listed_at=listed_at))
+            index.remove(tombstone_key(key))
+            return True
+        entry_id = decode_key(key)
+        index.upsert(parse_entry(entry_id, value, max_bytes=max_bytes, listed_at=listed_at, bounds=bounds))
     except InvalidInput:
         return False
     return True
+
+
+_ENTRY_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def tombstone_key(key: bytes | None) -> str:
+    """The entry id a watchlist tombstone deletes: its key, which must be an entry id (a tombstone has no
+    body to say what it deletes)."""
+    entry_id = decode_key(key)
+    if entry_id is None or _ENTRY_ID.fullmatch(entry_id) is None:
+        raise InvalidInput(
+            "key_mismatch", f"a watchlist tombstone needs an entry id as its key, got {entry_id!r}"
+        )
+    return entry_id
 
 
 def broker_time(timestamp_ms: int | None) -> datetime | None:
@@ -106,7 +122,9 @@ def broker_time(timestamp_ms: int | None) -> datetime | None:
 
 
 # ------------------------------------------------------------------------ input messages, typed and checked
-# Each takes the bytes off the wire, or (tools, tests) an object to encode first.
+# Each takes the bytes off the wire, or (tools, tests) an object to encode first. Times are judged against
+# `ref` (the record's broker time) with `bounds`; the defaults judge the contract alone (tools, tests), and
+# the worker passes its own (Settings.time_bounds()).
 
 Value = bytes | Mapping[str, object] | object
 
@@ -127,12 +145,13 @@ def parse_hit(
     limits: HitLimits = HitLimits(),  # noqa: B008
     arrived_at: datetime | None = None,
     arrived_s: float | None = None,
+    key: str | None | object = ANY_KEY,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Hit:
-    """An `anpr.hits` value as a `Hit`; `InvalidInput` saying why not."""
+    """An `anpr.hits` value (and, when given, its decoded key) as a `Hit`; `InvalidInput` saying why not."""
     message = decode("anpr.hits", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, HitMessage)  # noqa: S101 - the topic's decoder gives its struct
-    return check_hit(message, now=now, limits=limits, arrived_at=arrived_at, arrived_s=arrived_s)
+    return check_hit(message, now=now, limits=limits, arrived_at=arrived_at, arrived_s=arrived_s, key=key)
 
 
 def hit_readings(value: bytes | None) -> tuple[str, ...]:
@@ -148,30 +167,56 @@ def hit_readings(value: bytes | None) -> tuple[str, ...]:
 
 
 def parse_entry(
-    key: str | None, value: Value, *, listed_at: datetime | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    key: str | None,
+    value: Value,
+    *,
+    listed_at: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> WatchlistEntry:
     """A `watchlist.entries` value (its key decoded) as a `WatchlistEntry`; `InvalidInput` saying why not."""
     message = decode("watchlist.entries", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, EntryMessage)  # noqa: S101
-    return check_entry(key, message, listed_at=listed_at)
+    return check_entry(key, message, listed_at=listed_at, bounds=bounds)
 
 
-def parse_call(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Call:
+def parse_call(
+    key: str | None,
+    value: Value,
+    *,
+    ref: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Call:
     """A `calls.110` value as a `Call`; `InvalidInput` saying why not."""
     message = decode("calls.110", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, CallMessage)  # noqa: S101
-    return check_call(key, message)
+    return check_call(key, message, ref=ref, bounds=bounds)
 
 
-def parse_report(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+def parse_report(
+    key: str | None,
+    value: Value,
+    *,
+    ref: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Report:
     """A `patrol.reports` value as a `Report`; `InvalidInput` saying why not."""
     message = decode("patrol.reports", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, ReportMessage)  # noqa: S101
-    return check_report(key, message)
+    return check_report(key, message, ref=ref, bounds=bounds)
 
 
-def parse_command(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OperatorCommand:
+def parse_command(
+    key: str | None,
+    value: Value,
+    *,
+    ref: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> OperatorCommand:
     """An `operator.commands` value as an `OperatorCommand`; `InvalidInput` saying why not."""
     message = decode("operator.commands", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, CommandMessage)  # noqa: S101
-    return check_command(key, message)
+    return check_command(key, message, ref=ref, bounds=bounds)

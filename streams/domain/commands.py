@@ -11,6 +11,7 @@ from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
+from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
 
 COMMANDS = frozenset({"accept_hit", "reject_hit", "staff_point", "lift_lockdown"})
 ACCEPT_REASONS = frozenset({"confirmed_visually", "vehicle_stopped", "other"})
@@ -60,14 +61,19 @@ class CommandFields(Protocol):
     def note(self) -> str | None: ...
 
 
-def check_command(key: str | None, message: CommandFields) -> OperatorCommand:
-    """What a schema cannot say simply about a decoded command: its key, and the reasons its command may
-    carry (a reject and a lift need one). Raises `InvalidInput`."""
-    if key is not None and key != message.target_id:
+def check_command(
+    key: str | None, message: CommandFields, *, ref: datetime | None = None, bounds: TimeBounds = TIMELESS
+) -> OperatorCommand:
+    """What a schema cannot say simply about a decoded command: its key (the target id), its time against
+    `ref` (when it reached Kafka: a command an hour old is stale), and the reasons its command may carry
+    (a reject and a lift need one). Raises `InvalidInput`."""
+    if key != message.target_id:
         raise InvalidInput(
             "key_mismatch", f"message key {key!r} differs from target_id {message.target_id!r}"
         )
     issued_at = fields.moment(message.issued_at, "issued_at")
+    if ref is not None:
+        check_time(issued_at, "issued_at", ref=ref, max_age=bounds.command_max_age, max_ahead=bounds.max_skew)
     command, reason_code = message.command, message.reason_code
     if reason_code is not None and reason_code not in REASONS[command]:
         allowed = ", ".join(sorted(REASONS[command]))

@@ -62,6 +62,12 @@ Handler = Callable[[Any, datetime], Sequence[Outgoing]]
 Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
 
 
+def received(message: InputMessage, now: datetime) -> datetime:
+    """When `message` reached Kafka (its broker timestamp), else `now`: what input times are judged by."""
+    stamp = message.timestamp
+    return datetime.fromtimestamp(stamp, UTC) if stamp else now
+
+
 class TopicSender:
     """Sends `Outgoing` records through the app's Faust topics, by logical name."""
 

@@ -240,7 +240,7 @@ def test_audit_counter_examples_are_invalid(message: Any) -> None:
 )
 def test_reviewed_alerts_and_their_audit_records_are_schema_valid(command: Any) -> None:
     alert = json.loads((SCHEMAS / "examples" / "alerts" / "valid" / "maximal.json").read_text())
-    parsed = parse_command(None, {**command, "target_id": alert["alert_id"]})
+    parsed = parse_command(alert["alert_id"], {**command, "target_id": alert["alert_id"]})
     reviewed = review_alert(alert, parsed, now=NOW)
     validator("alerts").validate(reviewed)
     record = audit_record(

@@ -10,6 +10,7 @@ from typing import Protocol
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.plates import PlateFormatError, parse_plate
+from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,18 +130,27 @@ class CallFields(Protocol):
     def caller_notes(self) -> str | None: ...
 
 
-def check_call(key: str | None, message: CallFields) -> Call:
-    """What a schema cannot say about a decoded call: its key, when it happened against when it was
-    called in, and the named vehicle's plate grammar. Raises `InvalidInput`."""
-    if key is not None and key != message.call_id:
+def check_call(
+    key: str | None, message: CallFields, *, ref: datetime | None = None, bounds: TimeBounds = TIMELESS
+) -> Call:
+    """What a schema cannot say about a decoded call: its key (the call id), its time against `ref` (when
+    it reached Kafka), when it happened against when it was called in, and the named vehicle's plate
+    grammar. Raises `InvalidInput`."""
+    if key != message.call_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from call_id {message.call_id!r}")
     received_at = fields.moment(message.received_at, "received_at")
+    if ref is not None:
+        check_time(
+            received_at, "received_at", ref=ref, max_age=bounds.call_max_age, max_ahead=bounds.max_skew
+        )
     occurred_at = fields.optional_moment(message.occurred_at, "occurred_at")
-    if occurred_at is not None and occurred_at > received_at:
-        raise InvalidInput("invalid_value", "occurred_at is after received_at")
-    if occurred_at is not None and occurred_at < received_at - MAX_REPORTING_DELAY:
-        hours = MAX_REPORTING_DELAY.total_seconds() / 3600
-        raise InvalidInput("invalid_value", f"occurred_at is more than {hours:.0f} h before received_at")
+    if occurred_at is not None:
+        before = received_at.timestamp() - occurred_at.timestamp()
+        if before < 0:
+            raise InvalidInput("invalid_value", "occurred_at is after received_at")
+        if before > MAX_REPORTING_DELAY.total_seconds():
+            hours = MAX_REPORTING_DELAY.total_seconds() / 3600
+            raise InvalidInput("invalid_value", f"occurred_at is more than {hours:.0f} h before received_at")
     place = message.place
     return Call(
         message.call_id,

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
+from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
 
 UNIT_KINDS = frozenset({"patrol_car", "motorcycle", "foot", "mounted", "workstation", "security_guard"})
 REPORT_KINDS = frozenset(
@@ -76,12 +77,17 @@ class ReportFields(Protocol):
     def text(self) -> str | None: ...
 
 
-def check_report(key: str | None, message: ReportFields) -> Report:
-    """What a schema cannot say simply about a decoded report: its key, and what each kind needs (an
-    arrival its point, a capture a count of at least 1). Raises `InvalidInput`."""
-    if key is not None and key != message.unit_id:
+def check_report(
+    key: str | None, message: ReportFields, *, ref: datetime | None = None, bounds: TimeBounds = TIMELESS
+) -> Report:
+    """What a schema cannot say simply about a decoded report: its key (the unit id), its time against
+    `ref` (when it reached Kafka), and what each kind needs (an arrival its point, a capture a count of
+    at least 1). Raises `InvalidInput`."""
+    if key != message.unit_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from unit_id {message.unit_id!r}")
     at = fields.moment(message.at, "at")
+    if ref is not None:
+        check_time(at, "at", ref=ref, max_age=bounds.report_max_age, max_ahead=bounds.max_skew)
     if message.kind == "arrived_at_point" and message.point_id is None:
         raise InvalidInput("missing_field", "an arrived_at_point report needs a point_id")
     if message.kind == "suspect_captured" and (message.count is None or message.count < 1):

@@ -25,6 +25,8 @@ from streams.domain.matching.plates import (
 DIRECTIONS = frozenset({"inbound", "outbound", "unknown"})
 PLATE_COLOURS = frozenset({"blue", "yellow", "green", "yellow_green", "white", "black", "unknown"})
 VEHICLE_TYPES = frozenset({"car", "suv", "van", "bus", "truck", "motorcycle", "taxi", "other", "unknown"})
+# check_hit's `key` when the key is not to be checked (a hit read back by a scan, or built in a test).
+ANY_KEY: object = object()
 MAX_CANDIDATES = 10
 MAX_IMAGE_REFS = 8
 
@@ -124,14 +126,22 @@ def check_hit(
     limits: HitLimits = HitLimits(),  # noqa: B008
     arrived_at: datetime | None = None,
     arrived_s: float | None = None,
+    key: str | None | object = ANY_KEY,
 ) -> Hit:
-    """What a schema cannot say about a decoded hit: its time against `now`, and its plate (GA 36-2018,
-    or repairable within the substitution limit). Raises `InvalidInput`."""
+    """What a schema cannot say about a decoded hit: its key (the checkpoint id), its time against when it
+    reached Kafka (`now` if unknown), and its plate (GA 36-2018, or repairable within the substitution
+    limit). Raises `InvalidInput`. `key` left out: not checked (a hit read back, not consumed)."""
+    if key is not ANY_KEY and key != message.checkpoint_id:
+        raise InvalidInput(
+            "key_mismatch", f"message key {key!r} differs from checkpoint_id {message.checkpoint_id!r}"
+        )
     event_time = fields.moment(message.event_time, "event_time")
-    if event_time > now + limits.max_skew:
-        ahead = (event_time - now).total_seconds()
+    if arrived_s is None and arrived_at is not None:
+        arrived_s = arrived_at.timestamp()
+    ahead = event_time.timestamp() - (now.timestamp() if arrived_s is None else arrived_s)
+    if ahead > limits.max_skew.total_seconds():
         raise InvalidInput("invalid_value", f"event_time is {ahead:.0f} s in the future (clock skew?)")
-    if event_time < now - limits.max_age:
+    if -ahead > limits.max_age.total_seconds():
         raise InvalidInput("invalid_value", f"event_time is older than the {limits.max_age.days} d retention")
     plate_text = message.plate_text
     read_as = None
@@ -157,5 +167,5 @@ def check_hit(
         image_refs=tuple(message.image_refs),
         gateway_id=message.gateway_id,
         read_as=read_as,
-        arrived_s=arrived_s if arrived_at is None else arrived_at.timestamp(),
+        arrived_s=arrived_s,
     )

@@ -17,6 +17,7 @@ from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.plates import PlateFormatError, parse_plate
+from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
 
 CATEGORIES = frozenset({"stolen", "wanted", "incident", "lookout", "fake_plate", "other"})
 
@@ -79,15 +80,27 @@ class EntryFields(Protocol):
 
 
 def check_entry(
-    key: str | None, message: EntryFields, *, listed_at: datetime | None = None
+    key: str | None,
+    message: EntryFields,
+    *,
+    listed_at: datetime | None = None,
+    ref: datetime | None = None,
+    bounds: TimeBounds = TIMELESS,
 ) -> WatchlistEntry:
-    """What a schema cannot say about a decoded entry: its key, its validity window and its plate grammar.
-    `listed_at` is the record's broker timestamp, where a consumer knows it. Raises `InvalidInput`."""
+    """What a schema cannot say about a decoded entry: its key, its validity window (sane against `ref`,
+    the record's broker time, else `listed_at`) and its plate grammar. `listed_at` is the record's broker
+    timestamp, where a consumer knows it. Raises `InvalidInput`."""
     if key != message.entry_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {message.entry_id!r}")
     valid_from = _time(message.valid_from, "valid_from")
     valid_until = None if message.valid_until is None else _time(message.valid_until, "valid_until")
-    if valid_until is not None and valid_until <= valid_from:
+    ref = ref or listed_at
+    if ref is not None:
+        check_time(valid_from, "valid_from", ref=ref, max_age=bounds.entry_max_age, max_ahead=bounds.max_skew)
+        if valid_until is not None:
+            ahead = bounds.entry_max_validity
+            check_time(valid_until, "valid_until", ref=ref, max_age=bounds.entry_max_age, max_ahead=ahead)
+    if valid_until is not None and valid_until.timestamp() <= valid_from.timestamp():
         raise InvalidInput("invalid_value", "valid_until must be after valid_from")
     try:
         normalised = parse_plate(message.plate).normalised

@@ -22,7 +22,7 @@ from streams.domain.incidents import lifecycle as desk
 from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
 from streams.settings import Settings
 from streams.worker.metrics import Metrics
-from streams.worker.pipeline import InputMessage, Outgoing
+from streams.worker.pipeline import InputMessage, Outgoing, received
 
 Table = MutableMapping[str, dict[str, Any]]
 
@@ -42,18 +42,31 @@ class IncidentDesk:
         self.lookouts = lookouts
         self.settings = settings
         self.max_bytes = settings.max_message_bytes
+        self.bounds = settings.time_bounds()
         self.topology = topology
         self.incidents = incidents
         self.lockdowns = lockdowns
         self.rules = IncidentSettings()
 
     def on_call(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        call = codecs.parse_call(codecs.decode_key(message.key), message.value, max_bytes=self.max_bytes)
+        call = codecs.parse_call(
+            codecs.decode_key(message.key),
+            message.value,
+            ref=received(message, now),
+            bounds=self.bounds,
+            max_bytes=self.max_bytes,
+        )
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
         return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
 
     def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        report = codecs.parse_report(codecs.decode_key(message.key), message.value, max_bytes=self.max_bytes)
+        report = codecs.parse_report(
+            codecs.decode_key(message.key),
+            message.value,
+            ref=received(message, now),
+            bounds=self.bounds,
+            max_bytes=self.max_bytes,
+        )
         if report.kind == "arrived_at_point":
             assert report.point_id is not None  # noqa: S101 - check_report requires it
             return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))

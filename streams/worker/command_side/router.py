@@ -18,7 +18,7 @@ from streams.domain.commands import COMMANDS, OperatorCommand
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.incident_desk import IncidentDesk
-from streams.worker.pipeline import Handler, InputMessage, Outgoing
+from streams.worker.pipeline import Handler, InputMessage, Outgoing, received
 
 # Alerts that say a listed vehicle was seen: what the incident desk follows.
 SIGHTING_KINDS = frozenset({"watchlist_match", "retro_match"})
@@ -31,6 +31,7 @@ class CommandRouter:
 
     def __init__(self, settings: Settings, book: AlertBook, desk: IncidentDesk) -> None:
         self.settings = settings
+        self.bounds = settings.time_bounds()
         self.book = book
         self.desk = desk
         self.by_topic: Mapping[str, Handler] = {
@@ -70,7 +71,11 @@ class CommandRouter:
 
     def on_command(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         command = codecs.parse_command(
-            codecs.decode_key(message.key), message.value, max_bytes=self.settings.max_message_bytes
+            codecs.decode_key(message.key),
+            message.value,
+            ref=received(message, now),
+            bounds=self.bounds,
+            max_bytes=self.settings.max_message_bytes,
         )
         return self.by_command[command.command](command, message, now)
 

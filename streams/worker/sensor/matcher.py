@@ -47,6 +47,7 @@ class HitMatcher:
             now=now,
             limits=self.limits,
             arrived_s=stamp,
+            key=codecs.decode_key(message.key),
         )
         self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
         matches = find_matches(hit, self.index, now=now, policy=self.policy)

@@ -18,7 +18,6 @@ from faust.types import Message
 from streams import codecs, topics
 from streams.codecs import ACTOR_HEADER, REASON_HEADER
 from streams.domain.audit import audit_record
-from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import WatchlistEntry
 from streams.settings import Settings
 from streams.worker.pipeline import Outgoing
@@ -27,6 +26,7 @@ from streams.worker.pipeline import Outgoing
 class EntryChecker:
     def __init__(self, settings: Settings) -> None:
         self.max_bytes = settings.max_message_bytes
+        self.bounds = settings.time_bounds()
         self._upserted: list[WatchlistEntry] = []
 
     def take_upserted(self) -> list[WatchlistEntry]:
@@ -35,12 +35,10 @@ class EntryChecker:
         return upserted
 
     def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
-        entry_id = codecs.decode_key(message.key)
-        if entry_id is None:
-            raise InvalidInput("key_mismatch", "a watchlist record needs its entry id as the key")
         headers = _headers(message)
         changed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else now
         if message.value is None:
+            entry_id = codecs.tombstone_key(message.key)
             action, actor, reason, after = (
                 "watchlist_delete",
                 headers.get(ACTOR_HEADER, "unknown"),
@@ -49,9 +47,12 @@ class EntryChecker:
             )
             reason = headers.get(REASON_HEADER)
         else:
-            value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
+            entry_id = codecs.decode_key(message.key) or ""
             listed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
-            entry = codecs.parse_entry(entry_id, message.value, max_bytes=self.max_bytes, listed_at=listed_at)
+            entry = codecs.parse_entry(
+                entry_id, message.value, max_bytes=self.max_bytes, listed_at=listed_at, bounds=self.bounds
+            )
+            value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
             self._upserted.append(entry)
             action, actor, reason, after = (
                 "watchlist_upsert",

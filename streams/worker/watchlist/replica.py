@@ -63,6 +63,7 @@ class WatchlistReplica(Service):
         self._catch_up: CatchUp | None = None
         self._applied: dict[TopicPartition, int] = {}  # next offset to apply, per partition
         self.fresh_as_of: datetime | None = None
+        self.bounds = settings.time_bounds()
         self._last_stamp: tuple[int | None, datetime | None] = (-1, None)
         self._fresher = asyncio.Event()
 
@@ -102,7 +103,12 @@ class WatchlistReplica(Service):
         """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
         (the `check_watchlist` agent dead-letters them once, not once per worker)."""
         if not codecs.apply_watchlist_record(
-            self.index, key, value, max_bytes=self.settings.max_message_bytes, listed_at=listed_at
+            self.index,
+            key,
+            value,
+            max_bytes=self.settings.max_message_bytes,
+            listed_at=listed_at,
+            bounds=self.bounds,
         ):
             self.skipped_invalid += 1
 

@@ -67,7 +67,8 @@ async def wait_for(condition: Any, timeout: float = 5.0) -> None:
 
 
 def records(*values: bytes) -> list[InputRecord]:
-    return [InputRecord("anpr.hits", 3, 100 + n, 1.0e9, b"EC-0001", value) for n, value in enumerate(values)]
+    at = datetime.now(UTC).timestamp()  # when they reached Kafka: the hits are judged against it
+    return [InputRecord("anpr.hits", 3, 100 + n, at, b"YZ-EC-0001", value) for n, value in enumerate(values)]
 
 
 async def test_no_hit_is_consumed_before_the_replica_is_ready(
