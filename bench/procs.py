@@ -7,6 +7,7 @@ needed (user+system CPU ticks, the peak resident set VmHWM) for a process the ha
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -77,6 +78,8 @@ class MemorySampler(threading.Thread):
         try:
             rss, hwm = memory_mb(self.pid)
         except OSError:
+            return None
+        if math.isnan(rss):  # an exiting process has a status file without its memory lines
             return None
         self.samples.append((round(time.monotonic() - self.started_at, 2), round(rss, 1)))
         self.peak_mb = max(self.peak_mb, hwm)
