@@ -1,7 +1,8 @@
 """`python -m bench` (what `make bench` runs): every scenario in one invocation against KAFKA_BOOTSTRAP.
 
-Why one invocation: the figures are compared as ratios (citygate / plain loop, citygate / Quix, two workers
-/ one), which only mean something when measured on the same machine, broker and workload in one go.
+Why one invocation: the figures are compared as ratios (citygate / plain loop, citygate / Quix, citygate /
+the client ceiling, two workers / one, a million-entry watchlist / 10,000), which only mean something when
+measured on the same machine, broker and workload in one go.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import scenarios
+from bench import retro, scenarios, watchlist_scale
 from bench.cluster import BenchError, TooFewHits
 from bench.procs import ROOT
 from bench.profile import render, summarise
-from bench.report import machine_facts, table, write_json
+from bench.report import machine_facts, ratios, table, write_json
+from bench.retro import RetroScan
 from bench.scenarios import Context, Drain, Latency
+from bench.watchlist_scale import WatchlistScale
 from bench.workload import MATCH_SHARE, WATCHLIST_SIZE, build_workload, prefill_hits
 
 QUIX_MISSING = "quixstreams not installed (pip install '.[bench]')"
-ALL = "abcde"
+ALL = "abcdefmr"
 PROFILE = "p"  # not in ALL: a cProfile'd worker is slower, so it runs only when asked for
 
 
@@ -47,6 +50,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.01,
         help="share of paced hits on listed plates (more samples than the drain's 0.1%%)",
     )
+    parser.add_argument(
+        "--watchlist-million",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="entries in scenario m's watchlist (--quick: at most 100,000)",
+    )
+    parser.add_argument(
+        "--retro-entries",
+        type=int,
+        default=100,
+        metavar="N",
+        help="scenario r lists N plates read in the hits and N/5 that no hit reads",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--scenarios",
@@ -58,11 +75,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain-timeout", type=float, default=None, help="s per drain (default from --hits)")
     parser.add_argument("--loglevel", default="info", help="the workers' log level")
     parser.add_argument("--keep-logs", action="store_true", help="keep the process logs (printed path)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 50k hits, 10 s latency runs")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 50k hits, 10 s latency runs, 100k-entry list for m"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.hits = min(args.hits, 50_000)
         args.latency_seconds = min(args.latency_seconds, 10.0)
+        args.watchlist_million = min(args.watchlist_million, 100_000)
+    if args.watchlist_million < WATCHLIST_SIZE:
+        parser.error(f"--watchlist-million must be at least the workload's {WATCHLIST_SIZE:,} entries")
+    if args.retro_entries < 1:
+        parser.error("--retro-entries must be at least 1")
     if args.drain_timeout is None:
         args.drain_timeout = 120.0 + args.hits / 250  # far beyond citygate's rate: a hang, not slowness
     unknown = set(args.scenarios) - set(ALL + PROFILE)
@@ -103,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     run_id = uuid.uuid4().hex[:8]
     drains: dict[str, Drain] = {}
     latencies: list[Latency] = []
+    scale: WatchlistScale | None = None
+    scan: RetroScan | None = None
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
     started = time.monotonic()
@@ -126,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = [
             ("a", "a. citygate, 1 worker", scenarios.start_workers(1)),
             ("b", "b. plain aiokafka loop", scenarios.start_raw_loop()),
+            ("f", "f. ceiling: aiokafka + orjson", scenarios.start_ceiling()),
             ("e", f"e. Quix Streams {quix}", scenarios.start_quix(args.quix_python, workdir)),
             ("d", "d. citygate, 2 workers", scenarios.start_workers(2)),
         ]
@@ -137,13 +164,21 @@ def main(argv: list[str] | None = None) -> int:
                 skipped["e"] = QUIX_MISSING
                 continue
             try:
-                drains[name] = scenarios.drain(ctx, name, label, starter)
+                drains[name] = scenarios.drain(ctx, name, label, starter, matching=name != "f")
             except TooFewHits as exc:
                 print(f"[{name}] skipped: {exc}", flush=True)
                 skipped[name] = str(exc)
             except BenchError as exc:
                 print(f"[{name}] FAILED: {exc}", flush=True)
                 failed[name] = str(exc)
+        if "m" in args.scenarios:
+            try:
+                drains["m"], scale = watchlist_scale.run(ctx, args.watchlist_million)
+                if "a" in drains:
+                    scale.drain_ratio_to_a = ratios(drains)["big_watchlist/10k"]
+            except Exception as exc:  # noqa: BLE001 - say why, keep the other scenarios' figures
+                print(f"[m] FAILED: {type(exc).__name__}: {exc}", flush=True)
+                failed["m"] = str(exc)
         profile: dict[str, object] | None = None
         if PROFILE in args.scenarios:
             pstats_file = workdir / "worker.pstats"
@@ -165,12 +200,20 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 print(f"[c] FAILED: {exc}", flush=True)
                 failed["c"] = str(exc)
+        if "r" in args.scenarios:
+            try:
+                scan = retro.run(ctx, args.retro_entries, max(1, args.retro_entries // 5))
+            except Exception as exc:  # noqa: BLE001 - the scanner is citygate's code under test: report it
+                print(f"[r] FAILED: {type(exc).__name__}: {exc}", flush=True)
+                failed["r"] = str(exc)
         del prefill, ctx
+        facts["loadavg_at_end"] = os.getloadavg()
         print()
-        print(table(drains, latencies, facts))
+        print(table(drains, latencies, facts, scale, scan))
         settings = {
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "watchlist_size": WATCHLIST_SIZE,
+            "retro_absent_entries": max(1, args.retro_entries // 5),
             "match_share": MATCH_SHARE,
             "hits_partitions": 8,
             "total_seconds": round(time.monotonic() - started, 1),
@@ -184,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             stats.to_dict(),
             {**skipped, **{k: f"FAILED: {v}" for k, v in failed.items()}},
             profile,
+            scale,
+            scan,
         )
         print(f"\nbench: results in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         if failed:

@@ -1,11 +1,11 @@
 """The per-hit work of citygate's `match_hits` agent without Faust: what the baselines run per message.
 
-Why a copy of `streams.worker.sensor.matcher.HitMatcher` and not the class itself: that one takes Faust
-topics and
-Prometheus metrics. This one calls the same domain functions in the same order (decode_object →
-parse_hit → match_hit against a WatchlistIndex → AlertGrouper → encode), with the worker's default
-settings, so a baseline differs from citygate only in the machinery around it. Imports nothing but
-citygate's domain and codecs (orjson), so it also runs in a venv that has only Quix Streams.
+Why a copy of `streams.worker.sensor.matcher.HitMatcher` and not the class itself: that one takes
+Prometheus metrics and the worker's pipeline types. This one calls the same functions in the same order
+(`codecs.parse_hit` on the raw bytes, i.e. typed decoding and the domain's checks, with the record's broker
+time → match_hit against a WatchlistIndex → AlertGrouper → encode), with the worker's default settings, so a
+baseline differs from citygate only in the machinery around it. Imports nothing but citygate's domain and
+codecs (orjson, msgspec), so it also runs in a venv that has only Quix Streams.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams import codecs, topics
-from streams.codecs import parse_hit
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref, match_hit
 from streams.domain.matching.watchlist import WatchlistIndex
@@ -41,17 +40,32 @@ class Matcher:
         self.invalid = 0
         self.skipped_entries = 0
 
-    def load(self, key: bytes | None, value: bytes | None) -> None:
-        """Apply one watchlist.entries record, as citygate's replica does."""
-        if not codecs.apply_watchlist_record(self.index, key, value, max_bytes=self.max_bytes):
+    def load(self, key: bytes | None, value: bytes | None, timestamp_ms: int | None = None) -> None:
+        """Apply one watchlist.entries record, as citygate's replica does (its broker time is the
+        listing time)."""
+        listed_at = codecs.broker_time(timestamp_ms)
+        if not codecs.apply_watchlist_record(
+            self.index, key, value, max_bytes=self.max_bytes, listed_at=listed_at
+        ):
             self.skipped_entries += 1
 
-    def handle(self, value: bytes | None, partition: int, offset: int, now: datetime) -> list[Emitted]:
-        """One hit → the alerts to send now (usually none). Invalid input is counted, not dead-lettered:
-        the workload has none."""
+    def handle(
+        self,
+        value: bytes | None,
+        partition: int,
+        offset: int,
+        now: datetime,
+        timestamp_ms: int | None = None,
+    ) -> list[Emitted]:
+        """One hit → the alerts to send now (usually none). `timestamp_ms` is the record's broker time (the
+        hit's arrival). Invalid input is counted, not dead-lettered: the workload has none."""
         try:
-            hit = parse_hit(
-                codecs.decode_object(value, max_bytes=self.max_bytes), now=now, limits=self.limits
+            hit = codecs.parse_hit(
+                value,
+                max_bytes=self.max_bytes,
+                now=now,
+                limits=self.limits,
+                arrived_at=codecs.broker_time(timestamp_ms),
             )
         except InvalidInput:
             self.invalid += 1

@@ -6,13 +6,17 @@ needed (user+system CPU ticks, the peak resident set VmHWM) for a process the ha
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +44,58 @@ def cpu_seconds(pid: int) -> float:
 
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident set size so far (VmHWM), in MiB."""
+    return memory_mb(pid)[1]
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """The process's resident set now (VmRSS) and its peak so far (VmHWM), in MiB."""
     status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-    return int(match.group(1)) / 1024 if match else float("nan")
+    found = []
+    for field_name in ("VmRSS", "VmHWM"):
+        match = re.search(rf"^{field_name}:\s+(\d+) kB", status, re.MULTILINE)
+        found.append(int(match.group(1)) / 1024 if match else float("nan"))
+    return found[0], found[1]
+
+
+class MemorySampler(threading.Thread):
+    """Samples a process's VmRSS and VmHWM every `every` seconds until stopped or the process is gone.
+
+    Why a thread: the resident set after loading and its peak are wanted while the harness is busy
+    elsewhere (polling /health, watching the group); VmHWM alone would give the peak but not the shape."""
+
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(name=f"memory-{pid}", daemon=True)
+        self.pid = pid
+        self.every = every
+        self.started_at = time.monotonic()
+        self.samples: list[tuple[float, float]] = []  # (seconds since start, VmRSS MiB)
+        self.peak_mb = 0.0  # the last VmHWM read: the peak over the process's life so far
+        self.max_rss_mb = 0.0
+        self._stop_event = threading.Event()
+
+    def sample(self) -> float | None:
+        """Take one sample now; the VmRSS, or None when the process is gone."""
+        try:
+            rss, hwm = memory_mb(self.pid)
+        except OSError:
+            return None
+        if math.isnan(rss):  # an exiting process has a status file without its memory lines
+            return None
+        self.samples.append((round(time.monotonic() - self.started_at, 2), round(rss, 1)))
+        self.peak_mb = max(self.peak_mb, hwm)
+        self.max_rss_mb = max(self.max_rss_mb, rss)
+        return rss
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            if self.sample() is None:
+                return
+            self._stop_event.wait(self.every)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self.is_alive():
+            self.join(timeout=5)
 
 
 @dataclass
@@ -130,6 +183,21 @@ class Worker(Child):
                 return int(response.status)
         except OSError as exc:
             return getattr(exc, "code", None)
+
+    def health_body(self) -> dict[str, object] | None:
+        """The JSON body of GET /health (served with 503 while the replica is loading), or None."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310 - localhost
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+        except OSError:
+            return None
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
 
     def wait_healthy(self, timeout: float = 90.0) -> float:
         """Block until GET /health is 200 (watchlist replica complete); returns the seconds it took."""

@@ -40,7 +40,7 @@ def load_watchlist(matcher: Any, bootstrap: str, topic: str, timeout: float = 60
             for message in consumer.consume(num_messages=5000, timeout=0.5):
                 if message.error():
                     continue
-                matcher.load(message.key(), message.value())
+                matcher.load(message.key(), message.value(), message.timestamp()[1])
                 if message.offset() + 1 >= ends[message.partition()]:
                     behind.discard(message.partition())
     finally:
@@ -87,10 +87,10 @@ def main() -> None:
     restricted = app.topic(args.restricted_topic, key_serializer="bytes", value_serializer=EmittedValue())
     last_flush = [time.monotonic()]
 
-    def handle(value: bytes) -> list[Emitted]:
+    def handle(value: bytes, key: Any, timestamp: int, headers: Any) -> list[Emitted]:
         context = message_context()
         now = datetime.now(UTC)
-        out = matcher.handle(value, context.partition, context.offset, now)
+        out = matcher.handle(value, context.partition, context.offset, now, timestamp)
         if time.monotonic() - last_flush[0] >= 1.0:
             last_flush[0] = time.monotonic()
             out.extend(matcher.flush(now))
@@ -100,7 +100,7 @@ def main() -> None:
         return restricted if value.restricted else alerts
 
     sdf = app.dataframe(hits)
-    sdf = sdf.apply(handle, expand=True)
+    sdf = sdf.apply(handle, expand=True, metadata=True)
     sdf.to_topic(route, key=lambda emitted: emitted.key)
     Path(args.ready_file).write_text(f"{len(matcher.index)}\n")
     app.run()

@@ -43,7 +43,7 @@ async def load_watchlist(matcher: Matcher, bootstrap: str, topic: str, timeout: 
                 raise SystemExit(f"raw_loop: watchlist not loaded after {timeout:.0f}s")
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                 for record in records:
-                    matcher.load(record.key, record.value)
+                    matcher.load(record.key, record.value, record.timestamp)
     finally:
         await consumer.stop()
 
@@ -75,7 +75,10 @@ async def run(args: argparse.Namespace) -> None:
             pending = []
             for records in batches.values():
                 for record in records:
-                    for out in matcher.handle(record.value, record.partition, record.offset, now):
+                    emitted = matcher.handle(
+                        record.value, record.partition, record.offset, now, record.timestamp
+                    )
+                    for out in emitted:
                         topic = args.restricted_topic if out.restricted else args.alerts_topic
                         pending.append(await producer.send(topic, key=out.key, value=out.value))
                 handled += len(records)

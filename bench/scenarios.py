@@ -74,6 +74,11 @@ class Drain:
     loadavg_before: tuple[float, float, float]
     stalled_s: float = 0.0
     progress: list[tuple[float, int]] = field(default_factory=list)
+    # The load average when the scenario began (before filling its topics) and when it ended (alerts read).
+    loadavg_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # False for the client ceiling, which matches nothing: its alert columns mean nothing.
+    matching: bool = True
 
 
 @dataclass
@@ -96,6 +101,7 @@ class Latency:
     loadavg_before: tuple[float, float, float]
     # The harness produces and consumes on the same cores as the worker: what that took, per 1k hits.
     harness_cpu_s_per_1k: float = 0.0
+    loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -109,13 +115,21 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _fill(ctx: Context, settings: Settings) -> float:
-    cluster.produce(
-        settings.kafka_bootstrap,
-        settings.topic(WATCHLIST),
-        watchlist_records(ctx.workload),
-        partitions=1,
-    )
+WatchlistFill = Callable[[Settings], None]
+
+
+def _fill(ctx: Context, settings: Settings, watchlist: WatchlistFill | None = None) -> float:
+    """The watchlist (the workload's, or what `watchlist` produces), then the hits; the hits' seconds."""
+    if watchlist is None:
+        cluster.produce(
+            settings.kafka_bootstrap,
+            settings.topic(WATCHLIST),
+            watchlist_records(ctx.workload),
+            partitions=1,
+        )
+    else:
+        watchlist(settings)
+    wait_past_listing(settings)
     seconds = cluster.produce(
         settings.kafka_bootstrap,
         settings.topic(HITS),
@@ -132,6 +146,14 @@ def _fill(ctx: Context, settings: Settings) -> float:
     return seconds
 
 
+def wait_past_listing(settings: Settings) -> None:
+    """Sleep past the listing grace after producing the watchlist. Why: live matching answers only for hits
+    that reached Kafka at least `listing_grace_s` after their entry was listed (the earlier ones are the
+    entry's retro-match, which the skipped watchlist backlog never runs), so hits produced right after the
+    list would match nothing in citygate and the baselines alike."""
+    time.sleep(settings.listing_grace_s + 0.5)
+
+
 def _wait_file(path: Path, child: Child, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -144,16 +166,26 @@ def _wait_file(path: Path, child: Child, timeout: float = 120.0) -> None:
 Starter = Callable[[Context, Settings, Path], tuple[list[Child], float]]
 
 
-def drain(ctx: Context, name: str, label: str, start: Starter) -> Drain:
+def drain(
+    ctx: Context,
+    name: str,
+    label: str,
+    start: Starter,
+    *,
+    matching: bool = True,
+    watchlist: WatchlistFill | None = None,
+) -> Drain:
     """Fill the scenario's anpr.hits, start the consumer(s), time them until the group has committed
-    everything, then count the alerts."""
+    everything, then count the alerts (not for a consumer that does no `matching`). `watchlist` fills
+    watchlist.entries instead of the workload's 10,000 entries."""
     settings = scenario_settings(ctx.bootstrap, ctx.run_id, name, str(ctx.workdir / f"data-{name}"))
     log_dir = ctx.workdir
     children: list[Child] = []
+    loadavg_start = os.getloadavg()
     print(f"[{name}] {label}: filling {settings.topic(HITS)} with {len(ctx.prefill):,} hits", flush=True)
     try:
         cluster.setup_topics(settings)
-        produce_s = _fill(ctx, settings)
+        produce_s = _fill(ctx, settings, watchlist)
         total = len(ctx.prefill)
         print(f"[{name}] filled in {produce_s:.1f}s; starting", flush=True)
         loadavg = os.getloadavg()
@@ -162,12 +194,14 @@ def drain(ctx: Context, name: str, label: str, start: Starter) -> Drain:
         # citygate's sensor side and both baselines consume anpr.hits in the `<app id>-hits` group.
         watch = GroupWatch(settings.kafka_bootstrap, settings.hits_group, settings.topic(HITS))
         try:
-            result = _measure(ctx, name, label, settings, children, workers, watch, total)
+            result = _measure(ctx, name, label, settings, children, workers, watch, total, matching)
         finally:
             watch.close()
         result.produce_s = produce_s
         result.ready_s = ready_s
         result.loadavg_before = loadavg
+        result.loadavg_start = loadavg_start
+        result.loadavg_end = os.getloadavg()
         return result
     finally:
         stop_all(children)
@@ -183,6 +217,7 @@ def _measure(
     workers: list[Worker],
     watch: GroupWatch,
     total: int,
+    matching: bool = True,
 ) -> Drain:
     started = time.monotonic()
     committed0 = watch.committed() or 0
@@ -221,7 +256,7 @@ def _measure(
         flush=True,
     )
     # Dedup updates are due 10 s after a group's first alert; give them time before counting alerts.
-    deadline = time.monotonic() + UPDATE_WAIT_S
+    deadline = time.monotonic() + (UPDATE_WAIT_S if matching else 0.0)
     while time.monotonic() < deadline:
         for child in children:
             child.assert_alive()
@@ -253,9 +288,10 @@ def _measure(
         alerts_updated=alerts.updated,
         alerts_restricted=alerts.restricted,
         alerts_by_match_type=alerts.by_match_type,
-        expected_new=ctx.prefill_stats.sightings,
+        expected_new=ctx.prefill_stats.sightings if matching else 0,
         loadavg_before=(0.0, 0.0, 0.0),
         progress=progress,
+        matching=matching,
     )
 
 
@@ -304,8 +340,9 @@ def start_workers(count: int, profile: Path | None = None) -> Starter:
     return start
 
 
-def start_module(module: str, python: str, extra: Sequence[str] = ()) -> Starter:
-    """A baseline (`python -m <module>`) reading the scenario's topics; ready when it writes its file."""
+def start_module(module: str, python: str, extra: Sequence[str] = (), *, matching: bool = True) -> Starter:
+    """A baseline (`python -m <module>`) reading the scenario's topics; ready when it writes its file. A
+    `matching` one is also told the watchlist and alert topics."""
 
     def start(ctx: Context, settings: Settings, log_dir: Path) -> tuple[list[Child], float]:
         ready = log_dir / f"{settings.app_id}.ready"
@@ -319,16 +356,19 @@ def start_module(module: str, python: str, extra: Sequence[str] = ()) -> Starter
             settings.hits_group,
             "--hits-topic",
             settings.topic(HITS),
-            "--watchlist-topic",
-            settings.topic(WATCHLIST),
-            "--alerts-topic",
-            settings.topic(ALERTS),
-            "--restricted-topic",
-            settings.topic(ALERTS_RESTRICTED),
             "--ready-file",
             str(ready),
-            *extra,
         ]
+        if matching:
+            argv += [
+                "--watchlist-topic",
+                settings.topic(WATCHLIST),
+                "--alerts-topic",
+                settings.topic(ALERTS),
+                "--restricted-topic",
+                settings.topic(ALERTS_RESTRICTED),
+            ]
+        argv += extra
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         began = time.monotonic()
         child = Child.spawn(settings.app_id, argv, env, log_dir)
@@ -348,6 +388,11 @@ def start_quix(python: str, workdir: Path) -> Starter:
 
 def start_raw_loop() -> Starter:
     return start_module("bench.raw_loop", sys.executable)
+
+
+def start_ceiling() -> Starter:
+    """The client ceiling (`ceiling.py`): consume and JSON-decode, nothing else."""
+    return start_module("bench.ceiling", sys.executable, matching=False)
 
 
 # ---- latency ----------------------------------------------------------------------------------------
@@ -382,6 +427,7 @@ def latency(
             result.label = label
             result.loadavg_before = loadavg
             result.worker_cpu_s_per_1k = round(cpu / max(1, result.hits_sent) * 1000, 4)
+            result.loadavg_end = os.getloadavg()
             results.append(result)
             print(
                 f"[c] {label}: {result.achieved_rate:,.0f} hits/s, {result.alerts_received} alerts, "

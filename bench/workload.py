@@ -1,4 +1,5 @@
-"""The fixed, seeded workload every scenario runs on: a 10,000-entry watchlist and a stream of plate reads.
+"""The fixed, seeded workload every scenario runs on: a 10,000-entry watchlist and a stream of plate reads
+(and, for scenario m, the same watchlist grown to a million entries with plates no read can match).
 
 Why seeded: the scenarios are compared with each other (citygate against a plain loop, one worker against
 two), so they must chew through the same bytes. Everything is decided by the seed (plates, checkpoints,
@@ -30,6 +31,11 @@ EVENT_TIME_PLACEHOLDER = "@" * 32
 _PLACEHOLDER_BYTES = EVENT_TIME_PLACEHOLDER.encode()
 
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # GA 36-2018: never I or O
+# Issuing-authority letters `random_plate` never gives (苏 A-N, other provinces A-R), nor any letter of the
+# same OCR-equivalence class (S~5, Z~2 and the others here are in no class with A-R): a plate with one of
+# them matches no hit of the workload, so a watchlist can be grown with such plates without changing the
+# alerts to expect. (Real authorities for many provinces: 粤S 东莞, 川T 雅安, 鲁Y 烟台, 豫U 济源.)
+OUTSIDE_AUTHORITIES = "STUVWXYZ"
 _DIGITS = "0123456789"
 _OTHER_PROVINCES = "京沪浙皖鲁豫鄂湘赣闽粤川渝冀辽吉黑晋陕甘宁青新藏桂贵云蒙琼津"
 # OCR confusions a camera makes on plates; each keeps the text OCR-equivalent (same equivalence key).
@@ -102,28 +108,38 @@ def _weighted(rng: random.Random, choices: tuple[tuple[str, int], ...]) -> str:
 def random_plate(rng: random.Random) -> str:
     """A plausible plate seen around Yangzhou: mostly 苏K, some other Jiangsu cities and provinces;
     ordinary, small and large new-energy plates. Always a valid GA 36-2018 plate."""
-    while True:
-        roll = rng.random()
-        if roll < 0.60:
-            head = "苏K"
-        elif roll < 0.85:
-            head = "苏" + rng.choice("ABCDEFGHJLMN")
-        else:
-            head = rng.choice(_OTHER_PROVINCES) + rng.choice(_LETTERS[:16])
-        kind = rng.random()
-        if kind < 0.80:  # ordinary: 5 characters, mostly digits, up to two letters
-            serial = [rng.choice(_DIGITS) for _ in range(5)]
-            for _ in range(rng.choice((0, 1, 1, 1, 2))):
-                serial[rng.randrange(5)] = rng.choice(_LETTERS)
-            text = head + "".join(serial)
-        elif kind < 0.95:  # small new-energy: D/F (or A-K), a letter or digit, 4 digits
-            first = rng.choice("DDDDFFFABCEGHJK")
-            second = rng.choice(_LETTERS + _DIGITS * 2)
-            text = head + first + second + "".join(rng.choice(_DIGITS) for _ in range(4))
-        else:  # large new-energy: 5 digits then D or F
-            text = head + "".join(rng.choice(_DIGITS) for _ in range(5)) + rng.choice("DF")
-        parse_plate(text)  # raises on a bug in this generator: every plate must be valid
-        return text
+    roll = rng.random()
+    if roll < 0.60:
+        head = "苏K"
+    elif roll < 0.85:
+        head = "苏" + rng.choice("ABCDEFGHJLMN")
+    else:
+        head = rng.choice(_OTHER_PROVINCES) + rng.choice(_LETTERS[:16])
+    return _plate_after(rng, head)
+
+
+def _plate_after(rng: random.Random, head: str) -> str:
+    """A serial after `head` (province + authority): ordinary, small or large new-energy, checked valid."""
+    kind = rng.random()
+    if kind < 0.80:  # ordinary: 5 characters, mostly digits, up to two letters
+        serial = [rng.choice(_DIGITS) for _ in range(5)]
+        for _ in range(rng.choice((0, 1, 1, 1, 2))):
+            serial[rng.randrange(5)] = rng.choice(_LETTERS)
+        text = head + "".join(serial)
+    elif kind < 0.95:  # small new-energy: D/F (or A-K), a letter or digit, 4 digits
+        first = rng.choice("DDDDFFFABCEGHJK")
+        second = rng.choice(_LETTERS + _DIGITS * 2)
+        text = head + first + second + "".join(rng.choice(_DIGITS) for _ in range(4))
+    else:  # large new-energy: 5 digits then D or F
+        text = head + "".join(rng.choice(_DIGITS) for _ in range(5)) + rng.choice("DF")
+    parse_plate(text)  # raises on a bug in this generator: every plate must be valid
+    return text
+
+
+def outside_plate(rng: random.Random) -> str:
+    """A valid plate of another province with an authority letter in `OUTSIDE_AUTHORITIES`: one no hit of
+    this workload can read, exactly or OCR-equivalently (see `OUTSIDE_AUTHORITIES`)."""
+    return _plate_after(rng, rng.choice(_OTHER_PROVINCES) + rng.choice(OUTSIDE_AUTHORITIES))
 
 
 def _substitute(rng: random.Random, plate: str, table: dict[str, str], avoid: set[str]) -> str | None:
@@ -155,6 +171,31 @@ def _confusable(plate: str) -> bool:
     return False
 
 
+def entry_message(rng: random.Random, entry_id: str, plate: str, now: datetime) -> dict[str, object]:
+    """A `watchlist.entries` value for `plate` with the contract's fields at realistic sizes (Chinese
+    reasons and agencies, validity windows, 3% covert), in force since 1-90 days before `now`."""
+    category = _weighted(rng, CATEGORIES)
+    days_ago = rng.randint(1, 90)
+    day = (now - timedelta(days=days_ago)).date().isoformat()
+    return {
+        "schema_version": 1,
+        "entry_id": entry_id,
+        "plate": plate if rng.random() < 0.8 else f"{plate[:2]}·{plate[2:]}",
+        "category": category,
+        "priority": 1 if category == "wanted" else rng.choice((1, 2, 2, 3)),
+        "reason": REASONS[category].format(d=day),
+        "source_agency": rng.choice(AGENCIES),
+        "added_by": f"officer-{rng.randint(1, 400):04d}",
+        "valid_from": (now - timedelta(days=days_ago)).isoformat(),
+        "valid_until": None
+        if rng.random() < 0.5
+        else (now + timedelta(days=rng.randint(30, 180))).isoformat(),
+        "covert": rng.random() < 0.03,
+        "incident_id": f"AJ-2026-{rng.randint(1, 99999):05d}" if category == "incident" else None,
+        "instructions": "注意安全，等待增援后盘查" if category == "wanted" else None,
+    }
+
+
 def build_workload(seed: int, *, size: int = WATCHLIST_SIZE, now: datetime) -> Workload:
     """The watchlist: `size` entries on distinct plates whose OCR-equivalence keys are distinct too, so a
     read matches at most one entry and the expected alert count is exact."""
@@ -173,27 +214,7 @@ def build_workload(seed: int, *, size: int = WATCHLIST_SIZE, now: datetime) -> W
         keys.add(key)
         n = len(listed) + 1
         entry_id = f"WL-BENCH-{n:06d}"
-        category = _weighted(rng, CATEGORIES)
-        days_ago = rng.randint(1, 90)
-        day = (now - timedelta(days=days_ago)).date().isoformat()
-        value: dict[str, object] = {
-            "schema_version": 1,
-            "entry_id": entry_id,
-            "plate": plate if rng.random() < 0.8 else f"{plate[:2]}·{plate[2:]}",
-            "category": category,
-            "priority": 1 if category == "wanted" else rng.choice((1, 2, 2, 3)),
-            "reason": REASONS[category].format(d=day),
-            "source_agency": rng.choice(AGENCIES),
-            "added_by": f"officer-{rng.randint(1, 400):04d}",
-            "valid_from": (now - timedelta(days=days_ago)).isoformat(),
-            "valid_until": None
-            if rng.random() < 0.5
-            else (now + timedelta(days=rng.randint(30, 180))).isoformat(),
-            "covert": rng.random() < 0.03,
-            "incident_id": f"AJ-2026-{rng.randint(1, 99999):05d}" if category == "incident" else None,
-            "instructions": "注意安全，等待增援后盘查" if category == "wanted" else None,
-        }
-        entries.append((entry_id, value))
+        entries.append((entry_id, entry_message(rng, entry_id, plate, now)))
         listed.append(WatchlistPlate(entry_id, normalise_plate(plate), key))
     checkpoints = [f"YZ-EC-{i:04d}" for i in range(1, CHECKPOINTS + 1)]
     # Busy sites on the ring roads see far more traffic than quiet ones: a mild Zipf-like skew.
@@ -422,6 +443,34 @@ class LatencyHit:
 def watchlist_records(workload: Workload) -> list[tuple[bytes, bytes]]:
     """The watchlist as (key, value) records for `watchlist.entries`."""
     return [(key.encode(), orjson.dumps(value)) for key, value in workload.entries]
+
+
+def outside_entries(
+    seed: int, count: int, *, now: datetime, prefix: str = "WL-BENCH-M"
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """`count` (entry id, value) watchlist entries on distinct plates (distinct OCR-equivalence keys too)
+    that no hit of the workload reads: made one at a time, so a million of them never sit in memory as
+    dicts (only their keys, to keep them distinct)."""
+    rng = random.Random(seed * 1_000_003 + 17)
+    seen: set[str] = set()
+    n = 0
+    while n < count:
+        plate = outside_plate(rng)
+        key = equivalence_key(plate)
+        if key in seen:
+            continue
+        seen.add(key)
+        n += 1
+        entry_id = f"{prefix}{n:07d}"
+        yield entry_id, entry_message(rng, entry_id, plate, now)
+
+
+def big_watchlist_records(workload: Workload, size: int, *, now: datetime) -> Iterator[tuple[bytes, bytes]]:
+    """A `size`-entry watchlist as records: the workload's own entries (so the hits match as in the
+    10k-entry scenarios and the expected alerts stay exact) followed by `outside_entries` up to `size`."""
+    yield from watchlist_records(workload)
+    for key, value in outside_entries(workload.seed, max(0, size - len(workload.entries)), now=now):
+        yield key.encode(), orjson.dumps(value)
 
 
 CONFUSABLE_PAIRS = tuple(sorted({"".join(sorted((a, b))) for a, b in CONFUSIONS.items()}))
