@@ -167,6 +167,7 @@ class WatchlistIndex:
     def __init__(self) -> None:
         self._by_id: dict[str, WatchlistEntry] = {}
         self._by_key: dict[int, Bucket] = {}
+        self._counts = dict.fromkeys(sorted(CATEGORIES), 0)  # kept as entries come and go: O(1) to read
         # Entries compared character by character by `lookup_equivalent`: lets tests prove the lookup
         # inspects only entries sharing the key, never the whole list.
         self.inspected = 0
@@ -188,6 +189,7 @@ class WatchlistIndex:
             first = old.listed_at if entry.listed_at is None else min(old.listed_at, entry.listed_at)
             entry = replace(entry, listed_at=first)
         self._by_id[entry.entry_id] = entry
+        self._counts[entry.category] += 1
         slot = hash(equivalence_key(entry.plate_normalised))
         bucket = self._by_key.get(slot)
         if bucket is None:
@@ -200,6 +202,7 @@ class WatchlistIndex:
     def remove(self, entry_id: str) -> WatchlistEntry | None:
         old = self._by_id.pop(entry_id, None)
         if old is not None:
+            self._counts[old.category] -= 1
             slot = hash(equivalence_key(old.plate_normalised))
             rest = tuple(e for e in _entries(self._by_key.get(slot)) if e.entry_id != entry_id)
             if not rest:
@@ -261,10 +264,7 @@ class WatchlistIndex:
         return found
 
     def counts_by_category(self) -> dict[str, int]:
-        counts = dict.fromkeys(sorted(CATEGORIES), 0)
-        for entry in self._by_id.values():
-            counts[entry.category] += 1
-        return counts
+        return dict(self._counts)
 
 
 def _entries(bucket: Bucket | None) -> tuple[WatchlistEntry, ...]:

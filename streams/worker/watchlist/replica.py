@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -30,6 +31,8 @@ from streams.worker.followers import open_follower
 from streams.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+GAUGES_EVERY_S = 1.0  # the watchlist size gauges, at most this often (not after every fetched batch)
 
 
 class CatchUp:
@@ -65,6 +68,7 @@ class WatchlistReplica(Service):
         self.fresh_as_of: datetime | None = None
         self.bounds = settings.time_bounds()
         self._last_stamp: tuple[int | None, datetime | None] = (-1, None)
+        self._published = 0.0
         self._fresher = asyncio.Event()
 
     async def on_start(self) -> None:
@@ -94,7 +98,7 @@ class WatchlistReplica(Service):
                     self.apply(record.key, record.value, self._listed_at(record.timestamp))
                 catch_up.advance(tp, records[-1].offset + 1)
                 self._applied[tp] = records[-1].offset + 1
-            if batches:
+            if batches and time.monotonic() - self._published >= GAUGES_EVERY_S:
                 self._publish_gauges()
             self._mark_ready_if_caught_up()
             self._note_freshness(consumer)
@@ -153,5 +157,6 @@ class WatchlistReplica(Service):
             )
 
     def _publish_gauges(self) -> None:
+        self._published = time.monotonic()
         for category, count in self.index.counts_by_category().items():
             self.metrics.watchlist_entries.labels(category).set(count)

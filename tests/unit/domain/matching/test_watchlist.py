@@ -103,3 +103,17 @@ def test_index_equals_last_write_per_id(ops: list[tuple[str, str | None]]) -> No
     for entry_id, plate in expected.items():
         normalised = plate.replace("·", "")
         assert entry_id in {e.entry_id for e in index.lookup(normalised, event_time=NOW, now=NOW)}
+
+
+def test_the_counts_by_category_follow_upserts_updates_and_removals() -> None:
+    from streams.codecs import parse_entry as parse
+    from streams.domain.matching.watchlist import WatchlistIndex as Index
+
+    index = Index()
+    index.upsert(parse("WL-1", entry_message(entry_id="WL-1", category="stolen")))
+    index.upsert(parse("WL-2", entry_message(entry_id="WL-2", category="stolen", plate="苏K12346")))
+    index.upsert(parse("WL-1", entry_message(entry_id="WL-1", category="wanted")))  # an update moves it
+    assert index.counts_by_category()["stolen"] == 1 and index.counts_by_category()["wanted"] == 1
+    index.remove("WL-2")
+    index.remove("WL-2")  # twice: nothing more
+    assert index.counts_by_category()["stolen"] == 0 and sum(index.counts_by_category().values()) == 1
