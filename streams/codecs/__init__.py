@@ -13,10 +13,12 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 import orjson
 
+from streams.codecs.alerts import AlertMessage
 from streams.codecs.decoding import decode
 from streams.codecs.messages import (
     READINGS,
@@ -164,6 +166,19 @@ def hit_readings(value: bytes | None) -> tuple[str, ...]:
     except (msgspec.ValidationError, msgspec.DecodeError):
         return ()
     return (readings.plate_text, *(c.text for c in readings.candidates))
+
+
+def read_alert(key: str | None, value: bytes | None, *, topic: str, max_bytes: int) -> dict[str, Any]:
+    """An alert read back from `topic` (alerts or alerts.restricted), checked against the alerts schema and
+    its key; returned as the JSON object it is (the alert book keeps it as written). `InvalidInput` if not."""
+    message = decode(topic, value, max_bytes=max_bytes)
+    assert isinstance(message, AlertMessage)  # noqa: S101 - the alert topics' decoder gives alerts
+    if key != message.alert_id:
+        raise InvalidInput("key_mismatch", f"message key {key!r} differs from alert_id {message.alert_id!r}")
+    if message.sightings is not None and len(set(message.sightings.lanes)) != len(message.sightings.lanes):
+        raise InvalidInput("invalid_value", "field 'sightings.lanes' must not repeat a lane")
+    alert: dict[str, Any] = orjson.loads(value)  # type: ignore[arg-type]  # decoded above: not None
+    return alert
 
 
 def parse_entry(

@@ -12,6 +12,7 @@ import re
 
 import msgspec
 
+from streams.codecs.alerts import AlertMessage
 from streams.codecs.messages import DECODERS, Message
 from streams.domain.exceptions import InvalidInput
 
@@ -23,14 +24,19 @@ _NAMES = {"object": "an object", "array": "an array", "str": "a string", "int": 
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "null": "null"}
 
 
-def decode(topic: str, value: bytes | None, *, max_bytes: int) -> Message:
+_ALERTS = msgspec.json.Decoder(AlertMessage)
+# Every topic citygate consumes: the inputs, and the alert topics the command side and followers read back.
+TYPED = {**DECODERS, "alerts": _ALERTS, "alerts.restricted": _ALERTS}
+
+
+def decode(topic: str, value: bytes | None, *, max_bytes: int) -> Message | AlertMessage:
     """The message on `topic` (logical name) that `value` holds; `InvalidInput` saying why not."""
     if value is None:
         raise InvalidInput("malformed_json", "message has no value (null)")
     if len(value) > max_bytes:
         raise InvalidInput("oversized", f"message is {len(value)} bytes; the limit is {max_bytes}")
     try:
-        message: Message = DECODERS[topic].decode(value)
+        message: Message | AlertMessage = TYPED[topic].decode(value)
     except msgspec.ValidationError as exc:
         raise refusal(str(exc)) from None
     except msgspec.DecodeError as exc:

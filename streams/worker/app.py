@@ -25,7 +25,7 @@ from streams.settings import Settings
 from streams.topology_file import load_topology
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.faust_internals import Assignment
-from streams.worker.followers import ReviewFollower
+from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth
 from streams.worker.logs import quiet_expected_conditions
 from streams.worker.metrics import Metrics
@@ -102,7 +102,7 @@ def build_app(settings: Settings) -> Citygate:
     match_one_hit = HitMatcher(settings, index, metrics, ring_of)
     check_one_entry = EntryChecker(settings)
     retro = RetroScanner(settings, index)
-    app.service(ReviewFollower(settings, match_one_hit.grouper.review, loop=app.loop))  # type: ignore[arg-type]
+    app.service(AlertFollower(settings, match_one_hit.grouper, loop=app.loop))  # type: ignore[arg-type]
 
     # The command side: its topics have one partition each, so one worker holds the alert book, the incidents
     # and the lockdowns (changelog-backed tables; str keys, JSON values: Faust's defaults).

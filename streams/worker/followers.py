@@ -1,22 +1,28 @@
 """Consumers every worker runs beside its Faust agents, outside any consumer group.
 
 A follower reads every partition of its topics (not a share of them), which is what a per-worker replica
-needs: the watchlist (streams/worker/watchlist/replica.py) and operators' reviews of open alerts
-(`ReviewFollower`).
+needs: the watchlist (streams/worker/watchlist/replica.py), and the alert topics for the alert grouper
+(`AlertFollower`: operators' decisions and the open alerts a worker takes over).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from mode import Service
 
+from streams import codecs
+from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.alerts import Alert
+from streams.domain.matching.dedup import AlertGrouper
+from streams.lag import starts_by_time
 from streams.settings import Settings
-from streams.topics import MissingTopic
+from streams.topics import ALERTS, ALERTS_RESTRICTED, MissingTopic
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +87,39 @@ async def open_follower(
     return consumer, tps
 
 
-class ReviewFollower(Service):
-    """Tells this worker's alert grouper about operators' decisions, so dedup updates keep them."""
+class AlertFollower(Service):
+    """Follows the alert topics on every worker, for its alert grouper (dedup):
 
-    def __init__(
-        self, settings: Settings, on_review: Callable[[str, dict[str, object]], object], **kwargs: object
-    ):
+    - operators' decisions, so dedup updates keep them (and a rejected alert gets no more);
+    - the alerts still open: at start it reads back the last dedup window, and every alert after it, and
+      the grouper adopts those it has no group for. A worker that takes partitions over from one that died
+      then updates the vehicle's open alert instead of opening a second one.
+
+    Records that are not alerts of the schema are skipped here (the command side dead-letters them once).
+    """
+
+    def __init__(self, settings: Settings, grouper: AlertGrouper, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
-        self.on_review = on_review
+        self.grouper = grouper
+        self.window = timedelta(seconds=settings.dedup_window_s)
+        self.adopted = 0
         self._consumer: AIOKafkaConsumer | None = None
+        self._logical = {settings.topic(ALERTS): ALERTS, settings.topic(ALERTS_RESTRICTED): ALERTS_RESTRICTED}
 
     async def on_start(self) -> None:
-        from streams.topics import ALERTS, ALERTS_RESTRICTED
-
-        self._consumer, _ = await open_follower(
-            self.settings, [ALERTS, ALERTS_RESTRICTED], client_id="review-follower", from_beginning=False
+        consumer, tps = await open_follower(
+            self.settings, [ALERTS, ALERTS_RESTRICTED], client_id="alert-follower", from_beginning=False
         )
+        # Back one dedup window (by broker time): the alerts a vehicle at a site could still be joining.
+        since = int((datetime.now(UTC) - self.window).timestamp() * 1000)
+        found = await consumer.offsets_for_times(dict.fromkeys(tps, since))
+        ends = await consumer.end_offsets(tps)
+        for tp, start in starts_by_time(
+            {tp: None if f is None else f.offset for tp, f in found.items()}, ends
+        ).items():
+            consumer.seek(tp, start)
+        self._consumer = consumer
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
@@ -105,17 +127,23 @@ class ReviewFollower(Service):
 
     @Service.task
     async def _follow(self) -> None:
-        import orjson
-
         consumer = self._consumer
         assert consumer is not None  # noqa: S101 - set by on_start
+        max_bytes = self.settings.max_message_bytes
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=500, max_records=1000)
-            for records in batches.values():
+            now = datetime.now(UTC)
+            for tp, records in batches.items():
+                topic = self._logical[tp.topic]
                 for record in records:
                     try:
-                        alert = orjson.loads(record.value) if record.value else None
-                    except orjson.JSONDecodeError:
+                        key = codecs.decode_key(record.key)
+                        alert = codecs.read_alert(key, record.value, topic=topic, max_bytes=max_bytes)
+                    except InvalidInput:
                         continue
-                    if isinstance(alert, dict) and isinstance(alert.get("review"), dict):
-                        self.on_review(str(alert.get("alert_id")), alert["review"])
+                    review = alert.get("review")
+                    if isinstance(review, dict):
+                        self.grouper.review(str(alert["alert_id"]), review)
+                    restricted = topic == ALERTS_RESTRICTED
+                    if self.grouper.adopt(Alert.from_message(alert, restricted=restricted), now=now):
+                        self.adopted += 1

@@ -7,9 +7,10 @@ consumers upsert instead of seeing a second alert.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.hits import Hit
@@ -134,6 +135,63 @@ class Alert:
     intercept: dict[str, object] | None = None
     # lookout_sighting: who is sent (the nearest street workstation and rapid-response units).
     dispatch: dict[str, object] | None = None
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any], *, restricted: bool = False) -> Alert:
+        """The alert an `alerts` value (already checked against the schema) describes: `to_message`'s
+        inverse, for a worker that takes over the open alerts of another."""
+        match = message.get("match")
+        sightings = message.get("sightings")
+        summary = message["summary"]
+        return cls(
+            alert_id=message["alert_id"],
+            kind=message["kind"],
+            priority=int(message["priority"]),
+            state=message["state"],
+            created_at=datetime.fromisoformat(message["created_at"]),
+            event_time=datetime.fromisoformat(message["event_time"]),
+            summary_zh=summary["zh"],
+            summary_en=summary["en"],
+            restricted=restricted,
+            incident_id=message.get("incident_id"),
+            plate=message.get("plate"),
+            plate_raw=message.get("plate_raw"),
+            checkpoint_id=message.get("checkpoint_id"),
+            ring=message.get("ring"),
+            lane=None if message.get("lane") is None else int(message["lane"]),
+            direction=message.get("direction"),
+            match=None
+            if match is None
+            else MatchDetail(
+                entry_id=match["entry_id"],
+                category=match["category"],
+                match_type=match["match_type"],
+                listed_plate=match["listed_plate"],
+                reason=match["reason"],
+                source_agency=match["source_agency"],
+                instructions=match.get("instructions"),
+                priority=int(match["priority"]),
+                matched_text=match["matched_text"],
+                differences=tuple(
+                    Difference(int(d["position"]), d["read"], d["listed"]) for d in match["differences"]
+                ),
+            ),
+            actions=tuple(message.get("actions", ())),
+            refs=tuple(
+                Ref(r["topic"], r["id"], r.get("partition"), r.get("offset")) for r in message.get("refs", ())
+            ),
+            sightings=None
+            if sightings is None
+            else Sightings(
+                count=int(sightings["count"]),
+                first_seen=datetime.fromisoformat(sightings["first_seen"]),
+                last_seen=datetime.fromisoformat(sightings["last_seen"]),
+                lanes=tuple(int(lane) for lane in sightings["lanes"]),
+            ),
+            review=message.get("review"),
+            intercept=message.get("intercept"),
+            dispatch=message.get("dispatch"),
+        )
 
     def to_message(self) -> dict[str, object]:
         """The `alerts` value (schemas/alerts.schema.json); `restricted` only chooses the topic."""

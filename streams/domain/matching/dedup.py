@@ -11,8 +11,8 @@ An operator's decision reaches the grouper through `review`: later updates carry
 a rejected alert (a misread, not the vehicle) gets no more updates, though its reads are still counted.
 
 State lives per worker in memory. Hits are keyed by checkpoint, so one site's reads always reach the same
-worker; after a crash, a group whose first read was committed before the crash starts afresh (one extra
-alert, never a lost one).
+worker. After a takeover the new owner `adopt`s the open alerts it reads back from the alert topics (every
+worker follows them), so a vehicle still at the site updates its alert instead of opening a second one.
 """
 
 from __future__ import annotations
@@ -87,6 +87,22 @@ class AlertGrouper:
         if group.pending and now - group.emitted_at >= self.update_every:
             return [self._emit(group, now)]
         return []
+
+    def adopt(self, alert: Alert, *, now: datetime) -> bool:
+        """Take over an open alert read back from the alert topics (another worker's, before a takeover), so
+        a vehicle still at the site updates it instead of opening a second one. Ignored when this grouper
+        already has a group for that vehicle and site, or when the alert is no sighting; True if adopted.
+        The group is idle from `now`: it lasts a window unless a read joins it."""
+        if alert.match is None or alert.checkpoint_id is None or alert.sightings is None:
+            return False
+        if alert.state == "rejected":
+            return False  # a rejected alert gets no more updates: nothing to keep open
+        key = (alert.match.entry_id, alert.checkpoint_id)
+        if key in self._groups or len(self._groups) >= self.max_groups:
+            return False  # (a full grouper keeps its own groups: evicting one would drop its pending reads)
+        self._groups[key] = _Group(alert, alert.sightings, emitted_at=alert.created_at, touched_at=now)
+        self._keys[alert.alert_id] = key
+        return True
 
     def review(self, alert_id: str, review: dict[str, object]) -> bool:
         """Apply an operator's decision to the open alert `alert_id`; False if no such group is open here."""

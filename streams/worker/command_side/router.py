@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from streams import codecs, topics
 from streams.domain.commands import COMMANDS, OperatorCommand
@@ -58,8 +57,14 @@ class CommandRouter:
     def on_alert(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         """An alert read back: book it; a sighting of a lookout or an incident's plate (live or found by the
         retro-match) goes on to the incident desk."""
-        alert: dict[str, Any] = codecs.decode_object(message.value, max_bytes=self.settings.max_message_bytes)
-        self.book.record(self.settings.logical_topic(message.topic), alert)
+        topic = self.settings.logical_topic(message.topic)
+        alert = codecs.read_alert(
+            codecs.decode_key(message.key),
+            message.value,
+            topic=topic,
+            max_bytes=self.settings.max_message_bytes,
+        )
+        self.book.record(topic, alert)
         if alert.get("kind") not in SIGHTING_KINDS or alert.get("state") not in ("new", "updated"):
             return ()
         match = alert.get("match") or {}

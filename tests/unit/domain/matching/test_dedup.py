@@ -99,3 +99,39 @@ def test_reviews_carry_into_updates_and_a_rejection_silences_them() -> None:
     # the rejected group still absorbs its reads: a read 61 s after the *last* one opens a new alert
     [fresh] = grouper.observe(read(65), now=NOW + timedelta(seconds=65))
     assert fresh.state == "new" and fresh.alert_id != first.alert_id
+
+
+def test_an_alert_is_what_its_message_says() -> None:
+    grouper = AlertGrouper()
+    [first] = grouper.observe(read(0), now=NOW)
+    assert Alert.from_message(first.to_message()) == first
+    covert = Alert.from_message(first.to_message(), restricted=True)
+    assert covert.restricted and covert.to_message() == first.to_message()
+
+
+def test_a_taken_over_alert_is_updated_not_opened_again() -> None:
+    """The worker that had the site died after alerting; its successor read the alert back (adopt): the
+    vehicle still at the site updates that alert."""
+    before = AlertGrouper(update_every=timedelta(seconds=10))
+    [opened] = before.observe(read(0), now=NOW)
+    successor = AlertGrouper(update_every=timedelta(seconds=10))
+    assert successor.adopt(Alert.from_message(opened.to_message()), now=NOW + timedelta(seconds=5))
+    assert successor.adopt(Alert.from_message(opened.to_message()), now=NOW + timedelta(seconds=6)) is False
+    # 20 s after the alert, the car is read again in another lane: an update of the same alert, at once
+    # (its last emission is more than update_every ago).
+    [update] = successor.observe(read(20, lane=2), now=NOW + timedelta(seconds=20))
+    assert update.alert_id == opened.alert_id and update.state == "updated"
+    assert update.sightings is not None and update.sightings.count == 2 and update.sightings.lanes == (1, 2)
+
+
+def test_a_rejected_or_stale_alert_is_not_taken_over() -> None:
+    grouper = AlertGrouper()
+    [opened] = grouper.observe(read(0), now=NOW)
+    rejected = {**opened.to_message(), "state": "rejected"}
+    fresh = AlertGrouper()
+    assert not fresh.adopt(Alert.from_message(rejected), now=NOW)
+    # adopted, then idle past the window: forgotten, and a read much later opens a new alert
+    assert fresh.adopt(Alert.from_message(opened.to_message()), now=NOW)
+    fresh.flush(now=NOW + timedelta(seconds=120))
+    [later] = fresh.observe(read(300), now=NOW + timedelta(seconds=300))
+    assert later.alert_id != opened.alert_id and later.state == "new"

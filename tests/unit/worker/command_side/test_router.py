@@ -124,7 +124,7 @@ def test_an_accepted_alert_gets_its_next_version_and_an_audit_record() -> None:
 
 def test_a_restricted_alert_is_reviewed_on_the_restricted_topic() -> None:
     side = CommandSide()
-    covert = alert(alert_id="al-covert0000000000000")
+    covert = alert(alert_id="al-c0ae00000000000000000001")
     at = datetime.fromisoformat(covert["created_at"]) + timedelta(minutes=1)
     side.feed(topics.ALERTS_RESTRICTED, covert["alert_id"], covert, now=at)
     out = side.feed(
@@ -176,7 +176,7 @@ def test_a_lookout_of_another_agency_is_dispatched_on_its_first_sighting_only() 
     out = side.feed(topics.ALERTS, first["alert_id"], first, now=at)
     (dispatch,) = only(out, topics.ALERTS, kind="lookout_sighting")
     assert dispatch["plate"] == first["plate"]
-    second = alert(match=match, state="new", alert_id="al-second000000000000", incident_id=None)
+    second = alert(match=match, state="new", alert_id="al-5ec0d0000000000000000002", incident_id=None)
     assert only(side.feed(topics.ALERTS, second["alert_id"], second, now=at), topics.ALERTS) == []
 
 
