@@ -29,8 +29,8 @@ from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth
 from streams.worker.logs import quiet_expected_conditions
 from streams.worker.metrics import Metrics
-from streams.worker.pipeline import Outgoing, Pipeline, TopicSender
-from streams.worker.sensor.consumer import HitsConsumer, InputRecord
+from streams.worker.pipeline import InputMessage, Outgoing, Pipeline, TopicSender
+from streams.worker.sensor.consumer import HitsConsumer
 from streams.worker.sensor.matcher import HitMatcher
 from streams.worker.watchlist.checker import EntryChecker
 from streams.worker.watchlist.replica import WatchlistReplica
@@ -49,7 +49,7 @@ class Citygate:
     topics: dict[str, TopicT]
     health: CitygateHealth
     sensor: HitsConsumer
-    handle_hits: Callable[[Sequence[InputRecord]], list[Outgoing]]
+    handle_hits: Callable[[Sequence[InputMessage]], list[Outgoing]]
     command_side: CommandRouter
 
 
@@ -118,7 +118,7 @@ def build_app(settings: Settings) -> Citygate:
     command_side = CommandRouter(settings, book, desk)
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
-    def handle_hits(records: Sequence[InputRecord]) -> list[Outgoing]:
+    def handle_hits(records: Sequence[InputMessage]) -> list[Outgoing]:
         """Match a batch of hits against the watchlist: the alerts and dead letters to send."""
         outgoing, _ = pipeline.handle_messages(records, match_one_hit)
         health.observe_hits(match_one_hit.take_sightings())

@@ -39,8 +39,8 @@ class Outgoing:
 
 
 class InputMessage(Protocol):
-    """What a handler reads of a consumed message: Faust's `Message` and the sensor's `InputRecord` both
-    have it (timestamp in epoch seconds)."""
+    """What a handler reads of a consumed message: aiokafka's `ConsumerRecord` shape (the sensor side hands
+    its records over as they come; Faust's messages are wrapped in an `InputRecord`)."""
 
     @property
     def topic(self) -> str: ...
@@ -49,11 +49,54 @@ class InputMessage(Protocol):
     @property
     def offset(self) -> int: ...
     @property
-    def timestamp(self) -> float | None: ...
+    def timestamp(self) -> int | None: ...  # epoch milliseconds (broker time on our input topics)
     @property
     def key(self) -> bytes | None: ...
     @property
     def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+class InputRecord:
+    """A consumed message in aiokafka's record shape (timestamp in epoch ms), for Faust's messages and
+    tests."""
+
+    __slots__ = ("topic", "partition", "offset", "timestamp", "key", "value", "headers")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: int | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+
+    @classmethod
+    def from_faust(cls, message: Any) -> InputRecord:
+        """From a Faust `Message` (timestamp in seconds; headers a list of pairs or a mapping)."""
+        stamp = message.timestamp
+        raw = message.headers or ()
+        pairs = raw.items() if isinstance(raw, Mapping) else raw
+        return cls(
+            message.topic,
+            message.partition,
+            message.offset,
+            None if not stamp else round(stamp * 1000),
+            message.key,
+            message.value,
+            tuple((str(k), v) for k, v in pairs if isinstance(v, bytes)),
+        )
 
 
 # (an InputMessage, now) → records to produce.
@@ -65,7 +108,7 @@ Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
 def received(message: InputMessage, now: datetime) -> datetime:
     """When `message` reached Kafka (its broker timestamp), else `now`: what input times are judged by."""
     stamp = message.timestamp
-    return datetime.fromtimestamp(stamp, UTC) if stamp else now
+    return datetime.fromtimestamp(stamp / 1000, UTC) if stamp is not None and stamp > 0 else now
 
 
 class TopicSender:
@@ -91,7 +134,7 @@ class Pipeline:
 
     async def run(self, events: Sequence[EventT[Any]], handle: Handler) -> int:
         """Handle a batch of Faust events and send what they produce; returns how many were valid."""
-        return await self.run_messages([event.message for event in events], handle)
+        return await self.run_messages([InputRecord.from_faust(event.message) for event in events], handle)
 
     async def run_messages(self, messages: Sequence[InputMessage], handle: Handler) -> int:
         """Handle a batch of messages and send what they produce; returns how many were valid."""
@@ -150,7 +193,7 @@ class Pipeline:
             topic=source,
             partition=message.partition,
             offset=message.offset,
-            timestamp_ms=None if timestamp is None else int(timestamp * 1000),
+            timestamp_ms=None if timestamp is None or timestamp < 0 else timestamp,
             key=message.key,
             value=message.value,
             code=code,

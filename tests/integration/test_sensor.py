@@ -17,8 +17,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from streams import topics
 from streams.settings import Settings
 from streams.tools.kafka_io import BrokerLag, broker_lag
-from streams.worker.pipeline import Outgoing
-from streams.worker.sensor.consumer import DeliveryFailed, HitsConsumer, InputRecord
+from streams.worker.pipeline import InputRecord, Outgoing
+from streams.worker.sensor.consumer import DeliveryFailed, HitsConsumer
 from tests.integration.conftest import Cluster
 
 pytestmark = pytest.mark.kafka

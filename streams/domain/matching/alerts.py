@@ -14,7 +14,7 @@ from typing import Any
 
 from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.hits import Hit
-from streams.domain.matching.plates import normalise_plate
+from streams.domain.matching.plates import normalise_plate, read_key
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 
 CATEGORY_ZH = {
@@ -289,32 +289,40 @@ def find_matches(
     """
     read = hit.plate.normalised
     at = hit.event_time
-    # Equivalence works on the text as read (a repaired read's confusables included), never on a repair.
-    readings = [hit.read_as or read]
+    # One probe per reading, by its equivalence key; a candidate's text is normalised only when its bucket
+    # holds something. Almost every hit stops after these probes, having found nothing to compare.
+    first = hit.read_as or read
+    key = equivalence_key(first)
+    probed: list[tuple[str, str, tuple[WatchlistEntry, ...], bool]] = []
+    entries = index.probe_key(key)
+    if entries:
+        probed.append((first, key, entries, True))
+    buckets = {key: entries}
     for candidate in hit.candidates:
-        if candidate.confidence >= policy.candidate_min_confidence:
+        if candidate.confidence < policy.candidate_min_confidence:
+            continue
+        key = read_key(candidate.text)
+        entries = buckets[key] if key in buckets else buckets.setdefault(key, index.probe_key(key))
+        if entries:  # another spelling of a key already probed still counts as a reading of its own
             text = normalise_plate(candidate.text)
-            if text not in readings:
-                readings.append(text)
-    # One probe per reading; almost every hit stops here, having found nothing to compare.
-    probed = [(text, *index.probe(text)) for text in readings]
-    if not any(entries for _, _, entries in probed):
+            if all(text != known for known, *_ in probed):
+                probed.append((text, key, entries, False))
+    if not probed:
         return []
 
     def in_force(entry: WatchlistEntry) -> bool:
         return entry.is_valid_at(at) and not entry.has_expired(now)
 
     best: dict[str, Match] = {}
-    first = True
-    for text, _, entries in probed:  # exact: the read itself (never a repaired one), then the candidates
-        kind = "exact" if first else "candidate"
-        if not (first and hit.read_as is not None):
-            for entry in entries:
-                if entry.plate_normalised == text and in_force(entry):
-                    best.setdefault(entry.entry_id, (entry, kind, text, ()))
-        first = False
+    for text, _, entries, is_read in probed:  # exact: the read itself (never a repaired one), candidates
+        if is_read and hit.read_as is not None:
+            continue
+        kind = "exact" if is_read else "candidate"
+        for entry in entries:
+            if entry.plate_normalised == text and in_force(entry):
+                best.setdefault(entry.entry_id, (entry, kind, text, ()))
     if policy.max_substitutions > 0:
-        for text, key, entries in probed:
+        for text, key, entries, _ in probed:
             for entry in entries:
                 listed = entry.plate_normalised
                 if listed == text or len(listed) != len(text) or equivalence_key(listed) != key:

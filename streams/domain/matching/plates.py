@@ -198,11 +198,11 @@ def parse_plate(raw: str) -> Plate:
             raise PlateFormatError(f"issuing-authority letter cannot be I or O, got {authority!r}", raw)
         raise PlateFormatError(f"issuing-authority must be a letter A-Z, got {authority!r}", raw)
     serial = text[2:]
-    leftover = serial.translate(_DROP_SERIAL_CHARS)
-    if not leftover:
+    # ASCII letters and digits but I and O: tested in C without building a string (the common case).
+    if not serial or (serial.isascii() and serial.isalnum() and "I" not in serial and "O" not in serial):
         kind = PlateKind.ORDINARY if len(serial) == 5 else _alphanumeric_kind(serial, raw)
     else:
-        kind = _marker_kind(text, serial, leftover, raw)
+        kind = _marker_kind(text, serial, serial.translate(_DROP_SERIAL_CHARS), raw)
     return Plate(raw, text, head, authority, serial, kind)
 
 

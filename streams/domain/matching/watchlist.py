@@ -211,6 +211,15 @@ class WatchlistIndex:
                 self._by_key[slot] = rest[0] if len(rest) == 1 else rest
         return old
 
+    def probe_key(self, key: str) -> tuple[WatchlistEntry, ...]:
+        """The entries in the bucket of an equivalence key (see `probe`)."""
+        bucket = self._by_key.get(hash(key))
+        if bucket is None:
+            return ()
+        entries = bucket if isinstance(bucket, tuple) else (bucket,)
+        self.inspected += len(entries)
+        return entries
+
     def probe(self, text: str) -> tuple[str, tuple[WatchlistEntry, ...]]:
         """The equivalence key of a normalised reading and the entries whose plates share its bucket: one
         translate, one hash and one dict probe, nothing for the 99.9% of reads that match nothing. The

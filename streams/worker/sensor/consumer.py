@@ -38,7 +38,7 @@ from mode import Service
 
 from streams import topics
 from streams.settings import Settings
-from streams.worker.pipeline import Outgoing, Send
+from streams.worker.pipeline import InputMessage, Outgoing, Send
 from streams.worker.sensor.delivery import Delivery, DeliveryFailed
 from streams.worker.sensor.ledger import OffsetLedger
 
@@ -48,42 +48,7 @@ STOP_TIMEOUT_S = 20.0
 FINAL_COMMIT_TIMEOUT_S = 8.0
 
 
-class InputRecord:
-    """A consumed message as the handlers see it (Faust's `Message` shape: timestamp in seconds)."""
-
-    __slots__ = ("topic", "partition", "offset", "timestamp", "key", "value")
-
-    def __init__(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        timestamp: float | None,
-        key: bytes | None,
-        value: bytes | None,
-    ) -> None:
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.timestamp = timestamp
-        self.key = key
-        self.value = value
-
-    @classmethod
-    def from_kafka(cls, record: Any) -> InputRecord:
-        """From an aiokafka `ConsumerRecord` (timestamp in ms, -1 or None when the producer set none)."""
-        stamp = record.timestamp
-        return cls(
-            record.topic,
-            record.partition,
-            record.offset,
-            stamp / 1000.0 if stamp is not None and stamp >= 0 else None,
-            record.key,
-            record.value,
-        )
-
-
-Handle = Callable[[Sequence[InputRecord]], Sequence[Outgoing]]
+Handle = Callable[[Sequence[InputMessage]], Sequence[Outgoing]]
 
 
 class ReplicaFreshness(Protocol):
@@ -216,13 +181,13 @@ class HitsConsumer(Service):
         async with self._batch_lock:
             ledger = self.ledger
             assigned = consumer.assignment()
-            records: list[InputRecord] = []
+            records: list[InputMessage] = []
             ends: dict[int, int] = {}
             for tp, fetched in batches.items():
                 # Revoked since the fetch: leave them to their new owner, from its committed offset.
                 if not fetched or tp not in assigned:
                     continue
-                records.extend(InputRecord.from_kafka(r) for r in fetched)
+                records.extend(fetched)  # aiokafka's records are what handlers read: no copy
                 ends[tp.partition] = fetched[-1].offset + 1
             if records:
                 await self.delivery.send(self.handle(records))

@@ -40,13 +40,13 @@ class HitMatcher:
         self.sightings: list[Sighting] = []  # (checkpoint, event time, partition) for checkpoint health
 
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        stamp = message.timestamp
+        stamp = message.timestamp  # ms
         hit = codecs.parse_hit(
             message.value,
             max_bytes=self.max_bytes,
             now=now,
             limits=self.limits,
-            arrived_s=stamp,
+            arrived_s=None if stamp is None or stamp < 0 else stamp / 1000,
             key=codecs.decode_key(message.key),
         )
         self.sightings.append((hit.checkpoint_id, hit.event_time, message.partition))
@@ -62,8 +62,8 @@ class HitMatcher:
             for emitted in self.grouper.observe(alert, now=now):
                 if emitted.state == "new":
                     self.metrics.hit_to_alert.observe(max(0.0, (now - hit.event_time).total_seconds()))
-                    if message.timestamp:
-                        broker_delay = now.timestamp() - message.timestamp
+                    if stamp is not None and stamp > 0:
+                        broker_delay = now.timestamp() - stamp / 1000
                         self.metrics.hit_to_alert_broker.observe(max(0.0, broker_delay))
                 outgoing.append(self.encode(emitted))
         return outgoing

@@ -10,17 +10,15 @@ body: who deleted it and why travel in the `citygate-actor` and `citygate-reason
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-
-from faust.types import Message
+from collections.abc import Sequence
+from datetime import datetime
 
 from streams import codecs, topics
 from streams.codecs import ACTOR_HEADER, REASON_HEADER
 from streams.domain.audit import audit_record
 from streams.domain.matching.watchlist import WatchlistEntry
 from streams.settings import Settings
-from streams.worker.pipeline import Outgoing
+from streams.worker.pipeline import InputMessage, Outgoing, received
 
 
 class EntryChecker:
@@ -34,9 +32,9 @@ class EntryChecker:
         upserted, self._upserted = self._upserted, []
         return upserted
 
-    def __call__(self, message: Message, now: datetime) -> Sequence[Outgoing]:
-        headers = _headers(message)
-        changed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else now
+    def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        headers = {name: value.decode("utf-8", "replace") for name, value in message.headers}
+        changed_at = received(message, now)
         if message.value is None:
             entry_id = codecs.tombstone_key(message.key)
             action, actor, reason, after = (
@@ -48,7 +46,7 @@ class EntryChecker:
             reason = headers.get(REASON_HEADER)
         else:
             entry_id = codecs.decode_key(message.key) or ""
-            listed_at = datetime.fromtimestamp(message.timestamp, UTC) if message.timestamp else None
+            listed_at = received(message, now)
             entry = codecs.parse_entry(
                 entry_id, message.value, max_bytes=self.max_bytes, listed_at=listed_at, bounds=self.bounds
             )
@@ -73,13 +71,3 @@ class EntryChecker:
             now=now,
         )
         return (Outgoing(topics.AUDIT, entry_id.encode(), codecs.encode(audit)),)
-
-
-def _headers(message: Message) -> dict[str, str]:
-    headers = message.headers or ()
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    found: dict[str, str] = {}
-    for name, value in pairs:
-        if isinstance(value, bytes):
-            found[name] = value.decode("utf-8", "replace")
-    return found

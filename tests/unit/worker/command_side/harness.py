@@ -21,8 +21,7 @@ from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.metrics import Metrics
-from streams.worker.pipeline import Outgoing, Pipeline
-from streams.worker.sensor.consumer import InputRecord
+from streams.worker.pipeline import InputRecord, Outgoing, Pipeline
 
 _TOPOLOGY: Topology | None = None
 
@@ -79,7 +78,8 @@ class CommandSide:
         while pending:
             name, raw_key, raw_value = pending.popleft()
             offset = next(self._offsets.setdefault(name, itertools.count()))
-            message = InputRecord(self.settings.topic(name), 0, offset, now.timestamp(), raw_key, raw_value)
+            stamp = round(now.timestamp() * 1000)  # it reached Kafka now
+            message = InputRecord(self.settings.topic(name), 0, offset, stamp, raw_key, raw_value)
             outgoing, _ = self.pipeline.handle_messages([message], self.router, now)
             for record in outgoing:
                 out.append(Record(record.topic, record.key.decode(), orjson.loads(record.value)))

@@ -22,8 +22,8 @@ from streams import topics
 from streams.codecs import parse_entry
 from streams.settings import Settings
 from streams.worker.app import Citygate, build_app
-from streams.worker.pipeline import Outgoing, TopicSender
-from streams.worker.sensor.consumer import Delivery, DeliveryFailed, InputRecord
+from streams.worker.pipeline import InputRecord, Outgoing, TopicSender
+from streams.worker.sensor.consumer import Delivery, DeliveryFailed
 from tests.unit.fixtures import entry_message, hit_message
 
 
@@ -67,7 +67,7 @@ async def wait_for(condition: Any, timeout: float = 5.0) -> None:
 
 
 def records(*values: bytes) -> list[InputRecord]:
-    at = datetime.now(UTC).timestamp()  # when they reached Kafka: the hits are judged against it
+    at = round(datetime.now(UTC).timestamp() * 1000)  # when they reached Kafka (ms): hits are judged by it
     return [InputRecord("anpr.hits", 3, 100 + n, at, b"YZ-EC-0001", value) for n, value in enumerate(values)]
 
 
