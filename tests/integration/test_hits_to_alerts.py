@@ -85,12 +85,22 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
     # Bad input first, interleaved with good: the worker must survive each and lose nothing valid after it.
     for index, (_, value, _) in enumerate(BAD_HITS):
         cluster.send(topics.HITS, value, key=f"YZ-EC-{index:04d}")
-        cluster.send(topics.HITS, live_hit(f"good-miss-{index}", "苏K00001"), key="YZ-EC-0100")
+        cluster.send(
+            topics.HITS,
+            live_hit(f"good-miss-{index}", "苏K00001", checkpoint_id="YZ-EC-0100"),
+            key="YZ-EC-0100",
+        )
     cluster.send(topics.HITS, live_hit("good-1", "苏K·12345"), key="YZ-EC-0001")
     full_width = live_hit("good-2", "苏ｋ１２３４５", lane=3, checkpoint_id="YZ-EC-0002")
     cluster.send(topics.HITS, full_width, key="YZ-EC-0002")
-    cluster.send(topics.HITS, live_hit("good-covert", "苏A9B876"), key="YZ-EC-0003")
-    cluster.send(topics.HITS, live_hit("good-expired", "苏K55555"), key="YZ-EC-0004")
+    cluster.send(
+        topics.HITS, live_hit("good-covert", "苏A9B876", checkpoint_id="YZ-EC-0003"), key="YZ-EC-0003"
+    )
+    cluster.send(
+        topics.HITS, live_hit("good-expired", "苏K55555", checkpoint_id="YZ-EC-0004"), key="YZ-EC-0004"
+    )
+    # A good hit under another checkpoint's key is refused (a hit's key is its checkpoint).
+    cluster.send(topics.HITS, live_hit("wrong-key", "苏K12345"), key="YZ-EC-0099")
     cluster.flush()
 
     alerts = cluster.read(topics.ALERTS, until=lambda m: len(m) >= 2, settle=3)
@@ -102,11 +112,11 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
     restricted = cluster.read(topics.ALERTS_RESTRICTED, until=lambda m: len(m) >= 1, settle=1)
     assert [a["plate"] for a in restricted] == ["苏A9B876"]
 
-    deadletters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= len(BAD_HITS) + 1, settle=3)
+    deadletters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= len(BAD_HITS) + 2, settle=3)
     by_source: dict[str, list[str]] = {}
     for letter in deadletters:
         by_source.setdefault(str(letter["source"]["topic"]), []).append(str(letter["reason"]["code"]))  # type: ignore[index]
-    assert sorted(by_source[topics.HITS]) == sorted(code for _, _, code in BAD_HITS)
+    assert sorted(by_source[topics.HITS]) == sorted([*(code for _, _, code in BAD_HITS), "key_mismatch"])
     assert by_source[topics.WATCHLIST] == ["malformed_json"]
     oversized = next(d for d in deadletters if d["reason"]["code"] == "oversized")  # type: ignore[index]
     assert oversized["value_truncated"] is True and int(oversized["value_size"]) > 100_000  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
             "command": "accept_hit",
             "target_id": "al-000000000000000000000000",
             "operator_id": "op-7",
-            "issued_at": "2026-11-29T20:00:00+08:00",
+            "issued_at": datetime.now(UTC).isoformat(),
         },
         key="al-000000000000000000000000",
     )
