@@ -22,7 +22,7 @@ def test_guard_report_and_follow_up(cluster: Cluster) -> None:
         "unit_id": "GUARD-BJ-017",
         "unit_kind": "security_guard",
         "kind": "suspicious_activity",
-        "at": now.isoformat(),
+        "at": (now - timedelta(minutes=9)).isoformat(),  # reported nine minutes before the capture
         "count": 3,
         "place": {"lon": 119.4702, "lat": 32.4231, "address": "宝积半岛小区"},
         "text": "三名年轻男子在拉停放车辆的车门",
@@ -39,7 +39,7 @@ def test_guard_report_and_follow_up(cluster: Cluster) -> None:
         "unit_id": "MOUNTED-03",
         "unit_kind": "mounted",
         "kind": "suspect_captured",
-        "at": (now + timedelta(minutes=9)).isoformat(),
+        "at": now.isoformat(),  # not in the future: a report from beyond the clock skew is refused
         "count": 1,
         "place": {"lon": 119.4712, "lat": 32.4236, "address": "宝积半岛小区东门"},
         "text": "抓获一人，另两人逃入小区",

@@ -84,7 +84,7 @@ def test_hits_become_alerts_and_bad_input_becomes_dead_letters(cluster: Cluster)
 
     # Bad input first, interleaved with good: the worker must survive each and lose nothing valid after it.
     for index, (_, value, _) in enumerate(BAD_HITS):
-        cluster.send(topics.HITS, value, key=f"YZ-EC-{index:04d}")
+        cluster.send(topics.HITS, value, key="YZ-EC-0001")  # their checkpoint: each is refused for its value
         cluster.send(
             topics.HITS,
             live_hit(f"good-miss-{index}", "苏K00001", checkpoint_id="YZ-EC-0100"),

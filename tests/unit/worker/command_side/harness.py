@@ -34,6 +34,20 @@ def default_topology() -> Topology:
     return _TOPOLOGY
 
 
+class WatchedTable(dict[str, Any]):
+    """A table as a plain dict that counts its writes: "no effect" is no write, checked in O(1)."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.writes += 1
+        super().__delitem__(key)
+
+
 @dataclass(frozen=True)
 class Record:
     """One record the command side sent: logical topic, key and decoded value."""
@@ -53,8 +67,8 @@ class CommandSide:
     def __init__(self, settings: Settings | None = None, topology: Topology | None = None) -> None:
         self.settings = settings or Settings(topic_prefix="t.")
         self.metrics = Metrics()
-        self.tables: dict[str, dict[str, Any]] = {
-            name: {} for name in ("incidents", "lockdowns", "lookouts", "alert_book")
+        self.tables: dict[str, WatchedTable] = {
+            name: WatchedTable() for name in ("incidents", "lockdowns", "lookouts", "alert_book")
         }
         self.desk = IncidentDesk(
             self.settings,
