@@ -163,7 +163,7 @@ def hit_readings(value: bytes | None) -> tuple[str, ...]:
         return ()
     try:
         readings = READINGS.decode(value)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
         return ()
     return (readings.plate_text, *(c.text for c in readings.candidates))
 

@@ -41,6 +41,8 @@ def decode(topic: str, value: bytes | None, *, max_bytes: int) -> Message | Aler
         raise refusal(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise InvalidInput("malformed_json", f"not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("malformed_json", "JSON nested too deeply") from None
     return message
 
 

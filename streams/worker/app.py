@@ -164,7 +164,7 @@ def build_app(settings: Settings) -> Citygate:
             await pipeline.run(events, check_one_entry)
             entries = check_one_entry.take_upserted()
             if entries:
-                retro_alerts = await retro.scan(entries, datetime.now(UTC))
+                retro_alerts = await retro.scan_until_done(entries, datetime.now(UTC))
                 await pipeline.send([match_one_hit.encode(alert, count_match=True) for alert in retro_alerts])
 
     @app.agent(topic(*topics.COMMAND_SIDE), name="command_side", concurrency=1)

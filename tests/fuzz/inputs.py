@@ -59,7 +59,18 @@ ABSURD_TIMES = (
 ABSURD_NUMBERS = (1e308, -1e308, 2**70, -(2**70), -1, 1e-300, 17, 101)
 WRONG_VALUES: tuple[object, ...] = ("x", 7, 2.5, True, None, [], {}, [1, "a"], {"a": 1})
 # Values that are JSON but not an object, and nesting deep enough to trouble a recursive decoder.
-SHAPES = (b"[]", b'"text"', b"42", b"null", b"true", b"[" * 5000 + b"]" * 5000, b'{"a":' * 3000)
+SHAPES = (
+    b"[]",
+    b'"text"',
+    b"42",
+    b"null",
+    b"true",
+    b"[" * 5000 + b"]" * 5000,
+    b'{"a":' * 3000,
+    # Well-formed JSON objects nested past any recursive decoder's stack, under an unknown and a known field.
+    b'{"schema_version":1,"deep":' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+    b'{"plate_text":' + b'{"a":' * 5_000 + b"1" + b"}" * 5_000 + b"}",
+)
 BAD_UTF8 = b'"schema_version":1,"\xff\xfe":"\xc3\x28"'  # bytes no UTF-8 decoder takes
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -79,8 +80,10 @@ class Cluster:
         until: Callable[[list[dict[str, object]]], bool],
         timeout: float = 90.0,
         settle: float = 0.0,
+        lenient: bool = False,
     ) -> list[dict[str, object]]:
-        """All of `topic` from the start, once `until` holds (and `settle` s more, to catch extras)."""
+        """All of `topic` from the start, once `until` holds (and `settle` s more, to catch extras);
+        `lenient` skips what is no JSON object (a forger's writes to a topic under test)."""
         consumer = KafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap, group_id=None, enable_auto_commit=False
         )
@@ -94,7 +97,7 @@ class Cluster:
             settle_until: float | None = None
             while True:
                 for records in consumer.poll(timeout_ms=250).values():
-                    messages.extend(orjson.loads(r.value) for r in records if r.value is not None)
+                    messages.extend(_objects(records, lenient))
                 now = time.monotonic()
                 if settle_until is None and until(messages):
                     settle_until = now + settle
@@ -121,6 +124,24 @@ class Cluster:
     def dump_worker_logs(self) -> None:
         for worker in self.workers:
             print(f"----- {worker.log_path} -----\n{worker.log_tail(80)}")
+
+
+def _objects(records: list[Any], lenient: bool) -> list[dict[str, object]]:
+    found = []
+    for record in records:
+        if record.value is None:
+            continue
+        try:
+            value = orjson.loads(record.value)
+        except orjson.JSONDecodeError:
+            if not lenient:
+                raise
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        elif not lenient:
+            raise AssertionError(f"not a JSON object on {record.topic}: {record.value[:80]!r}")
+    return found
 
 
 @dataclass

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # Past the listing time + grace before the end offsets are taken: covers the clocks of the broker and this
 # worker disagreeing by up to this much.
 CLOCK_MARGIN = timedelta(seconds=1)
+# Between attempts at a scan that failed (broker unreachable, a reader process gone): doubling up to the cap.
+RETRY_FIRST_S = 1.0
+RETRY_CAP_S = 30.0
 
 
 class RetroScanner:
@@ -49,6 +52,28 @@ class RetroScanner:
         self.limits = settings.hit_limits()
         self.skew = timedelta(seconds=settings.max_clock_skew_s)
         self._pool: ProcessPoolExecutor | None = None
+
+    async def scan_until_done(self, entries: Sequence[WatchlistEntry], now: datetime) -> list[Alert]:
+        """`scan`, tried again until it succeeds: the batch of entries is acked only after its retro-match,
+        and an exception escaping the agent would ack it without one (Faust skips the failed event). The
+        scan is deterministic (same alert ids), so a repeat after a partial failure sends nothing new."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return await self.scan(entries, now)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure is retried; the reason is logged
+                self.close()  # a broken process pool is started afresh
+                log.warning(
+                    "retro-match of %d entries failed (%s: %s); trying again in %.0f s",
+                    len(entries),
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_CAP_S)
 
     async def scan(self, entries: Sequence[WatchlistEntry], now: datetime) -> list[Alert]:
         """Retro-alerts for `entries` from the hits of the last `retro_hours` that reached Kafka before each
