@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help venv test test-unit lint format demo bench prometheus broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit test-faults lint format demo bench prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
 
 help: ## List the targets
@@ -26,11 +26,14 @@ $(BENCH_STAMP): $(STAMP)
 
 venv: $(STAMP) ## Create .venv and install citygate with its dev tools
 
-test: $(STAMP) ## Every test tier (unit, agents, integration on a real local Kafka broker)
+test: $(STAMP) ## Every test tier (unit, agents, integration on a real local Kafka broker, faults on a 3-node cluster)
 	deploy/local/with-kafka $(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Only the tests that need no broker
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-faults: $(STAMP) ## Only the fault tier (a 3-node cluster of its own, nodes killed and restarted)
+	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy strict over the whole package
 	$(BIN)/ruff check .
