@@ -110,11 +110,11 @@ def build_app(settings: Settings) -> Citygate:
         settings,
         topology,
         metrics,
-        incidents=app.Table("incidents", partitions=1),
-        lockdowns=app.Table("lockdowns", partitions=1),
-        lookouts=app.Table("lookouts", partitions=1),
+        incidents=app.Table(topics.INCIDENTS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        lockdowns=app.Table(topics.LOCKDOWNS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        lookouts=app.Table(topics.LOOKOUTS_TABLE, partitions=topics.TABLE_PARTITIONS),
     )
-    book = AlertBook(settings, app.Table("alert_book", partitions=1))
+    book = AlertBook(settings, app.Table(topics.ALERT_BOOK_TABLE, partitions=topics.TABLE_PARTITIONS))
     command_side = CommandRouter(settings, book, desk)
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
