@@ -16,10 +16,14 @@ def worker(loglevel: str | None) -> None:
     from faust.worker import Worker
 
     from streams.tools.admin import topic_problems
+    from streams.tools.exceptions import AdminError
     from streams.worker.app import build_app
 
     settings = load_settings()
-    problems = topic_problems(settings)
+    try:
+        problems = topic_problems(settings)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
     citygate = build_app(settings)

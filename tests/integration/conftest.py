@@ -1,7 +1,7 @@
 """The integration tier: a real Kafka broker (started by `make test`) and real worker processes.
 
 Each test gets its own topic prefix and app id, so tests never see each other's messages, and its topics
-are deleted afterwards.
+(the public ones and Faust's own, named after the app id) are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.settings import Settings
 from streams.tools.admin import create_topics, delete_topics
-from streams.topics import public_topics
+from streams.topics import worker_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -247,4 +247,4 @@ def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
             worker.stop()
         if test_cluster._producer is not None:
             test_cluster._producer.close()
-        delete_topics(settings, [settings.topic(spec.name) for spec in public_topics(settings)])
+        delete_topics(settings, [spec.physical(settings) for spec in worker_topics(settings)])
