@@ -44,8 +44,15 @@ class Settings:
     deadletter_keep_bytes: int = 16 * 1024
     max_clock_skew_s: float = 300.0
 
-    # How long the group waits for a silent worker before giving its partitions to others.
-    session_timeout_s: float = 30.0
+    # How long a consumer group waits for a silent worker before giving its partitions to the others (6 s is
+    # the brokers' default minimum; docs/operations.md says why this value), and how often workers heartbeat.
+    session_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.0
+    # A worker asked to stop that has not finished within this long exits at once (below Kubernetes' default
+    # 30 s grace period, so the last lines are its own, not a SIGKILL's).
+    stop_grace_s: float = 20.0
+    # /health says 503 once the watchlist replica has not heard from the cluster for this long.
+    health_stale_s: float = 10.0
 
     # Watchlist matching: OCR-equivalent substitutions allowed, and the floor for alternative readings.
     max_substitutions: int = 2
@@ -149,12 +156,20 @@ class Settings:
             "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
             "CITYGATE_LISTING_GRACE_S": self.listing_grace_s,
+            "CITYGATE_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
+            "CITYGATE_HEALTH_STALE_S": self.health_stale_s,
+            "CITYGATE_STOP_GRACE_S": self.stop_grace_s,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise SettingsError(f"{name} must be positive, got {value}")
         if not 0 <= self.max_substitutions <= 4:
             raise SettingsError(f"CITYGATE_MAX_SUBSTITUTIONS must be 0..4, got {self.max_substitutions}")
+        if self.heartbeat_interval_s * 3 > self.session_timeout_s:
+            raise SettingsError(
+                f"CITYGATE_HEARTBEAT_INTERVAL_S ({self.heartbeat_interval_s}) must be at most a third of "
+                f"CITYGATE_SESSION_TIMEOUT_S ({self.session_timeout_s}): a busy moment would evict a worker"
+            )
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
 
