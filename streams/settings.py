@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
+from streams.connection import Connection, ConnectionConfigError, connection
 from streams.domain.matching.alerts import MatchPolicy
 from streams.domain.matching.dedup import AlertGrouper
 from streams.domain.matching.hits import HitLimits
@@ -27,6 +28,16 @@ class Settings:
     """Everything a worker or CLI command needs to know about its surroundings."""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How to reach it (streams/connection.py checks these and hands them to every client): the variables
+    # are KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, … (the field names in upper case).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    kafka_sasl_password_file: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     app_id: str = "citygate"
     # Prepended to every public topic name: lets tests, or two cities, share one cluster.
     topic_prefix: str = ""
@@ -136,7 +147,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            name = "KAFKA_BOOTSTRAP" if f.name == "kafka_bootstrap" else f"CITYGATE_{f.name.upper()}"
+            name = variable_name(f.name)
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
@@ -145,8 +156,26 @@ class Settings:
         settings.check()
         return settings
 
+    def connection(self) -> Connection:
+        """How every client reaches the cluster (checked: `ConnectionConfigError` when it cannot)."""
+        return connection(
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            sasl_password_file=self.kafka_sasl_password_file,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
+        )
+
     def check(self) -> None:
         """Refuse values that would only fail later and less clearly."""
+        try:
+            self.connection()
+        except ConnectionConfigError as exc:
+            raise SettingsError(str(exc)) from None
         positive = {
             "CITYGATE_HITS_PARTITIONS": self.hits_partitions,
             "CITYGATE_HITS_RETENTION_DAYS": self.hits_retention_days,
@@ -172,6 +201,11 @@ class Settings:
             )
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
+
+
+def variable_name(field_name: str) -> str:
+    """The environment variable of a setting: KAFKA_* for how to reach the cluster, CITYGATE_* else."""
+    return field_name.upper() if field_name.startswith("kafka_") else f"CITYGATE_{field_name.upper()}"
 
 
 def _convert(name: str, raw: str, annotation: object) -> object:

@@ -25,6 +25,7 @@ from streams.settings import Settings
 from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment
 from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth, health_report
@@ -56,9 +57,11 @@ class Citygate:
 
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app with citygate's delivery settings (at least once, acks from all in-sync replicas)."""
+    connection = settings.connection()
     return faust.App(
         settings.app_id,
-        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        broker=[f"kafka://{server}" for server in connection.servers],
+        broker_credentials=faust_credentials(connection),
         processing_guarantee="at_least_once",
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),

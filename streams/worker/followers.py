@@ -57,7 +57,7 @@ async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[Top
     auto-create them on a cluster that allows it (a typo must fail, not make an empty topic).
     """
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-metadata"
+        **settings.connection().client_kwargs(), client_id=f"{settings.app_id}-metadata"
     )
     await admin.start()
     try:
@@ -81,7 +81,7 @@ def _number(partition: dict[str, Any]) -> int:
 def consumer_for(settings: Settings, *, client_id: str, from_beginning: bool = True) -> AIOKafkaConsumer:
     """A consumer outside any group (not started): the followers' and the retro scan's."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.connection().client_kwargs(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",

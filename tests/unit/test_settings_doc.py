@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.settings import Settings
+from streams.settings import Settings, variable_name
 
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 ROW = re.compile(r"^\| (?P<names>`[A-Z_]+`(?: / `[A-Z_]+`)*) \| (?P<defaults>[^|]+) \|", re.M)
@@ -28,7 +28,7 @@ def _documented() -> dict[str, str]:
 
 
 def _variable(name: str) -> str:
-    return "KAFKA_BOOTSTRAP" if name == "kafka_bootstrap" else f"CITYGATE_{name.upper()}"
+    return variable_name(name)
 
 
 def _same(documented: str, default: object) -> bool:

@@ -91,7 +91,7 @@ class HitsConsumer(Service):
     def open_consumer(self) -> AIOKafkaConsumer:
         settings = self.settings
         return AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **settings.connection().client_kwargs(),
             group_id=settings.hits_group,
             client_id=f"{settings.app_id}-hits",
             enable_auto_commit=False,
