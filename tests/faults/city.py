@@ -52,6 +52,7 @@ class Traffic:
     bootstrap: str
     topic: str
     rate: float = 100.0
+    plates_from: int = 0  # the first listed plate it uses: another traffic on the same city uses others
     sent: int = 0
     expected: set[str] = field(default_factory=set)  # hit ids of listed plates, acknowledged by the cluster
     failures: list[str] = field(default_factory=list)
@@ -88,8 +89,9 @@ class Traffic:
                     time.sleep(pause)
                 checkpoint = f"YZ-EC-{n % CHECKPOINTS + 1:04d}"
                 hit_id = f"fh-{run}-{n}"
-                match = n % MATCH_EVERY == 0 and n // MATCH_EVERY < LISTED
-                plate = listed_plate(n // MATCH_EVERY) if match else other_plate(n)
+                listed = self.plates_from + n // MATCH_EVERY
+                match = n % MATCH_EVERY == 0 and listed < LISTED
+                plate = listed_plate(listed) if match else other_plate(n)
                 value = orjson.dumps(live_hit(hit_id, plate, checkpoint_id=checkpoint))
                 future = producer.send(self.topic, key=checkpoint.encode(), value=value)
                 if match:
@@ -137,8 +139,11 @@ class City:
             {str(lockdown["lockdown_id"]) for lockdown in lockdowns},
         )
 
-    def traffic(self, rate: float = 100.0) -> Traffic:
-        return Traffic(self.settings.kafka_bootstrap, self.settings.topic(topics.HITS), rate=rate).start()
+    def traffic(self, rate: float = 100.0, plates_from: int = 0) -> Traffic:
+        """Traffic on the city's hits; a second one in a test starts at another plate (`plates_from`), or its
+        matches would join the first one's open alerts (same vehicle, same site, within the dedup window)."""
+        hits = self.settings.topic(topics.HITS)
+        return Traffic(self.settings.kafka_bootstrap, hits, rate=rate, plates_from=plates_from).start()
 
     def assert_intact(
         self, traffic: Traffic, before: tuple[set[str], set[str]], *, timeout: float = 180

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from streams import topics
-from tests.faults.city import City, city_on
+from tests.faults.city import LISTED, City, city_on
 from tests.faults.conftest import KafkaCluster
 
 pytestmark = pytest.mark.faults
@@ -104,7 +104,7 @@ def test_the_whole_cluster_stopped_and_restarted_loses_nothing_and_health_says_w
         assert any(str(r).startswith("cluster_unreachable:") for r in reasons), reasons  # type: ignore[union-attr]
     finally:
         kafka_cluster.run("start", "--brokers", str(kafka_cluster.brokers))
-    resumed = city.traffic()
+    resumed = city.traffic(plates_from=LISTED // 2)
     time.sleep(5)
     resumed.stop()
     for worker in city.cluster.workers:
