@@ -33,6 +33,10 @@ COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPO
 FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
+# Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
+WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, AUDIT, DEADLETTER, TICKS)
+# Every public topic (and the internal ticks), by logical name.
+ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, *WORKER_OUTPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
 # The broker stamps the input topics' records with the time it appended them, whatever the producer says:

@@ -13,11 +13,10 @@ from streams.cli.common import load_settings
 )
 def worker(loglevel: str | None) -> None:
     """Run a stream-processing worker (Faust) until stopped."""
-    from faust.worker import Worker
-
     from streams.tools.admin import topic_problems
     from streams.tools.exceptions import AdminError
     from streams.worker.app import build_app
+    from streams.worker.runner import CitygateWorker
 
     settings = load_settings()
     try:
@@ -27,4 +26,9 @@ def worker(loglevel: str | None) -> None:
     if problems:
         raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
     citygate = build_app(settings)
-    Worker(citygate.app, loglevel=loglevel or settings.log_level, quiet=True).execute_from_commandline()
+    CitygateWorker(
+        citygate.app,
+        loglevel=loglevel or settings.log_level,
+        quiet=True,
+        stop_grace_s=settings.stop_grace_s,
+    ).execute_from_commandline()

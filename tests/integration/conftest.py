@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -178,8 +179,12 @@ class WorkerProcess:
             return getattr(exc, "code", None)
 
     def health_json(self) -> dict[str, object]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
-            return dict(orjson.loads(response.read()))
+        """/health's body, whatever its status (a 503 says why in its body)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
+                return dict(orjson.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            return dict(orjson.loads(exc.read()))
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -91,13 +91,13 @@ class HitsConsumer(Service):
     def open_consumer(self) -> AIOKafkaConsumer:
         settings = self.settings
         return AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **settings.connection().client_kwargs(),
             group_id=settings.hits_group,
             client_id=f"{settings.app_id}-hits",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=int(settings.session_timeout_s * 1000),
-            heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
+            heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
             max_poll_records=settings.hits_batch_max,
         )
 
