@@ -1,4 +1,5 @@
-"""The one change citygate makes to aiokafka's behaviour: a backoff between failed metadata updates.
+"""What citygate needs from aiokafka's internals: a backoff between failed metadata updates, and a
+consumer's position read without waiting.
 
 aiokafka 0.14's client refreshes cluster metadata in one background task (`_md_synchronizer`) that anyone
 may wake with `force_metadata_update()`. The producer's sender and the consumer's fetcher wake it again as
@@ -10,8 +11,14 @@ doubling from the client's `retry_backoff_ms` up to `MAX_BACKOFF_S`, and reset b
 succeeds, so an outage costs a few attempts a second per client and reconnecting is still prompt.
 
 `install()` is idempotent; the worker installs it when its app is built.
-tests/unit/worker/test_kafka_internals.py pins the aiokafka release and the private method the patch wraps,
-so an upgrade fails loudly instead of the patch silently doing nothing.
+
+`settled_position` is `consumer.position(tp)` for a loop that must not wait: the public coroutine blocks
+(up to the request timeout) while a partition's position is being reset, and the hits consumer asks on
+every batch only to learn whether the position has moved past offsets no record is read at (a
+transaction's commit marker).
+
+tests/unit/worker/test_kafka_internals.py pins the aiokafka release and the private names both use, so an
+upgrade fails loudly instead of silently doing nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.client import AIOKafkaClient
 
 KNOWN_AIOKAFKA_VERSION = "0.14.0"
@@ -55,3 +63,13 @@ def install() -> None:
     current = AIOKafkaClient._metadata_update
     if not getattr(current, _PATCHED, False):
         AIOKafkaClient._metadata_update = with_backoff(current)
+
+
+def settled_position(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """The next offset `consumer` will return from `tp`, or None when it has none yet (being reset) or
+    does not hold `tp`: what `await consumer.position(tp)` returns, without waiting."""
+    subscription = consumer._subscription.subscription
+    if subscription is None or tp not in subscription.assignment.tps:
+        return None
+    state = subscription.assignment.state_value(tp)
+    return int(state.position) if state.has_valid_position else None

@@ -186,7 +186,8 @@ class City:
             if not any(lags.values()):
                 return
             time.sleep(2)
-        raise AssertionError(f"lag not back to 0 after {timeout:.0f} s: {lags}")
+        tails = "\n".join(f"----- {w.log_path} -----\n{w.log_tail(60)}" for w in self.cluster.workers)
+        raise AssertionError(f"lag not back to 0 after {timeout:.0f} s: {lags}\n{tails}")
 
 
 def city_on(bootstrap: str, workdir: Path) -> Iterator[City]:

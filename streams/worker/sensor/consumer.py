@@ -38,6 +38,7 @@ from mode import Service
 
 from streams import topics
 from streams.settings import Settings
+from streams.worker.kafka_internals import settled_position
 from streams.worker.pipeline import InputMessage, Outgoing, Send
 from streams.worker.sensor.delivery import Delivery, DeliveryFailed
 from streams.worker.sensor.ledger import OffsetLedger
@@ -194,6 +195,9 @@ class HitsConsumer(Service):
                 for partition, next_offset in ends.items():
                     ledger.handled(partition, next_offset)
             for tp in assigned:
+                position = settled_position(consumer, tp)
+                if position is not None:
+                    ledger.moved_to(tp.partition, position)
                 ledger.seen_end(tp.partition, consumer.highwater(tp))
             if time.monotonic() - self._last_commit >= self.settings.hits_commit_interval_s:
                 await self._commit(consumer)

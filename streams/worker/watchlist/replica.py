@@ -99,11 +99,15 @@ class WatchlistReplica(Service):
             return  # asked to stop before the cluster answered
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, records in batches.items():
+            for records in batches.values():
                 for record in records:
                     self.apply(record.key, record.value, self._listed_at(record.timestamp))
-                catch_up.advance(tp, records[-1].offset + 1)
-                self._applied[tp] = records[-1].offset + 1
+            # By position, not by the last record: a partition may end in offsets no record is read at
+            # (a transaction's commit marker), and the end offsets count them.
+            for tp in self._applied:
+                position = await consumer.position(tp)
+                catch_up.advance(tp, position)
+                self._applied[tp] = position
             if batches and time.monotonic() - self._published >= GAUGES_EVERY_S:
                 self._publish_gauges()
             self._mark_ready_if_caught_up()

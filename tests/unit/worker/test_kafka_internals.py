@@ -9,10 +9,11 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.client import AIOKafkaClient
 
 from streams.worker import kafka_internals
-from streams.worker.kafka_internals import KNOWN_AIOKAFKA_VERSION, install, with_backoff
+from streams.worker.kafka_internals import KNOWN_AIOKAFKA_VERSION, install, settled_position, with_backoff
 
 
 def test_aiokafka_is_the_release_the_patch_was_written_for() -> None:
@@ -72,3 +73,17 @@ def test_install_wraps_once() -> None:
     install()
     assert AIOKafkaClient._metadata_update is first
     assert getattr(first, "_citygate_backoff", False)
+
+
+def test_settled_position_reads_the_assignment_without_waiting() -> None:
+    async def probe() -> tuple[int | None, int | None, int | None]:
+        consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1")  # never started: no broker needed
+        held, other = TopicPartition("anpr.hits", 0), TopicPartition("anpr.hits", 1)
+        before = settled_position(consumer, held)
+        consumer.assign([held])
+        unknown = settled_position(consumer, held)  # assigned, not yet reset to an offset
+        consumer._subscription.subscription.assignment.state_value(held).seek(42)
+        assert settled_position(consumer, other) is None
+        return before, unknown, settled_position(consumer, held)
+
+    assert asyncio.run(probe()) == (None, None, 42)
