@@ -1,0 +1,124 @@
+"""The one check every signed input passes: signed, fresh, by a known and unrevoked signer whose key made
+the signature, not seen before, and by someone whose roles allow the action. The first failure is the
+refusal (`Refused`, with its code); the order is chosen so that a refusal tells nothing a forger could use
+and so that a forged record cannot spend a nonce: the nonce is recorded only once the signature verifies.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from streams.domain.exceptions import Refused
+from streams.domain.identity.registry import Person, Registry
+from streams.domain.identity.roles import allows, roles_for
+from streams.domain.identity.signatures import Signature, SignaturePolicy, Verify, check_fresh
+
+
+class NonceBook:
+    """The (signer, nonce) pairs seen within the freshness window, oldest first.
+
+    Beyond the window `check_fresh` refuses a record anyway, so a nonce is forgotten once older than
+    `max_age + max_skew`: the book holds minutes of records, not the topic's history. Times are broker
+    times, so a worker re-reading a topic from the beginning rebuilds the same verdicts.
+    """
+
+    def __init__(self, policy: SignaturePolicy) -> None:
+        self.keep = policy.max_age + policy.max_skew
+        self._seen: set[tuple[str, str]] = set()
+        self._order: deque[tuple[datetime, tuple[str, str]]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def seen(self, signer: str, nonce: str, *, at: datetime) -> bool:
+        self._forget_before(at - self.keep)
+        return (signer, nonce) in self._seen
+
+    def record(self, signer: str, nonce: str, *, at: datetime) -> None:
+        pair = (signer, nonce)
+        if pair not in self._seen:
+            self._seen.add(pair)
+            self._order.append((at, pair))
+
+    def _forget_before(self, moment: datetime) -> None:
+        while self._order and self._order[0][0] < moment:
+            _, pair = self._order.popleft()
+            self._seen.discard(pair)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What a verdict needs besides the record: the registry, the crypto and the window."""
+
+    registry: Registry
+    verify: Verify
+    policy: SignaturePolicy
+    nonces: NonceBook
+
+
+def authenticate(
+    gate: Gate, signature: Signature | None, signed_bytes: bytes, *, arrived_at: datetime
+) -> Person:
+    """The signer of a record that reached Kafka at `arrived_at`, if its signature holds and is new.
+    Raises `Refused`: unsigned, replayed, bad_signature, unknown_signer, revoked_signer."""
+    if signature is None:
+        raise Refused("unsigned", "no signature: sign it (citygate signs with CITYGATE_OPERATOR_KEY_FILE)")
+    check_fresh(signature, arrived_at=arrived_at, policy=gate.policy)
+    signer = gate.registry.find(signature.signer)
+    if signer is None:
+        raise Refused(
+            "unknown_signer",
+            f"{signature.signer!r} is not in the operators' registry (citygate operators add)",
+            claimed_by=signature.signer,
+        )
+    if signer.revoked_by(arrived_at):
+        raise Refused(
+            "revoked_signer",
+            f"{signer.person_id} was revoked before this was sent",
+            claimed_by=signer.person_id,
+        )
+    if not gate.verify(signer.public_key, signed_bytes, signature.ed25519):
+        raise Refused(
+            "bad_signature",
+            f"the signature is not {signer.person_id}'s over this record (forged or altered)",
+            claimed_by=signer.person_id,
+        )
+    if gate.nonces.seen(signer.person_id, signature.nonce, at=arrived_at):
+        raise Refused(
+            "replayed",
+            f"nonce {signature.nonce!r} of {signer.person_id} was seen already (sent again)",
+            claimed_by=signer.person_id,
+        )
+    gate.nonces.record(signer.person_id, signature.nonce, at=arrived_at)
+    return signer
+
+
+def authorise(signer: Person, action: str) -> None:
+    """Raise `not_authorised` unless `signer`'s roles allow `action`."""
+    if not allows(signer.roles, action):
+        needed = " or ".join(roles_for(action)) or "a role no one has"
+        held = ", ".join(sorted(signer.roles)) or "no role"
+        raise Refused(
+            "not_authorised",
+            f"{signer.person_id} ({held}) may not {action}: needs {needed}",
+            claimed_by=signer.person_id,
+        )
+
+
+def admit(
+    gate: Gate, signature: Signature | None, signed_bytes: bytes, action: str, *, arrived_at: datetime
+) -> Person:
+    """`authenticate`, then `authorise`: the signer of a record that may do `action`.
+
+    Authorisation comes after the nonce is recorded on purpose: a genuine but unauthorised record is
+    still spent, so sending it again is `replayed`, not a second `not_authorised` to the audit."""
+    signer = authenticate(gate, signature, signed_bytes, arrived_at=arrived_at)
+    authorise(signer, action)
+    return signer
+
+
+def window(policy: SignaturePolicy) -> timedelta:
+    """How long a nonce is remembered (and so how long a worker must have read to judge replays)."""
+    return policy.max_age + policy.max_skew
