@@ -69,6 +69,12 @@ ROLES: dict[str, Role] = {
             writes=(topics.OPERATOR_COMMANDS,),
             describes=CONSOLE_RATES,
         ),
+        Role(
+            "registry_admin",
+            "manages the operators' registry (people's keys and roles): reads and writes it",
+            reads=(topics.REGISTRY,),
+            writes=(topics.REGISTRY,),
+        ),
         Role("auditor", "reads the audit trail", reads=(topics.AUDIT,)),
         Role(
             "ops",
@@ -80,7 +86,7 @@ ROLES: dict[str, Role] = {
         Role(
             "worker",
             "a citygate worker: reads every input, writes every output, uses its groups and internal topics",
-            reads=(*topics.WORKER_INPUTS,),
+            reads=(*topics.WORKER_INPUTS, topics.REGISTRY),
             writes=topics.WORKER_OUTPUTS,
             groups=("{app}", "{app}-hits"),
             internal_topics=True,

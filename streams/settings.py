@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from streams.connection import Connection, ConnectionConfigError, connection
+from streams.domain.identity.signatures import SignaturePolicy
 from streams.domain.matching.alerts import MatchPolicy
 from streams.domain.matching.dedup import AlertGrouper
 from streams.domain.matching.hits import HitLimits
@@ -90,6 +91,20 @@ class Settings:
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 
+    # Signed records (issue 15.4, docs/operators.md "Signed records"): operator commands, watchlist changes
+    # and registry records are refused unless signed by someone the registry knows, in a role that allows
+    # them. false is for a development broker only (the worker logs a warning line at start).
+    require_signatures: bool = True
+    # The registry's root administrator, trusted from configuration: its id and its Ed25519 public key
+    # (base64, or `@path` of a file holding it or of the root's key file). Required with signatures.
+    registry_root_id: str = "root"
+    registry_root_key: str = ""
+    # The key file the CLI signs with (streams/signing.py: it names its operator id too).
+    operator_key_file: str = ""
+    # A signature counts for this long after it was made (judged against the record's broker time); older is
+    # `replayed`. The clock skew allowed ahead is max_clock_skew_s.
+    signature_max_age_s: float = 300.0
+
     # Faust's Prometheus sensors (per-message counters: they cost some throughput; 0 turns them off).
     faust_sensors: int = 1
 
@@ -118,6 +133,12 @@ class Settings:
     def time_bounds(self) -> TimeBounds:
         """How far each input's times may lie from when they reached Kafka (streams/domain/timebounds.py)."""
         return TimeBounds(max_skew=timedelta(seconds=self.max_clock_skew_s))
+
+    def signature_policy(self) -> SignaturePolicy:
+        return SignaturePolicy(
+            max_age=timedelta(seconds=self.signature_max_age_s),
+            max_skew=timedelta(seconds=self.max_clock_skew_s),
+        )
 
     def match_policy(self) -> MatchPolicy:
         return MatchPolicy(
@@ -188,6 +209,7 @@ class Settings:
             "CITYGATE_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
             "CITYGATE_HEALTH_STALE_S": self.health_stale_s,
             "CITYGATE_STOP_GRACE_S": self.stop_grace_s,
+            "CITYGATE_SIGNATURE_MAX_AGE_S": self.signature_max_age_s,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -210,6 +232,12 @@ def variable_name(field_name: str) -> str:
 
 def _convert(name: str, raw: str, annotation: object) -> object:
     kind = str(annotation)
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name}={raw!r} must be true or false")
     try:
         if kind == "int":
             return int(raw)

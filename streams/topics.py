@@ -23,6 +23,9 @@ LOCKDOWNS = "lockdowns"
 INCIDENTS = "incidents"
 DEADLETTER = "deadletter"
 AUDIT = "audit"
+# Who may sign what (issue 15.4): people's public keys and roles, compacted, key: the person's id. Written by
+# registry administrators (`citygate operators`), read by every worker (streams/domain/identity/registry.py).
+REGISTRY = "operators.registry"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
@@ -36,7 +39,7 @@ WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
 WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, AUDIT, DEADLETTER, TICKS)
 # Every public topic (and the internal ticks), by logical name.
-ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, *WORKER_OUTPUTS)
+ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *WORKER_OUTPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
 # The broker stamps the input topics' records with the time it appended them, whatever the producer says:
@@ -138,6 +141,16 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "operators",
             f"citygate ({one_partition_commands})",
             dict(BROKER_TIME),
+        ),
+        # Like the watchlist: the last record per person is the registry, read from the beginning by every
+        # worker; its broker time dates a revocation, so it must be the broker's.
+        TopicSpec(
+            REGISTRY,
+            1,
+            "operator id",
+            "registry administrators (citygate operators)",
+            "every citygate worker",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", **BROKER_TIME},
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.
