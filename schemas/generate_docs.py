@@ -20,6 +20,7 @@ TOPICS = [
     ("calls.110", "call id"),
     ("watchlist.entries", "entry id (compacted; a null value deletes the entry)"),
     ("operator.commands", "target id"),
+    ("operators.registry", "operator id (compacted)"),
     ("alerts", "alert id"),
     ("alerts.restricted", "alert id"),
     ("lockdowns", "lockdown id"),

@@ -48,6 +48,15 @@ class Message(Struct, forbid_unknown_fields=True):
     """Every input message: an object with exactly the schema's fields."""
 
 
+class SignatureMessage(Message):
+    """The `signature` object of a signed record (streams/domain/identity/signatures.py)."""
+
+    signer: Identifier64
+    signed_at: Time
+    nonce: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9_-]{16,64}\Z")]
+    ed25519: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9+/]{86}==\Z")]
+
+
 # --------------------------------------------------------------------------------------------- anpr.hits
 
 
@@ -92,6 +101,7 @@ class EntryMessage(Message):
     covert: bool
     incident_id: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     instructions: Annotated[str, Meta(max_length=1000)] | None = None
+    signature: SignatureMessage = None  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------------------------- calls.110
@@ -197,6 +207,22 @@ class CommandMessage(Message):
         | None
     ) = None
     note: Annotated[str, Meta(max_length=500)] | None = None
+    signature: SignatureMessage = None  # type: ignore[assignment]
+
+
+# ------------------------------------------------------------------------------------ operators.registry
+
+
+class RegistryMessage(Message):
+    schema_version: Version
+    operator_id: Identifier64
+    public_key: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9+/]{43}=\Z")]
+    roles: Annotated[
+        list[Literal["operator", "commander", "watchlist_admin", "registry_admin", "incident_desk"]],
+        Meta(min_length=1),
+    ]
+    status: Literal["active", "revoked"]
+    signature: SignatureMessage
 
 
 class ReadText(Struct):
@@ -219,4 +245,5 @@ DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "calls.110": msgspec.json.Decoder(CallMessage),
     "patrol.reports": msgspec.json.Decoder(ReportMessage),
     "operator.commands": msgspec.json.Decoder(CommandMessage),
+    "operators.registry": msgspec.json.Decoder(RegistryMessage),
 }
