@@ -16,7 +16,7 @@ reached Kafka before that time stay valid.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -50,7 +50,7 @@ class RegistryFields(Protocol):
     @property
     def public_key(self) -> str: ...
     @property
-    def roles(self) -> list[str]: ...
+    def roles(self) -> Sequence[str]: ...
     @property
     def status(self) -> str: ...
 
