@@ -32,6 +32,8 @@ TICKS = "ticks"
 # What the single-partition command side reads (streams/worker/command_side/router.py has a handler for each;
 # the worker subscribes to them, checks they have one partition, counts them and reports their lag).
 COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPORTS, TICKS)
+# What the command side reads when it checks signatures (streams/worker/command_side/signed_inputs.py).
+SIGNED_COMMAND_SIDE = (*COMMAND_SIDE, REGISTRY)
 # What Faust's consumer group reads: the watchlist checker and the command side (hits have their own).
 FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
@@ -58,6 +60,10 @@ LOCKDOWNS_TABLE = "lockdowns"
 LOOKOUTS_TABLE = "lookouts"
 ALERT_BOOK_TABLE = "alert_book"
 TABLES = (INCIDENTS_TABLE, LOCKDOWNS_TABLE, LOOKOUTS_TABLE, ALERT_BOOK_TABLE)
+# The operators' registry as the command side folded it, and the signature nonces it saw (identity; the
+# worker does not build them yet: streams/worker/command_side/signed_inputs.py takes them as dicts).
+REGISTRY_TABLE = "registry"
+NONCES_TABLE = "nonces"
 TABLE_PARTITIONS = 1
 _TABLE_KEYS = {
     INCIDENTS_TABLE: "incident id",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
 from streams.domain.commands import OperatorCommand
 
+_IDENTIFIER = re.compile(r"[A-Za-z0-9._:-]+")
 AUDIT_ACTIONS = frozenset(
     {
         "watchlist_upsert",
@@ -16,6 +18,8 @@ AUDIT_ACTIONS = frozenset(
         "alert_rejected",
         "point_staffed",
         "lockdown_lifted",
+        # An input refused for who (or who not) stands behind it: unsigned, forged, replayed, unauthorised.
+        "refused",
     }
 )
 
@@ -73,5 +77,32 @@ def command_audit(
         source_partition=source_partition,
         source_offset=source_offset,
         after=after,
+        now=now,
+    )
+
+
+def refusal_audit(
+    *,
+    subject: str | None,
+    claimed_by: str | None,
+    code: str,
+    detail: str,
+    source_topic: str,
+    source_partition: int,
+    source_offset: int,
+    now: datetime,
+) -> dict[str, object]:
+    """The audit record of a refused input: who it claimed to be from and why it was refused. `subject`
+    is the record's key when it is an identifier (anything else is shown as 'unknown')."""
+    return audit_record(
+        action="refused",
+        subject=subject if subject and _IDENTIFIER.fullmatch(subject) and len(subject) <= 64 else "unknown",
+        actor=claimed_by or "unknown",
+        at=now,
+        reason=f"{code}: {detail}",
+        source_topic=source_topic,
+        source_partition=source_partition,
+        source_offset=source_offset,
+        after=None,
         now=now,
     )

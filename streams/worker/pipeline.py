@@ -21,8 +21,9 @@ from typing import Any, Protocol
 from faust.types import EventT, TopicT
 
 from streams import codecs, topics
+from streams.domain.audit import refusal_audit
 from streams.domain.deadletters import deadletter_message
-from streams.domain.exceptions import InvalidInput
+from streams.domain.exceptions import InvalidInput, Refused
 from streams.settings import Settings
 from streams.worker.metrics import Metrics
 
@@ -156,6 +157,10 @@ class Pipeline:
         for message in messages:
             try:
                 produced = handle(message, now)
+            except Refused as exc:  # who stands behind it: a dead letter, and an audit record besides
+                outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
+                outgoing.append(self.refusal(message, exc, now))
+                continue
             except InvalidInput as exc:
                 outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
                 continue
@@ -186,6 +191,21 @@ class Pipeline:
         """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
         for record in outgoing:
             await self._send(record)
+
+    def refusal(self, message: InputMessage, refused: Refused, now: datetime) -> Outgoing:
+        source = self.source_of(message)
+        key = None if message.key is None else message.key.decode("utf-8", "replace")
+        audit = refusal_audit(
+            subject=key,
+            claimed_by=refused.claimed_by,
+            code=refused.code,
+            detail=refused.detail,
+            source_topic=source,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            now=now,
+        )
+        return Outgoing(topics.AUDIT, str(audit["subject"]).encode(), codecs.encode(audit))
 
     def dead_letter(
         self, source: str, message: InputMessage, code: str, detail: str, now: datetime

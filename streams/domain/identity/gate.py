@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from streams.domain.exceptions import Refused
 from streams.domain.identity.registry import Person, Registry
 from streams.domain.identity.roles import allows, roles_for
 from streams.domain.identity.signatures import Signature, SignaturePolicy, Verify, check_fresh
+
+
+class Nonces(Protocol):
+    """Where the (signer, nonce) pairs already seen are kept (in memory, or in a worker's table)."""
+
+    def seen(self, signer: str, nonce: str, *, at: datetime) -> bool: ...
+    def record(self, signer: str, nonce: str, *, at: datetime) -> None: ...
 
 
 class NonceBook:
@@ -55,7 +63,7 @@ class Gate:
     registry: Registry
     verify: Verify
     policy: SignaturePolicy
-    nonces: NonceBook
+    nonces: Nonces
 
 
 def authenticate(

@@ -17,6 +17,7 @@ from streams.domain.commands import COMMANDS, OperatorCommand
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.incident_desk import IncidentDesk
+from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.pipeline import Handler, InputMessage, Outgoing, received
 
 # Alerts that say a listed vehicle was seen: what the incident desk follows.
@@ -28,8 +29,13 @@ CommandHandler = Callable[[OperatorCommand, InputMessage, datetime], Sequence[Ou
 class CommandRouter:
     """A pipeline handler for every command-side message: (message, now) → records to send."""
 
-    def __init__(self, settings: Settings, book: AlertBook, desk: IncidentDesk) -> None:
+    def __init__(
+        self, settings: Settings, book: AlertBook, desk: IncidentDesk, signed: SignedInputs | None = None
+    ) -> None:
+        """`signed` checks who signed each command (None: CITYGATE_REQUIRE_SIGNATURES=false, and the
+        registry's records are not read)."""
         self.settings = settings
+        self.signed = signed
         self.bounds = settings.time_bounds()
         self.book = book
         self.desk = desk
@@ -41,17 +47,22 @@ class CommandRouter:
             topics.PATROL_REPORTS: desk.on_report,
             topics.TICKS: desk.on_tick,
         }
+        if signed is not None:
+            self.by_topic = {**self.by_topic, topics.REGISTRY: signed.on_registry}
         self.by_command: Mapping[str, CommandHandler] = {
             "accept_hit": book.review,
             "reject_hit": book.review,
             "staff_point": desk.staff_point,
             "lift_lockdown": desk.lift,
         }
-        _same("command-side topics", set(self.by_topic), set(topics.COMMAND_SIDE))
+        reads = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
+        _same("command-side topics", set(self.by_topic), set(reads))
         _same("operator commands", set(self.by_command), set(COMMANDS))
 
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         self.book.sweep(now)
+        if self.signed is not None:
+            self.signed.sweep(now)
         return self.by_topic[self.settings.logical_topic(message.topic)](message, now)
 
     def on_alert(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
@@ -82,6 +93,8 @@ class CommandRouter:
             bounds=self.bounds,
             max_bytes=self.settings.max_message_bytes,
         )
+        if self.signed is not None:
+            command = self.signed.admit_command(command, message, now)
         return self.by_command[command.command](command, message, now)
 
 

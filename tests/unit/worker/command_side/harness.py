@@ -20,6 +20,7 @@ from streams.domain.geography.layout import generate_topology
 from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputRecord, Outgoing, Pipeline
 
@@ -68,7 +69,8 @@ class CommandSide:
         self.settings = settings or Settings(topic_prefix="t.")
         self.metrics = Metrics()
         self.tables: dict[str, WatchedTable] = {
-            name: WatchedTable() for name in ("incidents", "lockdowns", "lookouts", "alert_book")
+            name: WatchedTable()
+            for name in ("incidents", "lockdowns", "lookouts", "alert_book", "registry", "nonces")
         }
         self.desk = IncidentDesk(
             self.settings,
@@ -79,7 +81,12 @@ class CommandSide:
             lookouts=self.tables["lookouts"],
         )
         self.book = AlertBook(self.settings, self.tables["alert_book"])
-        self.router = CommandRouter(self.settings, self.book, self.desk)
+        self.signed = (
+            SignedInputs(self.settings, self.tables["registry"], self.tables["nonces"])
+            if self.settings.require_signatures and self.settings.registry_root_key
+            else None
+        )
+        self.router = CommandRouter(self.settings, self.book, self.desk, self.signed)
         self.pipeline = Pipeline(self.settings, self.metrics, _never_sent)
         self._offsets: dict[str, itertools.count[int]] = {}
 
@@ -97,7 +104,7 @@ class CommandSide:
             outgoing, _ = self.pipeline.handle_messages([message], self.router, now)
             for record in outgoing:
                 out.append(Record(record.topic, record.key.decode(), orjson.loads(record.value)))
-                if record.topic in topics.COMMAND_SIDE:
+                if record.topic in topics.SIGNED_COMMAND_SIDE:
                     pending.append((record.topic, record.key, record.value))
         return out
 
