@@ -14,6 +14,7 @@ from streams.cli import (
     alerts,
     console,
     lockdowns,
+    operators,
     scenario,
     simulate,
     tail,
@@ -43,5 +44,6 @@ for command in (
     simulate.simulate,
     console.console,
     acl.acl_group,
+    operators.operators_group,
 ):
     main.add_command(command)

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
 from streams import topics
 from streams.settings import Settings, SettingsError
+
+if TYPE_CHECKING:  # cryptography is imported by the commands that sign, not by `citygate --help`
+    from streams.signing import SigningKey
 
 
 def load_settings() -> Settings:
@@ -62,6 +67,19 @@ def choice(options: Collection[str]) -> click.Choice[str]:
     return click.Choice(sorted(options, key=lambda option: (option == "other", option)))
 
 
+def signing_key(settings: Settings) -> SigningKey | None:
+    """The key in CITYGATE_OPERATOR_KEY_FILE, or None when unset: the record goes unsigned (a worker that
+    checks signatures refuses it as `unsigned`)."""
+    from streams.signing import KeyFileError, read_key_file
+
+    if not settings.operator_key_file:
+        return None
+    try:
+        return read_key_file(Path(settings.operator_key_file))
+    except KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def send_command(target_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
     """Check and send one operator command, keyed by its target; print its id."""
     from streams.domain.exceptions import InvalidInput
@@ -79,5 +97,11 @@ def send_command(target_id: str, command: str, operator: str, reason: str | None
         )
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from None
-    produce(load_settings(), topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
+    settings = load_settings()
+    key = signing_key(settings)
+    if key is not None:
+        message["operator_id"] = key.person_id  # the signer is who gives it, whatever --by said
+        signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target_id, value=message)
+        message = {**message, "signature": signature.fields()}
+    produce(settings, topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
     click.echo(f"{command} {target_id} sent ({message['command_id']})")

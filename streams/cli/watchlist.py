@@ -10,7 +10,7 @@ import click
 import orjson
 
 from streams import topics
-from streams.cli.common import choice, load_settings, since_option, valid_since
+from streams.cli.common import choice, load_settings, signing_key, since_option, valid_since
 from streams.domain.matching.watchlist import CATEGORIES
 from streams.settings import Settings
 
@@ -81,6 +81,12 @@ def watchlist_add(
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from None
     key = str(message["entry_id"])
+    signer = signing_key(settings)
+    if signer is not None:
+        message = {
+            **message,
+            "signature": signer.sign(topic=topics.WATCHLIST, key=key, value=message).fields(),
+        }
     produce(settings, topics.WATCHLIST, [(key.encode(), orjson.dumps(message))])
     click.echo(f"added {key}: {plate} ({category}, priority {priority})")
 
@@ -94,8 +100,14 @@ def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
     from streams.codecs import ACTOR_HEADER, REASON_HEADER
     from streams.tools.kafka_io import produce
 
+    settings = load_settings()
     headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
-    produce(load_settings(), topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
+    signer = signing_key(settings)
+    if signer is not None:
+        signature = signer.sign(topic=topics.WATCHLIST, key=entry_id, value=None, reason=reason)
+        headers[ACTOR_HEADER] = signer.person_id
+        headers["citygate-signature"] = orjson.dumps(signature.fields()).decode()
+    produce(settings, topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
     click.echo(f"removed {entry_id}")
 
 

@@ -18,8 +18,8 @@ from streams.settings import Settings
 from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
-    "acl", "alert", "console", "incidents", "lift", "lockdowns", "scenario", "simulate", "tail", "topics",
-    "topology", "watchlist", "worker",
+    "acl", "alert", "console", "incidents", "lift", "lockdowns", "operators", "scenario", "simulate",
+    "tail", "topics", "topology", "watchlist", "worker",
 ]  # fmt: skip
 
 
