@@ -144,3 +144,16 @@ def test_without_signatures_commands_are_taken_as_before() -> None:
         topics.OPERATOR_COMMANDS, lockdown_id, command("lift_lockdown", lockdown_id, at=AT), now=AT
     )
     assert only(out, topics.LOCKDOWNS, type="lifted")
+
+
+def test_the_refusals_dead_letter_and_audit_are_schema_valid() -> None:
+    from tests.unit.test_contracts import validator
+
+    side = signed_side()
+    lockdown_id, _ = raise_lockdown(side)
+    out = side.feed(topics.OPERATOR_COMMANDS, lockdown_id, signed_lift(ALICE, lockdown_id), now=AT)
+    (letter,) = only(out, topics.DEADLETTER)
+    validator("deadletter").validate(letter)
+    (audit,) = only(out, topics.AUDIT, action="refused")
+    validator("audit").validate(audit)
+    assert audit["actor"] == "alice"
