@@ -21,15 +21,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from streams.domain.identity.signatures import PUBLIC_KEY_BYTES, Signature, statement
+from streams.domain.identity.weak_keys import is_weak_public_key
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """The domain's `Verify`: True when `signature` is `public_key`'s over `message`."""
-    if len(public_key) != PUBLIC_KEY_BYTES:
+    if is_weak_public_key(public_key):  # OpenSSL verifies e.g. the all-zero key's all-zero signature
         return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):  # ValueError: bytes that are no point of the curve
         return False
     return True
 

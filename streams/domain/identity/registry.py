@@ -24,6 +24,7 @@ from typing import Protocol
 from streams.domain.exceptions import InvalidInput, Refused
 from streams.domain.identity.roles import ROLES, ROOT_ACTION, allows
 from streams.domain.identity.signatures import PUBLIC_KEY_BYTES, decode_b64
+from streams.domain.identity.weak_keys import is_weak_public_key
 
 REGISTRY_ADMIN = "registry_admin"
 STATUSES = frozenset({"active", "revoked"})
@@ -75,6 +76,8 @@ def root_person(person_id: str, public_key: bytes) -> Person:
     """The root administrator trusted from configuration: it may manage the registry, nothing else."""
     if len(public_key) != PUBLIC_KEY_BYTES:
         raise ValueError(f"the registry root key must be {PUBLIC_KEY_BYTES} bytes, got {len(public_key)}")
+    if is_weak_public_key(public_key):
+        raise ValueError("the registry root key is a weak Ed25519 key (anyone could sign with it)")
     return Person(person_id, public_key, frozenset({REGISTRY_ADMIN}), root=True)
 
 
@@ -93,6 +96,8 @@ def check_registry_record(key: str | None, message: RegistryFields) -> Person:
         public_key = decode_b64(message.public_key, PUBLIC_KEY_BYTES, "public_key")
     except Refused as error:  # a registry record's key is data, not a signature
         raise InvalidInput("invalid_value", error.detail) from None
+    if is_weak_public_key(public_key):
+        raise InvalidInput("invalid_value", "public_key is a weak Ed25519 key (anyone could sign with it)")
     return Person(message.operator_id, public_key, frozenset(message.roles))
 
 

@@ -279,3 +279,30 @@ def test_a_registry_record_is_checked() -> None:
         check_registry_record("alice", RecordFields("alice", "AAAA", ["operator"]))
     with pytest.raises(InvalidInput):
         fold(REGISTRY, record(SigningKey.generate("root"), "operator"), "regina")
+
+
+WEAK_KEYS = [
+    bytes(32),  # order 4: OpenSSL verifies its all-zero signature over any message
+    bytes([1]) + bytes(31),  # the identity
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),  # order 8
+]
+
+
+@pytest.mark.parametrize("weak", WEAK_KEYS, ids=["zero", "identity", "order-8"])
+def test_weak_keys_are_refused_everywhere(weak: bytes) -> None:
+    import base64
+
+    from streams.domain.identity.weak_keys import is_weak_public_key
+
+    assert is_weak_public_key(weak)
+    assert not verify(weak, b"anything", bytes(64))
+    with pytest.raises(ValueError, match="weak"):
+        root_person("root", weak)
+    with pytest.raises(InvalidInput, match="weak"):
+        check_registry_record("x", RecordFields("x", base64.b64encode(weak).decode(), ["operator"]))
+
+
+def test_generated_keys_are_not_weak() -> None:
+    from streams.domain.identity.weak_keys import is_weak_public_key
+
+    assert not any(is_weak_public_key(SigningKey.generate("x").public_key) for _ in range(50))
