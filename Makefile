@@ -44,8 +44,14 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The demo's registry root (made once, 0600): the worker trusts it, so the demo runs with signatures checked.
+DEMO_KEYS := .citygate-data/keys
+
 demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console (Ctrl-C stops all)
-	deploy/local/demo
+	@mkdir -p $(DEMO_KEYS) && chmod 700 $(DEMO_KEYS)
+	@test -f $(DEMO_KEYS)/root.key || $(BIN)/citygate operators root --key-out $(DEMO_KEYS)/root.key >/dev/null
+	CITYGATE_REGISTRY_ROOT_KEY=@$(CURDIR)/$(DEMO_KEYS)/root.key \
+	  CITYGATE_OPERATOR_KEY_FILE=$(CURDIR)/$(DEMO_KEYS)/root.key deploy/local/demo
 
 bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Quix Streams; BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)

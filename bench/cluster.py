@@ -22,6 +22,7 @@ from kafka.errors import KafkaError
 
 from bench.workload import stamp
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.tools.admin import create_topics
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
 
@@ -53,6 +54,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "CITYGATE_TOPIC_PREFIX": settings.topic_prefix,
         "CITYGATE_DATA_DIR": str(settings.data_dir),
         "CITYGATE_HITS_PARTITIONS": str(settings.hits_partitions),
+        # The worker checks signatures by default and needs a registry root to start; the benchmark sends
+        # no operator commands, so a fresh root whose private key is thrown away will do.
+        "CITYGATE_REGISTRY_ROOT_KEY": settings.registry_root_key
+        or SigningKey.generate("root").public_key_b64,
     }
 
 

@@ -86,7 +86,7 @@ ROLES: dict[str, Role] = {
         Role(
             "worker",
             "a citygate worker: reads every input, writes every output, uses its groups and internal topics",
-            reads=(*topics.WORKER_INPUTS, topics.REGISTRY),
+            reads=(*topics.WORKER_INPUTS,),
             writes=topics.WORKER_OUTPUTS,
             groups=("{app}", "{app}-hits"),
             internal_topics=True,

@@ -35,7 +35,7 @@ COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPO
 # What the command side reads when it checks signatures (streams/worker/command_side/signed_inputs.py).
 SIGNED_COMMAND_SIDE = (*COMMAND_SIDE, REGISTRY)
 # What Faust's consumer group reads: the watchlist checker and the command side (hits have their own).
-FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
+FAUST_INPUTS = (WATCHLIST, *SIGNED_COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
@@ -59,17 +59,18 @@ INCIDENTS_TABLE = "incidents"
 LOCKDOWNS_TABLE = "lockdowns"
 LOOKOUTS_TABLE = "lookouts"
 ALERT_BOOK_TABLE = "alert_book"
-TABLES = (INCIDENTS_TABLE, LOCKDOWNS_TABLE, LOOKOUTS_TABLE, ALERT_BOOK_TABLE)
-# The operators' registry as the command side folded it, and the signature nonces it saw (identity; the
-# worker does not build them yet: streams/worker/command_side/signed_inputs.py takes them as dicts).
+# The operators' registry as the command side folded it, and the signature nonces it saw (identity).
 REGISTRY_TABLE = "registry"
 NONCES_TABLE = "nonces"
+TABLES = (INCIDENTS_TABLE, LOCKDOWNS_TABLE, LOOKOUTS_TABLE, ALERT_BOOK_TABLE, REGISTRY_TABLE, NONCES_TABLE)
 TABLE_PARTITIONS = 1
 _TABLE_KEYS = {
     INCIDENTS_TABLE: "incident id",
     LOCKDOWNS_TABLE: "lockdown id",
     LOOKOUTS_TABLE: "entry id",
     ALERT_BOOK_TABLE: "alert id",
+    REGISTRY_TABLE: "operator id",
+    NONCES_TABLE: "signer and nonce",
 }
 
 

@@ -19,6 +19,14 @@ def worker(loglevel: str | None) -> None:
     from streams.worker.runner import CitygateWorker
 
     settings = load_settings()
+    if settings.require_signatures:  # before any Kafka call: a missing root is a one-line error
+        from streams.settings import SettingsError
+        from streams.worker.command_side.signed_inputs import registry_root
+
+        try:
+            registry_root(settings)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
     try:
         problems = topic_problems(settings)
     except AdminError as exc:

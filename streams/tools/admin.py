@@ -18,7 +18,7 @@ from streams.settings import Settings
 from streams.tools.exceptions import AdminError
 from streams.tools.kafka_internals import listed_by_node
 from streams.tools.retries import Backoff, NotYetListed, retrying
-from streams.topics import COMMAND_SIDE, TopicSpec, worker_topics
+from streams.topics import SIGNED_COMMAND_SIDE, TopicSpec, worker_topics
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ def existing_topics(settings: Settings) -> set[str]:
 def _must_match_partitions(spec: TopicSpec) -> bool:
     """Whether a topic's partition count must be exactly the spec's: the command side's inputs (one order)
     and Faust's own topics (a changelog must have its table's partitions)."""
-    return spec.faust_owned or spec.name in COMMAND_SIDE
+    return spec.faust_owned or spec.name in SIGNED_COMMAND_SIDE
 
 
 def topic_problems(settings: Settings) -> list[str]:

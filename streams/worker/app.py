@@ -8,6 +8,7 @@ router) never see a Faust topic: they return `Outgoing` records by logical topic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from streams.settings import Settings
 from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment
 from streams.worker.followers import AlertFollower
@@ -120,7 +122,17 @@ def build_app(settings: Settings) -> Citygate:
         lookouts=app.Table(topics.LOOKOUTS_TABLE, partitions=topics.TABLE_PARTITIONS),
     )
     book = AlertBook(settings, app.Table(topics.ALERT_BOOK_TABLE, partitions=topics.TABLE_PARTITIONS))
-    command_side = CommandRouter(settings, book, desk)
+    # Who signed each operator command (issue 15.4): the registry and the nonces seen, as tables too.
+    registry_table = app.Table(topics.REGISTRY_TABLE, partitions=topics.TABLE_PARTITIONS)
+    nonces_table = app.Table(topics.NONCES_TABLE, partitions=topics.TABLE_PARTITIONS)
+    signed = SignedInputs(settings, registry_table, nonces_table) if settings.require_signatures else None
+    if signed is None:
+        logging.getLogger(__name__).warning(
+            "CITYGATE_REQUIRE_SIGNATURES=false: operator commands are taken unsigned and signatures are "
+            "not checked (a development broker only)"
+        )
+    command_side = CommandRouter(settings, book, desk, signed)
+    command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
     def handle_hits(records: Sequence[InputMessage]) -> list[Outgoing]:
@@ -172,7 +184,7 @@ def build_app(settings: Settings) -> Citygate:
                 retro_alerts = await retro.scan_until_done(entries, datetime.now(UTC))
                 await pipeline.send([match_one_hit.encode(alert, count_match=True) for alert in retro_alerts])
 
-    @app.agent(topic(*topics.COMMAND_SIDE), name="command_side", concurrency=1)
+    @app.agent(topic(*command_topics), name="command_side", concurrency=1)
     async def run_command_side(stream: StreamT[Any]) -> None:
         """Alerts book, operators' decisions, incidents and lockdowns: one event at a time, in order."""
         async for event in stream.events():

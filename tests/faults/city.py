@@ -27,7 +27,7 @@ from streams.settings import Settings
 from streams.tools.admin import create_topics, delete_topics
 from streams.tools.kafka_io import BrokerLag
 from streams.topics import public_topics
-from tests.integration.conftest import Cluster, WorkerProcess
+from tests.integration.conftest import ROOT, Cluster, WorkerProcess
 from tests.integration.test_drill import drill_call
 from tests.integration.test_hits_to_alerts import live_entry, live_hit
 
@@ -201,6 +201,9 @@ def city_on(bootstrap: str, workdir: Path) -> Iterator[City]:
         "CITYGATE_DATA_DIR": str(workdir / "data"),
         "CITYGATE_HITS_PARTITIONS": "4",
         "CITYGATE_REPLICATION_FACTOR": "3",
+        # Signatures are checked (the default): the workers trust the integration tier's root.
+        "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,
+        "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
     }
     settings = Settings.from_env(env)
     create_topics(settings)

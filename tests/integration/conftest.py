@@ -24,7 +24,11 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from streams import topics
+from streams.cli.operators import registry_value
+from streams.codecs.signed import signed_message
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.tools.admin import create_topics, delete_topics
 from streams.topics import worker_topics
 
@@ -65,8 +69,19 @@ class Cluster:
         return self._producer
 
     def send(
-        self, topic: str, value: bytes | dict[str, object] | None, key: str | bytes | None = None
+        self,
+        topic: str,
+        value: bytes | dict[str, object] | None,
+        key: str | bytes | None = None,
+        *,
+        signed_by: SigningKey | None | bool = True,
     ) -> None:
+        """Send a record; an operator command (a dict) is signed by the test officer unless `signed_by`
+        names another key or is False (an unsigned one)."""
+        if topic == topics.OPERATOR_COMMANDS and isinstance(value, dict) and signed_by is not False:
+            signer = OFFICER if signed_by is True or signed_by is None else signed_by
+            text_key = key.decode() if isinstance(key, bytes) else str(key)
+            value = signed_message(value, signer.sign(topic=topic, key=text_key, value=value))
         raw = orjson.dumps(value) if isinstance(value, dict) else value
         raw_key = key.encode() if isinstance(key, str) else key
         self.producer().send(self.settings.topic(topic), key=raw_key, value=raw)
@@ -231,6 +246,25 @@ class WorkerProcess:
         )
 
 
+# The registry's root and the officer every test's commands are signed by (a commander and watchlist
+# administrator), registered in each test's own registry topic by the `cluster` fixture.
+ROOT = SigningKey.generate("root")
+OFFICER = SigningKey.generate("op-7")
+
+
+def register(cluster: Cluster, person: SigningKey, *roles: str, status: str = "active") -> None:
+    """Register `person` (signed by the root) and wait until the record is on the topic."""
+    value = registry_value(person.person_id, person.public_key_b64, list(roles), status, ROOT, _now())
+    cluster.send(topics.REGISTRY, value, key=person.person_id)
+    cluster.flush()
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
 @pytest.fixture
 def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
     run = uuid.uuid4().hex[:10]
@@ -241,10 +275,16 @@ def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
         "CITYGATE_TOPIC_PREFIX": f"t{run}.",
         "CITYGATE_DATA_DIR": str(tmp_path / "data"),
         "CITYGATE_HITS_PARTITIONS": "4",
+        "CITYGATE_REQUIRE_SIGNATURES": "true",
+        "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,
+        "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
+        "CITYGATE_OPERATOR_KEY_FILE": str(tmp_path / "op-7.key"),
     }
+    OFFICER.write(tmp_path / "op-7.key")
     settings = Settings.from_env(env)
     create_topics(settings)
     test_cluster = Cluster(settings, env, tmp_path)
+    register(test_cluster, OFFICER, "commander", "watchlist_admin")
     try:
         yield test_cluster
     finally:

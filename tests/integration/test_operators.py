@@ -96,7 +96,7 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
             ("watchlist_upsert", "WL-2", "officer-0042", "追逃"),
             ("alert_rejected", by_entry["WL-1"], "op-7", "misread"),
             ("alert_accepted", by_entry["WL-2"], "op-7", "vehicle_stopped"),
-            ("watchlist_delete", "WL-2", "officer-0043", "已抓获"),
+            ("watchlist_delete", "WL-2", "op-7", "已抓获"),  # the signer, not --by,
         ]
     )
     letters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= 1)

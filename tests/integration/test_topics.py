@@ -15,8 +15,9 @@ import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.tools.admin import create_topics, delete_topics, existing_topics, topic_problems
-from streams.topics import changelog_topic, faust_topics, leader_topic, worker_topics
+from streams.topics import TABLES, changelog_topic, faust_topics, leader_topic, worker_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -64,7 +65,7 @@ def test_faust_s_own_topics_are_made_as_faust_would_make_them(settings: Settings
     create_topics(settings)
     internal = [spec.physical(settings) for spec in faust_topics(settings)]
     assert internal == [
-        *(changelog_topic(settings.app_id, t) for t in ("incidents", "lockdowns", "lookouts", "alert_book")),
+        *(changelog_topic(settings.app_id, t) for t in TABLES),
         leader_topic(settings.app_id),
     ]
     with closing(KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))) as admin:
@@ -89,6 +90,7 @@ def test_a_missing_changelog_stops_the_worker_with_one_line(settings: Settings) 
         "KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "CITYGATE_APP_ID": settings.app_id,
         "CITYGATE_TOPIC_PREFIX": settings.topic_prefix,
+        "CITYGATE_REGISTRY_ROOT_KEY": SigningKey.generate("root").public_key_b64,
     }
     done = subprocess.run(
         [sys.executable, "-m", "streams.cli", "worker"],

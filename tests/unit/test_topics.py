@@ -10,12 +10,19 @@ from faust.transport.drivers.aiokafka import Transport
 
 from streams import topics
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.worker.app import build_app
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(app_id="yz-city", topic_prefix="yz.", replication_factor=3, data_dir=tmp_path)
+    return Settings(
+        app_id="yz-city",
+        topic_prefix="yz.",
+        replication_factor=3,
+        data_dir=tmp_path,
+        registry_root_key=SigningKey.generate("root").public_key_b64,
+    )
 
 
 def test_faust_s_topics_are_named_after_the_app_id_and_public_ones_under_the_prefix(
@@ -30,6 +37,8 @@ def test_faust_s_topics_are_named_after_the_app_id_and_public_ones_under_the_pre
         "yz-city-lockdowns-changelog",
         "yz-city-lookouts-changelog",
         "yz-city-alert_book-changelog",
+        "yz-city-registry-changelog",
+        "yz-city-nonces-changelog",
         "yz-city-__assignor-__leader",
     ]
     assert all(spec.internal and spec.faust_owned for spec in topics.faust_topics(settings))

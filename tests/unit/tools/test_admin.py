@@ -13,6 +13,7 @@ from kafka.errors import KafkaConnectionError
 
 from streams.cli import main
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.tools import admin
 from streams.tools.exceptions import AdminError
 from streams.tools.retries import Backoff
@@ -20,6 +21,7 @@ from streams.topics import worker_topics
 
 SETTINGS = Settings(kafka_bootstrap="h1:9092,h2:9092", app_id="yz", topic_prefix="t.")
 NAMES = [spec.physical(SETTINGS) for spec in worker_topics(SETTINGS)]
+ROOT_KEY = SigningKey.generate("root").public_key_b64  # `citygate worker` checks it before Kafka
 
 
 class Cluster:
@@ -241,7 +243,7 @@ def test_the_cli_turns_an_unreachable_cluster_into_one_line(monkeypatch: pytest.
 
     monkeypatch.setattr(admin, "_admin", unreachable)
     monkeypatch.setattr(admin, "BACKOFF", Backoff(budget_s=0.05, first_s=0.001, cap_s=0.01))
-    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "CITYGATE_REGISTRY_ROOT_KEY": ROOT_KEY}
     for args, doing in (
         (["topics", "list"], "listing"),
         (["topics", "create"], "creating"),

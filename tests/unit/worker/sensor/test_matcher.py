@@ -21,10 +21,13 @@ import pytest
 from streams import topics
 from streams.codecs import parse_entry
 from streams.settings import Settings
+from streams.signing import SigningKey
 from streams.worker.app import Citygate, build_app
 from streams.worker.pipeline import InputRecord, Outgoing, TopicSender
 from streams.worker.sensor.consumer import Delivery, DeliveryFailed
 from tests.unit.fixtures import entry_message, hit_message
+
+ROOT_KEY = SigningKey.generate("root").public_key_b64  # the worker needs a registry root to start
 
 
 class Sent:
@@ -39,7 +42,7 @@ class Sent:
 
 @pytest.fixture
 async def citygate(tmp_path: Path) -> AsyncIterator[tuple[Citygate, dict[str, Sent]]]:
-    built = build_app(Settings(data_dir=tmp_path, app_id="citygate-agent-test"))
+    built = build_app(Settings(data_dir=tmp_path, app_id="citygate-agent-test", registry_root_key=ROOT_KEY))
     built.app.finalize()
     built.app.flow_control.resume()
     sent = {name: Sent() for name in (topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER)}
