@@ -101,6 +101,8 @@ class Settings:
     # The sensor side's consumer: most hits per batch, and how often its offsets are committed.
     hits_batch_max: int = 1000
     hits_commit_interval_s: float = 1.0
+    # How often Faust's agents (the watchlist audit, the command side) commit what they acked.
+    commit_interval_s: float = 2.8
 
     @property
     def hits_group(self) -> str:
@@ -182,6 +184,7 @@ class Settings:
             "CITYGATE_MAX_MESSAGE_BYTES": self.max_message_bytes,
             "CITYGATE_HITS_BATCH_MAX": self.hits_batch_max,
             "CITYGATE_HITS_COMMIT_INTERVAL_S": self.hits_commit_interval_s,
+            "CITYGATE_COMMIT_INTERVAL_S": self.commit_interval_s,
             "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
             "CITYGATE_LISTING_GRACE_S": self.listing_grace_s,

@@ -26,7 +26,7 @@ from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.credentials import faust_credentials
-from streams.worker.faust_internals import Assignment
+from streams.worker.faust_internals import Assignment, commit_before_revoking
 from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth, health_report
 from streams.worker.logs import quiet_expected_conditions
@@ -71,6 +71,7 @@ def faust_app(settings: Settings) -> faust.App:
         producer_request_timeout=settings.producer_timeout_s,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
@@ -82,6 +83,7 @@ def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
     kafka_internals.install()
+    commit_before_revoking()
     app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:
