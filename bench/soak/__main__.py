@@ -164,14 +164,13 @@ def main(argv: list[str] | None = None) -> int:
             if picture is not None:
                 print(f"soak: plot in {_shown(picture)}")
         print(_figures(summary))
-        if failure or not verdict.passed:
+        if args.keep_logs or not summary["passed"]:
             args.keep_logs = True
-        print(line)
+            print(f"soak: worker logs kept in {workdir}")
+        print(line)  # the last line says whether the soak met its targets, and if not, which one
         return 0 if summary["passed"] else 1
     finally:
-        if args.keep_logs:
-            print(f"soak: worker logs kept in {workdir}")
-        else:
+        if not args.keep_logs:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -200,18 +199,27 @@ def _figures(summary: dict[str, object]) -> str:
     if isinstance(workers, dict):
         for name, figures in workers.items():
             flat = figures["flatness"]
+            judged = (
+                f"after the warm-up {flat['start_mb']} → {flat['end_mb']} MB "
+                f"({signed_pct(flat['growth_share'])}, fitted slope {flat['slope_mb_per_h']} MB/h)"
+                if flat["flat"] is not None
+                else "too few samples after the warm-up to judge"
+            )
             lines.append(
                 f"  {name}: RSS {figures['rss_first_mb']} → {figures['rss_last_mb']} MB (max "
-                f"{figures['rss_max_mb']}); after warm-up {flat['start_mb']} → {flat['end_mb']} MB "
-                f"({signed_pct(flat['growth_share'])}, "
-                f"slope {flat['slope_mb_per_h']} MB/h); CPU {figures['cpu_cores_mean']} cores"
+                f"{figures['rss_max_mb']}); {judged}; CPU {figures['cpu_cores_mean']} cores"
             )
     lat = summary["latency_to_alert_timestamp"]
     rec = summary["latency_to_receipt"]
     assert isinstance(lat, dict) and isinstance(rec, dict)  # noqa: S101 - built by summarise
     lines.append(
         f"  lag: max {summary['lag_max']}, after warm-up {summary['lag_max_after_warmup']} (bound "
-        f"{summary['lag_bound']}), at the end {summary['lag_at_end']} (0 after {summary['drained_s']} s)"
+        f"{summary['lag_bound']}), "
+        + (
+            f"0 {summary['drained_s']} s after the traffic stopped"
+            if summary["drained_s"] is not None
+            else f"{summary['lag_at_end']} at the end"
+        )
     )
     lines.append(
         f"  alerts: {summary['alerts_timed']}/{summary['matching_sent']}; latency to the alert's timestamp "

@@ -284,7 +284,7 @@ def summarise(
         "alerts_missing": outcome.missing,
         "latency_to_alert_timestamp": asdict(latency_stats(latencies_ms)),
         "latency_to_receipt": asdict(latency_stats(received_ms)),
-        "loadavg_1m_max": max(loads) if loads else None,
+        "loadavg_1m_max": round(max(loads), 2) if loads else None,
         "loadavg_1m_mean": round(statistics.fmean(loads), 2) if loads else None,
     }
     return summary, decided
