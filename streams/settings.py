@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 
+from streams.connection import Connection, ConnectionConfigError, connection
 from streams.domain.matching.alerts import MatchPolicy
 from streams.domain.matching.dedup import AlertGrouper
 from streams.domain.matching.hits import HitLimits
@@ -27,6 +28,16 @@ class Settings:
     """Everything a worker or CLI command needs to know about its surroundings."""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # How to reach it (streams/connection.py checks these and hands them to every client): the variables
+    # are KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, … (the field names in upper case).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = field(default="", repr=False)
+    kafka_sasl_password_file: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
     app_id: str = "citygate"
     # Prepended to every public topic name: lets tests, or two cities, share one cluster.
     topic_prefix: str = ""
@@ -44,8 +55,15 @@ class Settings:
     deadletter_keep_bytes: int = 16 * 1024
     max_clock_skew_s: float = 300.0
 
-    # How long the group waits for a silent worker before giving its partitions to others.
-    session_timeout_s: float = 30.0
+    # How long a consumer group waits for a silent worker before giving its partitions to the others (6 s is
+    # the brokers' default minimum; docs/operations.md says why this value), and how often workers heartbeat.
+    session_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.0
+    # A worker asked to stop that has not finished within this long exits at once (below Kubernetes' default
+    # 30 s grace period, so the last lines are its own, not a SIGKILL's).
+    stop_grace_s: float = 20.0
+    # /health says 503 once the watchlist replica has not heard from the cluster for this long.
+    health_stale_s: float = 10.0
 
     # Watchlist matching: OCR-equivalent substitutions allowed, and the floor for alternative readings.
     max_substitutions: int = 2
@@ -129,7 +147,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            name = "KAFKA_BOOTSTRAP" if f.name == "kafka_bootstrap" else f"CITYGATE_{f.name.upper()}"
+            name = variable_name(f.name)
             raw = env.get(name)
             if raw is None or raw == "":
                 continue
@@ -138,8 +156,26 @@ class Settings:
         settings.check()
         return settings
 
+    def connection(self) -> Connection:
+        """How every client reaches the cluster (checked: `ConnectionConfigError` when it cannot)."""
+        return connection(
+            bootstrap=self.kafka_bootstrap,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            sasl_password_file=self.kafka_sasl_password_file,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
+        )
+
     def check(self) -> None:
         """Refuse values that would only fail later and less clearly."""
+        try:
+            self.connection()
+        except ConnectionConfigError as exc:
+            raise SettingsError(str(exc)) from None
         positive = {
             "CITYGATE_HITS_PARTITIONS": self.hits_partitions,
             "CITYGATE_HITS_RETENTION_DAYS": self.hits_retention_days,
@@ -149,14 +185,27 @@ class Settings:
             "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
             "CITYGATE_LISTING_GRACE_S": self.listing_grace_s,
+            "CITYGATE_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
+            "CITYGATE_HEALTH_STALE_S": self.health_stale_s,
+            "CITYGATE_STOP_GRACE_S": self.stop_grace_s,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise SettingsError(f"{name} must be positive, got {value}")
         if not 0 <= self.max_substitutions <= 4:
             raise SettingsError(f"CITYGATE_MAX_SUBSTITUTIONS must be 0..4, got {self.max_substitutions}")
+        if self.heartbeat_interval_s * 3 > self.session_timeout_s:
+            raise SettingsError(
+                f"CITYGATE_HEARTBEAT_INTERVAL_S ({self.heartbeat_interval_s}) must be at most a third of "
+                f"CITYGATE_SESSION_TIMEOUT_S ({self.session_timeout_s}): a busy moment would evict a worker"
+            )
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
+
+
+def variable_name(field_name: str) -> str:
+    """The environment variable of a setting: KAFKA_* for how to reach the cluster, CITYGATE_* else."""
+    return field_name.upper() if field_name.startswith("kafka_") else f"CITYGATE_{field_name.upper()}"
 
 
 def _convert(name: str, raw: str, annotation: object) -> object:

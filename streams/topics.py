@@ -1,7 +1,9 @@
-"""The one place that names citygate's public topics, their keys, partition counts and configs.
+"""The one place that names citygate's topics, their keys, partition counts and configs: the public ones, and
+the ones Faust keeps for itself (its tables' changelogs and its leader election).
 
-Public topics are created by `citygate topics create` (idempotent), never by the worker on the fly: a typo
-in a topic name should fail loudly at start, not create an empty topic nobody writes to.
+Every topic is created by `citygate topics create` (idempotent), never by the worker on the fly: a typo in a
+topic name should fail loudly at start, not create an empty topic nobody writes to; and on a cluster a topic
+Faust creates as it starts is not yet listed by the node its consumer asks next.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPO
 FAUST_INPUTS = (WATCHLIST, *COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
+# Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
+WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, AUDIT, DEADLETTER, TICKS)
+# Every public topic (and the internal ticks), by logical name.
+ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, *WORKER_OUTPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
 # The broker stamps the input topics' records with the time it appended them, whatever the producer says:
@@ -41,6 +47,21 @@ BROKER_TIME = {"message.timestamp.type": "LogAppendTime"}
 # Configs the code depends on for correctness: `citygate topics create` sets them on existing topics too,
 # and a worker refuses to start without them. Others (retention) are defaults an operator may change.
 REQUIRED_CONFIGS = frozenset(BROKER_TIME)
+
+# The command side's tables (streams/worker/app.py builds them, one partition each like the topics they are
+# built from). Faust backs each with a changelog topic named after the app id, not under the topic prefix.
+INCIDENTS_TABLE = "incidents"
+LOCKDOWNS_TABLE = "lockdowns"
+LOOKOUTS_TABLE = "lookouts"
+ALERT_BOOK_TABLE = "alert_book"
+TABLES = (INCIDENTS_TABLE, LOCKDOWNS_TABLE, LOOKOUTS_TABLE, ALERT_BOOK_TABLE)
+TABLE_PARTITIONS = 1
+_TABLE_KEYS = {
+    INCIDENTS_TABLE: "incident id",
+    LOCKDOWNS_TABLE: "lockdown id",
+    LOOKOUTS_TABLE: "entry id",
+    ALERT_BOOK_TABLE: "alert id",
+}
 
 
 class MissingTopic(RuntimeError):
@@ -60,6 +81,12 @@ class TopicSpec:
     consumer: str
     config: dict[str, str] = field(default_factory=dict)
     internal: bool = False
+    # Named by Faust after the app id (`name` is the full name), not a public name under the topic prefix.
+    faust_owned: bool = False
+
+    def physical(self, settings: Settings) -> str:
+        """The topic's name on the cluster (a public topic's is under the prefix: `Settings.topic`)."""
+        return self.name if self.faust_owned else settings.topic(self.name)
 
     @property
     def required_config(self) -> dict[str, str]:
@@ -133,3 +160,47 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             internal=True,
         ),
     ]
+
+
+def changelog_topic(app_id: str, table: str) -> str:
+    """The changelog Faust keeps for `table` (faust/tables/base.py `Collection._changelog_topic_name`)."""
+    return f"{app_id}-{table}-changelog"
+
+
+def leader_topic(app_id: str) -> str:
+    """The topic Faust's leader election assigns to one worker (faust/assignor/leader_assignor.py)."""
+    return f"{app_id}-__assignor-__leader"
+
+
+def faust_topics(settings: Settings) -> list[TopicSpec]:
+    """The topics Faust makes for itself when a worker starts, made up front as Faust would make them: its
+    tables' changelogs compacted (`Collection._new_changelog_topic`), the leader topic with no configs; one
+    partition each, replicated like every other topic (`topic_replication_factor`)."""
+    changelogs = [
+        TopicSpec(
+            changelog_topic(settings.app_id, table),
+            TABLE_PARTITIONS,
+            _TABLE_KEYS[table],
+            "citygate (Faust table)",
+            f"citygate (recovers the {table} table)",
+            {"cleanup.policy": "compact"},
+            internal=True,
+            faust_owned=True,
+        )
+        for table in TABLES
+    ]
+    leader = TopicSpec(
+        leader_topic(settings.app_id),
+        1,
+        "none",
+        "nobody",
+        "Faust (assigned to one worker: its leader)",
+        internal=True,
+        faust_owned=True,
+    )
+    return [*changelogs, leader]
+
+
+def worker_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic a worker needs on the cluster: the public ones, then Faust's own."""
+    return [*public_topics(settings), *faust_topics(settings)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from streams.cli import (
+    acl,
     alerts,
     console,
     lockdowns,
@@ -41,5 +42,6 @@ for command in (
     scenario.scenario_group,
     simulate.simulate,
     console.console,
+    acl.acl_group,
 ):
     main.add_command(command)

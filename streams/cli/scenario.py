@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -47,8 +46,22 @@ def _print_outcomes(outcomes: Iterable[Outcome], started: datetime, speed: float
     "--speed", type=float, default=60.0, show_default=True, help="Scenario minutes per real minute."
 )
 @click.option("--no-verify", is_flag=True, help="Only play the timeline.")
-def scenario_run(name: str, speed: float, no_verify: bool) -> None:
-    """Play scenario NAME against the running worker(s), then check its expected outcomes."""
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait after the last step for every outcome to be met (0: check once).",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    help="Seconds to look on for messages that break an exact count once every outcome is met.",
+)
+def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: float) -> None:
+    """Play scenario NAME against the running worker(s), then check its expected outcomes as they come."""
     from streams.tools import scenario
 
     try:
@@ -60,9 +73,17 @@ def scenario_run(name: str, speed: float, no_verify: bool) -> None:
     run.play()
     if no_verify:
         return
-    time.sleep(3)  # let the worker finish the last steps
+    # The worker answers the last steps some time after they were sent (a catch-up match on a cluster lands
+    # seconds later): check until all is met, for `wait` s at most.
+    settings = load_settings()
+    outcomes = scenario.await_outcomes(
+        lambda: scenario.verify(settings, spec, run.started),
+        breakable=scenario.breakable(spec),
+        timeout_s=wait,
+        settle_s=settle,
+    )
     click.echo("outcomes:")
-    if not _print_outcomes(scenario.verify(load_settings(), spec, run.started), run.started, speed):
+    if not _print_outcomes(outcomes, run.started, speed):
         sys.exit(1)
 
 

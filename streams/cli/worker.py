@@ -13,14 +13,22 @@ from streams.cli.common import load_settings
 )
 def worker(loglevel: str | None) -> None:
     """Run a stream-processing worker (Faust) until stopped."""
-    from faust.worker import Worker
-
     from streams.tools.admin import topic_problems
+    from streams.tools.exceptions import AdminError
     from streams.worker.app import build_app
+    from streams.worker.runner import CitygateWorker
 
     settings = load_settings()
-    problems = topic_problems(settings)
+    try:
+        problems = topic_problems(settings)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
     citygate = build_app(settings)
-    Worker(citygate.app, loglevel=loglevel or settings.log_level, quiet=True).execute_from_commandline()
+    CitygateWorker(
+        citygate.app,
+        loglevel=loglevel or settings.log_level,
+        quiet=True,
+        stop_grace_s=settings.stop_grace_s,
+    ).execute_from_commandline()

@@ -16,7 +16,7 @@ from streams.topics import WATCHLIST, MissingTopic
 
 def producer(settings: Settings, **config: object) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all", linger_ms=5, **config
+        **settings.connection().client_kwargs(), acks="all", enable_idempotence=True, linger_ms=5, **config
     )
 
 
@@ -41,9 +41,7 @@ def produce(
 
 
 def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
     name = settings.topic(topic)
     partitions = consumer.partitions_for_topic(name)
     if not partitions:
@@ -129,12 +127,12 @@ class BrokerLag:
     its clients open between calls, so a tool can ask every few seconds; close it when done."""
 
     def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
-        servers = settings.kafka_bootstrap.split(",")
+        client = settings.connection().client_kwargs()
         self.group_id = group_id
         self.logical_topic = logical_topic
         physical = settings.topic(logical_topic)
-        self._admin = KafkaAdminClient(bootstrap_servers=servers)
-        self._consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None)
+        self._admin = KafkaAdminClient(**client)
+        self._consumer = KafkaConsumer(**client, group_id=None)
         partitions = sorted(self._consumer.partitions_for_topic(physical) or ())
         self._partitions = [TopicPartition(physical, p) for p in partitions]
 

@@ -67,10 +67,10 @@ def watchlist_lines(entries: Iterable[WatchlistEntry], *, as_json: bool) -> Iter
 
 
 def topic_line(spec: TopicSpec, name: str, exists: bool) -> str:
-    """A public topic (physical `name`): whether it exists, partitions, key, who writes and reads it."""
+    """A topic (physical `name`): whether it exists, partitions, key, who writes and reads it."""
     state = "ok" if exists else "MISSING"
     return (
-        f"{name:<28} {state:<8} {spec.partitions:>3}p  key={spec.key:<14} {spec.producer} → {spec.consumer}"
+        f"{name:<32} {state:<8} {spec.partitions:>3}p  key={spec.key:<14} {spec.producer} → {spec.consumer}"
     )
 
 

@@ -189,9 +189,7 @@ class ScenarioRun:
 
 def read_since(settings: Settings, topic: str, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
     """Every JSON message of `topic` with a broker timestamp at or after `since`, up to the current end."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), group_id=None, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
     try:
         name = settings.topic(topic)
         tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
@@ -242,3 +240,35 @@ def verify(settings: Settings, scenario: dict[str, Any], since: datetime) -> lis
             met, detail = bool(hits), f"{len(hits)} found"
         outcomes.append(Outcome(expected["name"], met, hits[0][1] if hits else None, detail))
     return outcomes
+
+
+def breakable(scenario: dict[str, Any]) -> bool:
+    """Whether a later message can break an outcome once met: an exact count (0: an absence) can be
+    exceeded; every other expectation, once found, stays found."""
+    return any("count" in expected for expected in scenario["expect"])
+
+
+def await_outcomes(
+    check: Callable[[], list[Outcome]],
+    *,
+    breakable: bool,
+    timeout_s: float,
+    settle_s: float,
+    every_s: float = 0.5,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Outcome]:
+    """`check()` every `every_s` until every outcome is met, or `timeout_s` has passed (then the last
+    outcomes, some unmet). When a later message could still break a met outcome (`breakable`), they are
+    checked once more `settle_s` after all were met, and that answer stands."""
+    deadline = clock() + timeout_s
+    while True:
+        outcomes = check()
+        if all(outcome.met for outcome in outcomes):
+            if breakable and settle_s > 0:
+                sleep(settle_s)
+                return check()
+            return outcomes
+        if clock() + every_s > deadline:
+            return outcomes
+        sleep(every_s)

@@ -23,10 +23,12 @@ from streams.domain.geography.topology import SEALING_KINDS
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.topology_file import load_topology
+from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment
 from streams.worker.followers import AlertFollower
-from streams.worker.health import CitygateHealth
+from streams.worker.health import CitygateHealth, health_report
 from streams.worker.logs import quiet_expected_conditions
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, Pipeline, TopicSender
@@ -55,9 +57,11 @@ class Citygate:
 
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app with citygate's delivery settings (at least once, acks from all in-sync replicas)."""
+    connection = settings.connection()
     return faust.App(
         settings.app_id,
-        broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        broker=[f"kafka://{server}" for server in connection.servers],
+        broker_credentials=faust_credentials(connection),
         processing_guarantee="at_least_once",
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
@@ -66,7 +70,7 @@ def faust_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_request_timeout=settings.producer_timeout_s,
         broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 3),
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
@@ -77,6 +81,7 @@ def faust_app(settings: Settings) -> faust.App:
 def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
+    kafka_internals.install()
     app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:
@@ -110,11 +115,11 @@ def build_app(settings: Settings) -> Citygate:
         settings,
         topology,
         metrics,
-        incidents=app.Table("incidents", partitions=1),
-        lockdowns=app.Table("lockdowns", partitions=1),
-        lookouts=app.Table("lookouts", partitions=1),
+        incidents=app.Table(topics.INCIDENTS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        lockdowns=app.Table(topics.LOCKDOWNS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        lookouts=app.Table(topics.LOOKOUTS_TABLE, partitions=topics.TABLE_PARTITIONS),
     )
-    book = AlertBook(settings, app.Table("alert_book", partitions=1))
+    book = AlertBook(settings, app.Table(topics.ALERT_BOOK_TABLE, partitions=topics.TABLE_PARTITIONS))
     command_side = CommandRouter(settings, book, desk)
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
@@ -191,13 +196,15 @@ def build_app(settings: Settings) -> Citygate:
     @app.page("/health")
     class HealthPage(View):
         async def get(self, request: Request) -> Response:
-            ready = replica.ready.is_set()
-            held = sensor.ledger.partitions()  # None until the hits consumer has joined, and mid-rebalance
-            body = {
-                "watchlist_ready": ready,
-                "watchlist_entries": len(index),
-                "hits_partitions": None if held is None else sorted(held),
-            }
-            return self.json(body, status=200 if ready else 503)
+            status, body = health_report(
+                ready=replica.ready.is_set(),
+                entries=len(index),
+                fresh_as_of=replica.fresh_as_of,
+                # None until the hits consumer has joined, and mid-rebalance
+                hits_partitions=sensor.ledger.partitions(),
+                now=datetime.now(UTC),
+                stale_after_s=settings.health_stale_s,
+            )
+            return self.json(body, status=status)
 
     return Citygate(app, settings, metrics, index, replica, public, health, sensor, handle_hits, command_side)

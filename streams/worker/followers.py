@@ -8,12 +8,13 @@ needs: the watchlist (streams/worker/watchlist/replica.py), and the alert topics
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from mode import Service
 
 from streams import codecs
@@ -26,6 +27,27 @@ from streams.topics import ALERTS, ALERTS_RESTRICTED, MissingTopic
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+# What an unreachable or changing cluster raises; anything else is a fault of ours and is not retried.
+TRANSIENT = (KafkaError, OSError, TimeoutError)
+RETRY_FIRST_S = 1.0
+RETRY_CAP_S = 30.0
+
+
+async def until_done(service: Service, what: str, attempt: Callable[[], Awaitable[T]]) -> T | None:
+    """`attempt()`, tried again after transient failures (one log line each, backoff doubling to the cap)
+    until it succeeds or `service` is asked to stop (then None). A service whose set-up needs the cluster
+    does it here, in its task, not in `on_start`: a broker away at that moment must not fail the worker."""
+    delay = RETRY_FIRST_S
+    while not service.should_stop:
+        try:
+            return await attempt()
+        except TRANSIENT as exc:
+            log.warning("%s failed (%s: %s); trying again in %.0f s", what, type(exc).__name__, exc, delay)
+            await service.sleep(delay)
+            delay = min(delay * 2, RETRY_CAP_S)
+    return None
+
 
 async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[TopicPartition]:
     """Every partition of the public topics `names` (logical names); `MissingTopic` for one not there.
@@ -35,7 +57,7 @@ async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[Top
     auto-create them on a cluster that allows it (a typo must fail, not make an empty topic).
     """
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-metadata"
+        **settings.connection().client_kwargs(), client_id=f"{settings.app_id}-metadata"
     )
     await admin.start()
     try:
@@ -59,7 +81,7 @@ def _number(partition: dict[str, Any]) -> int:
 def consumer_for(settings: Settings, *, client_id: str, from_beginning: bool = True) -> AIOKafkaConsumer:
     """A consumer outside any group (not started): the followers' and the retro scan's."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **settings.connection().client_kwargs(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
@@ -81,7 +103,6 @@ async def open_follower(
         else:
             await consumer.seek_to_end(*tps)
     except BaseException:
-        log.exception("cannot follow %s", list(names))
         await consumer.stop()
         raise
     return consumer, tps
@@ -107,19 +128,23 @@ class AlertFollower(Service):
         self._consumer: AIOKafkaConsumer | None = None
         self._logical = {settings.topic(ALERTS): ALERTS, settings.topic(ALERTS_RESTRICTED): ALERTS_RESTRICTED}
 
-    async def on_start(self) -> None:
+    async def _open(self) -> AIOKafkaConsumer:
         consumer, tps = await open_follower(
             self.settings, [ALERTS, ALERTS_RESTRICTED], client_id="alert-follower", from_beginning=False
         )
-        # Back one dedup window (by broker time): the alerts a vehicle at a site could still be joining.
-        since = int((datetime.now(UTC) - self.window).timestamp() * 1000)
-        found = await consumer.offsets_for_times(dict.fromkeys(tps, since))
-        ends = await consumer.end_offsets(tps)
+        try:
+            # Back one dedup window (by broker time): the alerts a vehicle at a site could still be joining.
+            since = int((datetime.now(UTC) - self.window).timestamp() * 1000)
+            found = await consumer.offsets_for_times(dict.fromkeys(tps, since))
+            ends = await consumer.end_offsets(tps)
+        except BaseException:
+            await consumer.stop()
+            raise
         for tp, start in starts_by_time(
             {tp: None if f is None else f.offset for tp, f in found.items()}, ends
         ).items():
             consumer.seek(tp, start)
-        self._consumer = consumer
+        return consumer
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
@@ -127,8 +152,9 @@ class AlertFollower(Service):
 
     @Service.task
     async def _follow(self) -> None:
-        consumer = self._consumer
-        assert consumer is not None  # noqa: S101 - set by on_start
+        consumer = self._consumer = await until_done(self, "following the alert topics", self._open)
+        if consumer is None:
+            return
         max_bytes = self.settings.max_message_bytes
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=500, max_records=1000)

@@ -1,5 +1,11 @@
-"""Worker health the counters in `streams/worker/metrics.py` cannot show: consumer lag and silent
-checkpoint sites.
+"""Worker health the counters in `streams/worker/metrics.py` cannot show: whether the worker can work at
+all, consumer lag and silent checkpoint sites.
+
+- **Can it work** (`/health`, `health_report`): 200 only when the watchlist replica is complete and has
+  heard from the cluster within `health_stale_s` (its consumer fetches continuously, answered about twice a
+  second even when nothing changes, so a silence means the brokers leading its partitions are unreachable);
+  otherwise 503 with the reasons. An orchestrator keeps traffic and restarts away from a worker that says
+  503, and a person reading the body sees why.
 
 - **Consumer lag** per partition of the topics this worker consumes, for the partitions assigned to it:
   the partition's end offset (high-water mark) minus the offset the consumer group has committed, read
@@ -39,6 +45,41 @@ DEFAULT_TOP_K = 20
 
 # (checkpoint id, event time, partition of anpr.hits it came from): what the hits consumer feeds per batch.
 Sighting = tuple[str, datetime, int]
+
+# ------------------------------------------------------------------------------------------ /health
+
+
+def health_report(
+    *,
+    ready: bool,
+    entries: int,
+    fresh_as_of: datetime | None,
+    hits_partitions: Collection[int] | None,
+    now: datetime,
+    stale_after_s: float,
+) -> tuple[int, dict[str, object]]:
+    """(HTTP status, JSON body) of /health: 200 with status "ok", or 503 with status "unavailable" and
+    one reason per problem, each "code: what a person can check"."""
+    reasons = []
+    fresh_s = None if fresh_as_of is None else max(0.0, (now - fresh_as_of).total_seconds())
+    if not ready:
+        reasons.append("watchlist_loading: the watchlist replica has not yet read the whole watchlist")
+    elif fresh_s is None or fresh_s > stale_after_s:
+        silent = "ever" if fresh_s is None else f"{fresh_s:.0f} s"
+        reasons.append(
+            f"cluster_unreachable: no fetch from the cluster answered for {silent} "
+            f"(limit {stale_after_s:.0f} s); check the brokers and the network to them"
+        )
+    body: dict[str, object] = {
+        "status": "unavailable" if reasons else "ok",
+        "reasons": reasons,
+        "watchlist_ready": ready,
+        "watchlist_entries": entries,
+        "watchlist_fresh_s": None if fresh_s is None else round(fresh_s, 1),
+        "hits_partitions": None if hits_partitions is None else sorted(hits_partitions),
+    }
+    return (503 if reasons else 200), body
+
 
 # ---------------------------------------------------------------------------------------------- lag
 

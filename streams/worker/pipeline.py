@@ -12,6 +12,7 @@ Kafka before their input is committed.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -159,12 +160,15 @@ class Pipeline:
                 outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
                 continue
             except Exception as exc:  # noqa: BLE001 - anything else must not kill the agent either
-                log.exception(
-                    "processing failed for %s[%s]@%s: %s",
+                # The frames, not the exception's text: that may quote the input (a plate), which the log
+                # must not hold; the dead letter keeps it, for those allowed to read dead letters.
+                log.error(
+                    "processing failed for %s[%s]@%s: %s\n%s",
                     message.topic,
                     message.partition,
                     message.offset,
                     type(exc).__name__,
+                    "".join(traceback.format_tb(exc.__traceback__)).rstrip(),
                 )
                 detail = f"{type(exc).__name__}: {exc}"
                 outgoing.append(

@@ -1,7 +1,7 @@
 """The integration tier: a real Kafka broker (started by `make test`) and real worker processes.
 
 Each test gets its own topic prefix and app id, so tests never see each other's messages, and its topics
-are deleted afterwards.
+(the public ones and Faust's own, named after the app id) are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.settings import Settings
 from streams.tools.admin import create_topics, delete_topics
-from streams.topics import public_topics
+from streams.topics import worker_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -178,8 +179,12 @@ class WorkerProcess:
             return getattr(exc, "code", None)
 
     def health_json(self) -> dict[str, object]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
-            return dict(orjson.loads(response.read()))
+        """/health's body, whatever its status (a 503 says why in its body)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health", timeout=2) as response:  # noqa: S310
+                return dict(orjson.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            return dict(orjson.loads(exc.read()))
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -247,4 +252,4 @@ def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
             worker.stop()
         if test_cluster._producer is not None:
             test_cluster._producer.close()
-        delete_topics(settings, [settings.topic(spec.name) for spec in public_topics(settings)])
+        delete_topics(settings, [spec.physical(settings) for spec in worker_topics(settings)])

@@ -132,7 +132,7 @@ def run_console(
     )
     try:
         consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap.split(","),
+            **settings.connection().client_kwargs(),
             group_id=None,
             enable_auto_commit=False,
             allow_auto_create_topics=False,

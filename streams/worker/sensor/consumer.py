@@ -38,6 +38,7 @@ from mode import Service
 
 from streams import topics
 from streams.settings import Settings
+from streams.worker.kafka_internals import settled_position
 from streams.worker.pipeline import InputMessage, Outgoing, Send
 from streams.worker.sensor.delivery import Delivery, DeliveryFailed
 from streams.worker.sensor.ledger import OffsetLedger
@@ -91,13 +92,13 @@ class HitsConsumer(Service):
     def open_consumer(self) -> AIOKafkaConsumer:
         settings = self.settings
         return AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **settings.connection().client_kwargs(),
             group_id=settings.hits_group,
             client_id=f"{settings.app_id}-hits",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=int(settings.session_timeout_s * 1000),
-            heartbeat_interval_ms=int(min(3.0, settings.session_timeout_s / 3) * 1000),
+            heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
             max_poll_records=settings.hits_batch_max,
         )
 
@@ -194,6 +195,9 @@ class HitsConsumer(Service):
                 for partition, next_offset in ends.items():
                     ledger.handled(partition, next_offset)
             for tp in assigned:
+                position = settled_position(consumer, tp)
+                if position is not None:
+                    ledger.moved_to(tp.partition, position)
                 ledger.seen_end(tp.partition, consumer.highwater(tp))
             if time.monotonic() - self._last_commit >= self.settings.hits_commit_interval_s:
                 await self._commit(consumer)

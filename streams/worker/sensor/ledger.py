@@ -55,6 +55,16 @@ class OffsetLedger:
         self._hold(partition)  # records can come before the assignment callback has run
         self._handled[partition] = next_offset
 
+    def moved_to(self, partition: int, position: int) -> None:
+        """The consumer's position on a held partition, after its records so far were handled: past the
+        offsets no record is read at (a transaction's commit marker), which the next commit must cover too
+        or the partition shows a lag that never drains."""
+        if partition not in self._committed:
+            return
+        known = self._handled.get(partition, self._committed[partition])
+        if known is None or position > known:
+            self._handled[partition] = position
+
     def seen_end(self, partition: int, highwater: int | None) -> None:
         if highwater is not None and partition in self._highwater:
             self._highwater[partition] = highwater

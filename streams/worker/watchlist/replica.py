@@ -27,7 +27,7 @@ from streams import codecs
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.topics import WATCHLIST
-from streams.worker.followers import open_follower
+from streams.worker.followers import open_follower, until_done
 from streams.worker.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -71,14 +71,18 @@ class WatchlistReplica(Service):
         self._published = 0.0
         self._fresher = asyncio.Event()
 
-    async def on_start(self) -> None:
+    async def _open(self) -> AIOKafkaConsumer:
         consumer, tps = await open_follower(
             self.settings, [WATCHLIST], client_id="watchlist-replica", from_beginning=True
         )
-        self._consumer = consumer
-        self._catch_up = CatchUp(await consumer.end_offsets(tps))
-        self._applied = {tp: await consumer.position(tp) for tp in tps}
+        try:
+            self._catch_up = CatchUp(await consumer.end_offsets(tps))
+            self._applied = {tp: await consumer.position(tp) for tp in tps}
+        except BaseException:
+            await consumer.stop()
+            raise
         self._mark_ready_if_caught_up()
+        return consumer
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
@@ -89,15 +93,21 @@ class WatchlistReplica(Service):
 
     @Service.task
     async def _follow(self) -> None:
-        consumer, catch_up = self._consumer, self._catch_up
-        assert consumer is not None and catch_up is not None  # noqa: S101 - set by on_start
+        consumer = self._consumer = await until_done(self, "opening the watchlist replica", self._open)
+        catch_up = self._catch_up
+        if consumer is None or catch_up is None:
+            return  # asked to stop before the cluster answered
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for tp, records in batches.items():
+            for records in batches.values():
                 for record in records:
                     self.apply(record.key, record.value, self._listed_at(record.timestamp))
-                catch_up.advance(tp, records[-1].offset + 1)
-                self._applied[tp] = records[-1].offset + 1
+            # By position, not by the last record: a partition may end in offsets no record is read at
+            # (a transaction's commit marker), and the end offsets count them.
+            for tp in self._applied:
+                position = await consumer.position(tp)
+                catch_up.advance(tp, position)
+                self._applied[tp] = position
             if batches and time.monotonic() - self._published >= GAUGES_EVERY_S:
                 self._publish_gauges()
             self._mark_ready_if_caught_up()

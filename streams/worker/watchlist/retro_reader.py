@@ -10,6 +10,7 @@ cores and leaves the worker's event loop to live matching.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from streams.domain.matching.plates import read_key
 from streams.settings import Settings
 from streams.topics import HITS
 from streams.worker.followers import consumer_for
+
+STALL_S = 30.0  # a range read with no progress this long is given up and tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +44,23 @@ class Kept:
     value: bytes | None
 
 
+class RetroReadStalled(Exception):
+    """A range read made no progress for `STALL_S`: the scan gives up this attempt and is tried again
+    (`RetroScanner.scan_until_done`) with new clients, instead of holding the watchlist agent forever."""
+
+
 async def read_ranges(
-    settings: Settings, ranges: Sequence[Range], keys: frozenset[str]
+    settings: Settings, ranges: Sequence[Range], keys: frozenset[str], *, stall_s: float | None = None
 ) -> tuple[int, list[Kept]]:
-    """(records read, the records kept) of `ranges`; yields to the event loop between chunks."""
+    """(records read, the records kept) of `ranges`; yields to the event loop between chunks.
+
+    A partition is done when the consumer's position reaches its range's end, not when a record at
+    `end - 1` arrives: the last offsets of a partition may hold no record a consumer sees (a transaction's
+    commit marker, an aborted batch), and waiting for one would never end.
+    """
     if not ranges:
         return 0, []
+    stall_s = STALL_S if stall_s is None else stall_s
     consumer = consumer_for(settings, client_id="retro-scan")
     await consumer.start()
     try:
@@ -57,6 +71,8 @@ async def read_ranges(
             consumer.seek(TopicPartition(physical, r.partition), r.start)
         read, kept = 0, []
         remaining = dict(ends)
+        positions = {TopicPartition(physical, r.partition): r.start for r in ranges}
+        progressed_at = time.monotonic()
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=10_000)
             for tp, records in batches.items():
@@ -70,9 +86,16 @@ async def read_ranges(
                     value = record.value
                     if any(read_key(text) in keys for text in codecs.hit_readings(value)):
                         kept.append(Kept(tp.partition, record.offset, record.timestamp, value))
-                if records and records[-1].offset + 1 >= end:
+            for tp, end in list(remaining.items()):
+                position = await consumer.position(tp)
+                if position != positions[tp]:
+                    positions[tp], progressed_at = position, time.monotonic()
+                if position >= end:
                     del remaining[tp]
                     consumer.pause(tp)
+            if remaining and time.monotonic() - progressed_at > stall_s:
+                behind = ", ".join(f"{tp.partition}@{positions[tp]}<{end}" for tp, end in remaining.items())
+                raise RetroReadStalled(f"no progress reading {physical} for {stall_s:.0f} s ({behind})")
             await asyncio.sleep(0)
     finally:
         await consumer.stop()

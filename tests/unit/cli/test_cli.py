@@ -18,7 +18,7 @@ from streams.settings import Settings
 from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
-    "alert", "console", "incidents", "lift", "lockdowns", "scenario", "simulate", "tail", "topics",
+    "acl", "alert", "console", "incidents", "lift", "lockdowns", "scenario", "simulate", "tail", "topics",
     "topology", "watchlist", "worker",
 ]  # fmt: skip
 
@@ -93,3 +93,26 @@ def test_starting_the_cli_imports_no_kafka_client_rich_or_faust() -> None:
     code = f"import sys, streams.cli; print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_acl_plan_prints_a_roles_acls_for_the_deployment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYGATE_TOPIC_PREFIX", "yz.")
+    out = CliRunner().invoke(main, ["acl", "plan", "--role", "gateway", "--principal", "User:gw-17"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        "User:gw-17 ALLOW DESCRIBE topic yz.anpr.hits",
+        "User:gw-17 ALLOW WRITE topic yz.anpr.hits",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["acl", "plan"], "name a role"),
+        (["acl", "plan", "--all", "--principal", "User:x"], "exactly one --role"),
+        (["acl", "plan", "--role", "janitor"], "Invalid value for '--role'"),
+    ],
+)
+def test_acl_commands_refuse_what_cannot_be_meant(args: list[str], says: str) -> None:
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 2 and says in out.output

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from faust.types import TP
@@ -11,7 +12,7 @@ from prometheus_client import generate_latest
 
 from streams.lag import consumer_lag
 from streams.settings import Settings
-from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting
+from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, health_report
 from streams.worker.metrics import Metrics
 from streams.worker.sensor.consumer import OffsetLedger
 from tests.unit.fixtures import NOW
@@ -261,3 +262,57 @@ def test_no_consumer_yet_means_no_lag_series() -> None:
     text = generate_latest(metrics.registry).decode()
     assert "citygate_consumer_lag{" not in text and "citygate_checkpoints_silent 0.0" in text
     assert FaustConsumerLag(lambda: None, SETTINGS, ["calls.110"]).lags() == {}
+
+
+# ------------------------------------------------------------------------------------------ /health
+
+HEALTH_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def _report(**overrides: object) -> tuple[int, dict[str, object]]:
+    given: dict[str, Any] = {
+        "ready": True,
+        "entries": 7,
+        "fresh_as_of": HEALTH_NOW - timedelta(seconds=0.4),
+        "hits_partitions": {3, 1},
+        "now": HEALTH_NOW,
+        "stale_after_s": 10.0,
+        **overrides,
+    }
+    return health_report(**given)
+
+
+def test_a_complete_replica_that_hears_from_the_cluster_is_healthy() -> None:
+    status, body = _report()
+    assert status == 200
+    assert body == {
+        "status": "ok",
+        "reasons": [],
+        "watchlist_ready": True,
+        "watchlist_entries": 7,
+        "watchlist_fresh_s": 0.4,
+        "hits_partitions": [1, 3],
+    }
+
+
+def test_a_replica_still_loading_is_unavailable_and_says_so() -> None:
+    status, body = _report(ready=False, fresh_as_of=None, hits_partitions=None)
+    assert status == 503 and body["status"] == "unavailable"
+    assert [str(r).split(":")[0] for r in body["reasons"]] == ["watchlist_loading"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("silent_s", [10.5, 45.0])
+def test_a_cluster_silent_for_longer_than_the_limit_is_unavailable_with_how_long(silent_s: float) -> None:
+    status, body = _report(fresh_as_of=HEALTH_NOW - timedelta(seconds=silent_s))
+    assert status == 503
+    (reason,) = body["reasons"]  # type: ignore[misc]
+    assert reason.startswith("cluster_unreachable:") and f"{silent_s:.0f} s" in reason
+
+
+def test_a_replica_that_never_heard_from_the_cluster_since_loading_is_unavailable() -> None:
+    status, body = _report(fresh_as_of=None)
+    assert status == 503 and "for ever" in str(body["reasons"])
+
+
+def test_silence_up_to_the_limit_is_healthy() -> None:
+    assert _report(fresh_as_of=HEALTH_NOW - timedelta(seconds=10))[0] == 200

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 
+import aiokafka  # noqa: F401 - imports its modules, whose loggers the worker filters
 import pytest
 
-from streams.worker.logs import EXPECTED, ExpectedConditions, quiet_expected_conditions
+from streams.worker.logs import EXPECTED, ExpectedConditions, RepeatLimiter, quiet_expected_conditions
 
 COORDINATOR = "aiokafka.consumer.group_coordinator"
 
@@ -59,3 +60,63 @@ def test_the_worker_installs_the_filters_once(caplog: pytest.LogCaptureFixture) 
     with caplog.at_level(logging.DEBUG, logger=COORDINATOR):
         logger.error("Group Coordinator Request failed: %s", "[Error 15] GroupCoordinatorNotAvailableError")
     assert [r.levelname for r in caplog.records] == ["INFO"]
+
+
+def client(name: str, message: str, *args: object, level: int = logging.ERROR) -> logging.LogRecord:
+    return logging.LogRecord(name, level, __file__, 1, message, args, None)
+
+
+def test_a_client_error_repeating_during_an_outage_is_one_line_per_interval_with_a_count() -> None:
+    clock = Clock()
+    limiter = RepeatLimiter(every_s=5, clock=clock)
+    template = "Unable connect to node with id %s: %s"
+    kept = [limiter.filter(client("aiokafka", template, n % 3, "[Errno 111] refused")) for n in range(3000)]
+    assert kept.count(True) == 1  # other nodes, same kind of line: one kind
+    other = client("aiokafka", "Unable to update metadata from %s", [1])
+    assert limiter.filter(other)  # another kind has its own interval
+    clock.now += 6
+    line = client("aiokafka", template, 1, "[Errno 111] refused")
+    assert limiter.filter(line) and line.levelno == logging.ERROR
+    assert (
+        line.getMessage()
+        == "Unable connect to node with id 1: [Errno 111] refused (2999 more like it in the last 6 s)"
+    )
+
+
+def test_info_and_debug_are_not_limited() -> None:
+    limiter = RepeatLimiter(every_s=5, clock=Clock())
+    assert all(
+        limiter.filter(client("aiokafka", "Discovered coordinator", level=logging.INFO)) for _ in range(10)
+    )
+
+
+def test_every_client_logger_gets_a_limiter_and_a_coordinator_line_is_limited_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    quiet_expected_conditions(startup_s=0)
+    for name in ("aiokafka", "aiokafka.consumer.fetcher", "faust.transport.drivers.aiokafka", COORDINATOR):
+        assert sum(isinstance(f, RepeatLimiter) for f in logging.getLogger(name).filters) == 1, name
+    logger = logging.getLogger(COORDINATOR)
+    with caplog.at_level(logging.DEBUG, logger=COORDINATOR):
+        logger.error("Group Coordinator Request failed: %s", "[Error 15] GroupCoordinatorNotAvailableError")
+        logger.error("Group Coordinator Request failed: %s", "[Error 15] GroupCoordinatorNotAvailableError")
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    quiet_expected_conditions()
+
+
+def test_a_line_with_its_count_formats_under_fausts_log_formatter() -> None:
+    """mode's formatter wraps non-tuple args in a tuple: a rewritten line must carry no args at all."""
+    from mode.utils.logging import ExtensionFormatter
+
+    clock = Clock()
+    limiter = RepeatLimiter(every_s=5, clock=clock)
+    limiter.filter(client("aiokafka", "Unable connect to node with id %s: %s", 1, "refused"))
+    limiter.filter(client("aiokafka", "Unable connect to node with id %s: %s", 1, "refused"))
+    clock.now += 6
+    line = client("aiokafka", "Unable connect to node with id %s: %s", 1, "100% refused")
+    assert limiter.filter(line)
+    assert (
+        ExtensionFormatter(fmt="%(message)s")
+        .format(line)
+        .endswith("100% refused (1 more like it in the last 6 s)")
+    )

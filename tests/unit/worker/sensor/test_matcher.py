@@ -95,7 +95,9 @@ async def test_no_hit_is_consumed_before_the_replica_is_ready(
 
 
 async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
-    citygate: tuple[Citygate, dict[str, Sent]], monkeypatch: pytest.MonkeyPatch
+    citygate: tuple[Citygate, dict[str, Sent]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     built, sent = citygate
     add_entry(built)
@@ -107,7 +109,7 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
 
     def flaky_match(hit: Any, *args: Any, **kwargs: Any) -> Any:
         if hit.hit_id == "boom":
-            raise KeyError("simulated bug")
+            raise KeyError(f"simulated bug reading {hit.plate.raw}")
         return real_match(hit, *args, **kwargs)
 
     monkeypatch.setattr(hits_agent, "find_matches", flaky_match)
@@ -130,6 +132,11 @@ async def test_each_bad_hit_is_dead_lettered_and_the_batch_goes_on(
     reasons = [letter["reason"]["code"] for _, letter in sent[topics.DEADLETTER].records]
     assert reasons == ["malformed_json", "processing_error", "invalid_value"]
     assert "simulated bug" in sent[topics.DEADLETTER].records[1][1]["reason"]["detail"]
+    # The log says where and what broke, with the frames, but never the plate (the dead letter has it).
+    logged = "\n".join(r.getMessage() for r in caplog.records if "processing failed" in r.getMessage())
+    assert "KeyError" in logged and "flaky_match" in logged
+    plate = hit_message(hit_id="boom")["plate_text"]
+    assert plate in sent[topics.DEADLETTER].records[1][1]["reason"]["detail"] and plate not in logged
     assert sent[topics.ALERTS].records[0][1]["refs"][0]["id"] == "ok"
     assert sent[topics.ALERTS_RESTRICTED].records[0][1]["plate"] == "苏A9B876"
 

@@ -1,0 +1,145 @@
+"""Who may do what on the cluster: one table of roles, from which the ACLs, the local secure broker's users,
+the Strimzi KafkaUsers and the docs' role table are all generated.
+
+A role lists the public topics (logical names, see streams/topics.py) its principal reads, writes and only
+describes, and the consumer groups it uses. `acls(role, principal, settings)` turns a role into Kafka ACL
+bindings for one deployment (its topic prefix and app id); everything not granted is denied (the brokers run
+the standard authorizer with `allow.everyone.if.no.acl.found=false`).
+
+Only the worker writes the alert topics, which its command side reads back: an alert on them is therefore
+the worker's own, and a forger with another role's credentials cannot put one there. The worker's Faust
+internal topics (`<app id>-…`: table changelogs, the assignor's leader topic) are granted by prefix, without
+CREATE: `citygate topics create`, run by an administrator, creates them with the public ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams import topics
+from streams.settings import Settings
+
+# Operations as Kafka names them (AclOperation).
+READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS = "READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    job: str  # one line: what a principal of this role is for
+    reads: tuple[str, ...] = ()  # logical topics read (and described)
+    writes: tuple[str, ...] = ()  # logical topics written (and described)
+    describes: tuple[str, ...] = ()  # logical topics only described (end offsets, partitions: rates, lag)
+    groups: tuple[str, ...] = ()  # consumer groups, as templates over the app id: "{app}", "{app}-hits"
+    describe_groups: bool = False  # may describe every citygate group (lag)
+    internal_topics: bool = False  # reads and writes the app's internal topics (`<app id>-` prefix)
+    check_configs: bool = (
+        False  # may read the configs of the topics it uses (the worker checks them at start)
+    )
+
+
+OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS)
+CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
+
+ROLES: dict[str, Role] = {
+    role.name: role
+    for role in (
+        Role("gateway", "a camera gateway: writes ANPR hits", writes=(topics.HITS,)),
+        Role(
+            "radio_room", "the radio room: writes patrol and guard reports", writes=(topics.PATROL_REPORTS,)
+        ),
+        Role("call_centre", "the 110 call system: writes emergency calls", writes=(topics.CALLS,)),
+        Role(
+            "watchlist_admin",
+            "lists and removes watchlist entries, and reads the list back",
+            reads=(topics.WATCHLIST,),
+            writes=(topics.WATCHLIST,),
+        ),
+        Role(
+            "operator",
+            "an operator's console: reads alerts, incidents and lockdowns, writes commands",
+            reads=OPERATOR_READS,
+            writes=(topics.OPERATOR_COMMANDS,),
+            describes=CONSOLE_RATES,
+        ),
+        Role(
+            "privileged_operator",
+            "an operator cleared for covert entries: also reads alerts.restricted",
+            reads=(*OPERATOR_READS, topics.ALERTS_RESTRICTED),
+            writes=(topics.OPERATOR_COMMANDS,),
+            describes=CONSOLE_RATES,
+        ),
+        Role("auditor", "reads the audit trail", reads=(topics.AUDIT,)),
+        Role(
+            "ops",
+            "operations: reads dead letters, describes every topic and group (lag, health)",
+            reads=(topics.DEADLETTER,),
+            describes=tuple(name for name in topics.ALL if name != topics.DEADLETTER),
+            describe_groups=True,
+        ),
+        Role(
+            "worker",
+            "a citygate worker: reads every input, writes every output, uses its groups and internal topics",
+            reads=(*topics.WORKER_INPUTS,),
+            writes=topics.WORKER_OUTPUTS,
+            groups=("{app}", "{app}-hits"),
+            internal_topics=True,
+            check_configs=True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Acl:
+    """One ALLOW binding: principal may `operation` on the resource (host `*`)."""
+
+    principal: str
+    resource_type: str  # TOPIC, GROUP
+    pattern_type: str  # LITERAL, PREFIXED
+    resource_name: str
+    operation: str
+
+    def line(self) -> str:
+        return (
+            f"{self.principal} ALLOW {self.operation} {self.resource_type.lower()} "
+            f"{self.resource_name}{'*' if self.pattern_type == 'PREFIXED' else ''}"
+        )
+
+
+class UnknownRole(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no role {name!r}; the roles are {', '.join(ROLES)}")
+
+
+def role(name: str) -> Role:
+    found = ROLES.get(name)
+    if found is None:
+        raise UnknownRole(name)
+    return found
+
+
+def acls(found: Role, principal: str, settings: Settings) -> list[Acl]:
+    """The ACL bindings that give `principal` exactly `found`'s job in the deployment `settings` names."""
+    bindings: set[Acl] = set()
+
+    def topic(name: str, *operations: str, pattern: str = "LITERAL") -> None:
+        for operation in operations:
+            bindings.add(Acl(principal, "TOPIC", pattern, name, operation))
+
+    for name in found.reads:
+        topic(settings.topic(name), READ, DESCRIBE)
+    for name in found.writes:
+        topic(settings.topic(name), WRITE, DESCRIBE)
+    for name in found.describes:
+        topic(settings.topic(name), DESCRIBE)
+    if found.check_configs:
+        for name in (*found.reads, *found.writes):
+            topic(settings.topic(name), DESCRIBE_CONFIGS)
+    if found.internal_topics:
+        topic(f"{settings.app_id}-", READ, WRITE, DESCRIBE, DESCRIBE_CONFIGS, pattern="PREFIXED")
+    for template in found.groups:
+        bindings.add(Acl(principal, "GROUP", "LITERAL", template.format(app=settings.app_id), READ))
+    if found.describe_groups:
+        bindings.add(Acl(principal, "GROUP", "PREFIXED", settings.app_id, DESCRIBE))
+    return sorted(bindings)
