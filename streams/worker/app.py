@@ -26,7 +26,7 @@ from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.credentials import faust_credentials
-from streams.worker.faust_internals import Assignment, commit_before_revoking
+from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
 from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth, health_report
 from streams.worker.logs import quiet_expected_conditions
@@ -84,6 +84,7 @@ def build_app(settings: Settings) -> Citygate:
     quiet_expected_conditions()
     kafka_internals.install()
     commit_before_revoking()
+    idempotent_producer()
     app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:

@@ -7,6 +7,11 @@
   until the next record, and when the committed offset is known, Faust's gap check (`_new_offset`) then
   refuses every later commit on that partition until the worker restarts, which replays all of it. The
   patch commits what is acked first; Faust then forgets nothing that matters.
+- `idempotent_producer`: Faust 0.15.3 asks aiokafka for an idempotent producer only inside transactions
+  (`processing_guarantee="exactly_once"`, which citygate does not use: it is fragile across rebalances).
+  Without it, a produce request retried after a lost response (a broker restarting, a leader moving)
+  appends the batch twice; the ids are deterministic so readers would cope, but the broker can prevent it.
+  The patch turns idempotence on for every Faust producer (with `acks=all`, which it requires).
 - `committed_offsets`: what Faust's consumer last committed (or read back on assignment) per partition, for
   consumer lag at scrape time without a broker round trip. Faust 0.15.3 keeps it in
   `Consumer._committed_offset` and offers no accessor.
@@ -24,6 +29,7 @@ from typing import Any
 
 import faust
 from faust.transport.consumer import Consumer
+from faust.transport.drivers.aiokafka import Producer as AiokafkaProducer
 from faust.types import TP
 
 # The release these private attributes were read from; the test pins it.
@@ -50,6 +56,20 @@ def commit_before_revoking() -> None:
 
     setattr(on_partitions_revoked, _PATCHED, True)
     Consumer.on_partitions_revoked = on_partitions_revoked  # type: ignore[method-assign]
+
+
+def idempotent_producer() -> None:
+    """Make Faust's aiokafka producers idempotent outside transactions too (idempotent to install)."""
+    original = AiokafkaProducer._settings_extra
+    if getattr(original, _PATCHED, False):
+        return
+
+    @functools.wraps(original)
+    def settings_extra(self: AiokafkaProducer) -> Mapping[str, Any]:
+        return {**original(self), "acks": "all", "enable_idempotence": True}
+
+    setattr(settings_extra, _PATCHED, True)
+    AiokafkaProducer._settings_extra = settings_extra  # type: ignore[method-assign]
 
 
 def committed_offsets(consumer: Any) -> Mapping[TP, int | None]:

@@ -18,6 +18,7 @@ from streams.worker.faust_internals import (
     KNOWN_FAUST_VERSION,
     Assignment,
     commit_before_revoking,
+    idempotent_producer,
     committed_offsets,
 )
 
@@ -77,3 +78,17 @@ async def test_revocation_commits_what_was_acked_first(monkeypatch: pytest.Monke
 
     await patched(Stand(), {TP("t.calls", 0)})  # type: ignore[arg-type]
     assert calls == ["commit", "commit", "revoke [TP(topic='t.calls', partition=0)]"]
+
+
+async def test_faust_s_producers_are_idempotent_outside_transactions(tmp_path: Path) -> None:
+    idempotent_producer()
+    idempotent_producer()
+    app = faust.App("idempotence-test", broker="kafka://127.0.0.1:1", datadir=str(tmp_path), loghandlers=[])
+    producer = app.producer
+    assert not app.in_transaction
+    made = producer._new_producer()  # type: ignore[attr-defined]  # built, not started: no broker needed
+    try:
+        assert made._txn_manager is not None  # aiokafka's marker of an idempotent producer (acks=all)
+        assert made._txn_manager.transactional_id is None  # idempotent, not transactional
+    finally:
+        await made.stop()
