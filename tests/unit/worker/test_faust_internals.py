@@ -18,8 +18,8 @@ from streams.worker.faust_internals import (
     KNOWN_FAUST_VERSION,
     Assignment,
     commit_before_revoking,
-    idempotent_producer,
     committed_offsets,
+    idempotent_producer,
 )
 
 
