@@ -29,7 +29,7 @@ from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
 from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth, health_report
-from streams.worker.logs import quiet_expected_conditions
+from streams.worker.logs import keep_payloads_out_of_logs, quiet_expected_conditions
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, Pipeline, TopicSender
 from streams.worker.sensor.consumer import HitsConsumer
@@ -82,6 +82,7 @@ def faust_app(settings: Settings) -> faust.App:
 def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
+    keep_payloads_out_of_logs()
     kafka_internals.install()
     commit_before_revoking()
     idempotent_producer()

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.kafka
 
 # Serials no log line could contain by chance (searched without the province character too: a log that
 # prints raw bytes shows it escaped).
-UNMATCHED = [f"苏E{n}Q{n}W{n}Z" for n in range(10)]
+REFUSED = "苏E5Q5W5Z"  # a large new-energy serial must end in D or F
+UNMATCHED = [f"苏E{n}Q{n}W{n}" for n in range(10)]  # valid plates: matched against the list, not refused
 
 
 def test_a_debug_log_holds_no_plate_of_an_unmatched_hit(cluster: Cluster) -> None:
@@ -25,11 +26,15 @@ def test_a_debug_log_holds_no_plate_of_an_unmatched_hit(cluster: Cluster) -> Non
     for n, plate in enumerate(UNMATCHED):
         site = f"YZ-EC-{n:04d}"
         cluster.send(topics.HITS, live_hit(f"u{n}", plate, checkpoint_id=site), key=site)
-    cluster.send(topics.HITS, b'{"plate_text": "\\u82cfE0Q0W0Z", "broken": ', key="YZ-EC-0001")
+    # Refused ones too: a dead letter holds the plate, and the producer that sends it must not log it.
+    # (the refusal's detail quotes the plate)
+    cluster.send(topics.HITS, live_hit("bad", REFUSED, checkpoint_id="YZ-EC-0007"), key="YZ-EC-0007")
+    cluster.send(topics.HITS, b'{"plate_text": "\\u82cfE8Q8W8", "broken": ', key="YZ-EC-0001")
     cluster.send(topics.HITS, live_hit("m1", "苏K11111", checkpoint_id="YZ-EC-0100"), key="YZ-EC-0100")
     cluster.flush()
     cluster.read(topics.ALERTS, until=lambda m: len(m) >= 1, settle=2)  # everything before it was handled
+    worker.stop()  # its output is flushed when it exits
     log = worker.log_path.read_text(encoding="utf-8", errors="replace")
     assert "DEBUG" in log  # the worker did log at debug level
-    leaked = [plate for plate in UNMATCHED if plate[1:] in log]
+    leaked = [plate for plate in [*UNMATCHED, REFUSED] if plate[1:] in log]
     assert not leaked, f"unmatched plates in the worker's log: {leaked}"
