@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help venv test test-unit test-faults lint format demo bench prometheus broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit test-faults lint format demo bench soak prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
+SOAK_MINUTES ?= 30
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +56,9 @@ demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill an
 
 bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Quix Streams; BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)
+
+soak: $(BENCH_STAMP) ## Two workers at the design peak on a 3-node cluster for SOAK_MINUTES (30): RSS, lag, latency
+	deploy/local/with-kafka --brokers 3 $(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 prometheus: ## Prometheus (Debian's package, installed if missing) on :9090, scraping the demo worker on :6066
 	@test -x /usr/bin/prometheus -a -x /usr/bin/promtool || { \

@@ -13,6 +13,7 @@ builds its credentials from `Connection.ssl_context()` and checks the protocol F
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,11 @@ class Connection:
             )
         return found
 
+    def tool_client_kwargs(self) -> dict[str, Any]:
+        """`client_kwargs` for the tools' kafka-python clients, which give up reaching the cluster after
+        `TOOL_BOOTSTRAP_TIMEOUT_S` (an operator waits for an answer; the worker's clients keep retrying)."""
+        return {**self.client_kwargs(), "bootstrap_timeout_ms": int(TOOL_BOOTSTRAP_TIMEOUT_S * 1000)}
+
     def describe(self) -> str:
         """One line for a log: the protocol, mechanism and user, never the password."""
         parts = [self.security_protocol]
@@ -91,6 +97,36 @@ class Connection:
         if self.uses_ssl:
             parts.append("mutual TLS" if self.ssl_certfile else "TLS")
         return f"{self.bootstrap} ({', '.join(parts)})"
+
+
+# How long a tool waits to reach the cluster before it gives up with one line (the clients' default is 30 s).
+TOOL_BOOTSTRAP_TIMEOUT_S = 10.0
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+
+
+def check_bootstrap(bootstrap: str) -> list[str]:
+    """The `host:port` servers of a bootstrap list; `ConnectionConfigError` (one line, with an example)
+    for anything a client would only fail on after its timeout: a scheme, no port, a port that is not a
+    number in 1..65535, a host with characters no host name has."""
+    servers = [server.strip() for server in bootstrap.split(",") if server.strip()]
+    if not servers:
+        raise ConnectionConfigError("KAFKA_BOOTSTRAP is empty: give the brokers as host:port[,host:port…]")
+    for server in servers:
+        example = "give host:port[,host:port…], e.g. localhost:9092"
+        if "://" in server:
+            raise ConnectionConfigError(f"KAFKA_BOOTSTRAP server {server!r} has a scheme: {example}")
+        host, colon, port = server.rpartition(":")
+        if not colon or not host:
+            raise ConnectionConfigError(f"KAFKA_BOOTSTRAP server {server!r} has no port: {example}")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConnectionConfigError(
+                f"KAFKA_BOOTSTRAP server {server!r}: port {port!r} is not a number in 1..65535; {example}"
+            )
+        if not _HOST.match(host):
+            raise ConnectionConfigError(
+                f"KAFKA_BOOTSTRAP server {server!r}: {host!r} is not a host name; {example}"
+            )
+    return servers
 
 
 def connection(
@@ -111,8 +147,7 @@ def connection(
         raise ConnectionConfigError(
             f"KAFKA_SECURITY_PROTOCOL={security_protocol!r} is none of {', '.join(PROTOCOLS)}"
         )
-    if not [s for s in bootstrap.split(",") if s.strip()]:
-        raise ConnectionConfigError("KAFKA_BOOTSTRAP is empty: give the brokers as host:port[,host:port…]")
+    check_bootstrap(bootstrap)
     mechanism = sasl_mechanism.strip().upper() or "SCRAM-SHA-512"
     password = sasl_password
     if protocol.startswith("SASL_"):

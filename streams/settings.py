@@ -49,6 +49,11 @@ class Settings:
 
     hits_partitions: int = 8
     hits_retention_days: float = 30.0
+    # How long the other topics keep their records (docs/operations.md, "Retention", says why each default).
+    reports_retention_days: float = 30.0
+    alerts_retention_days: float = 90.0
+    audit_retention_days: float = 400.0
+    deadletter_retention_days: float = 14.0
     replication_factor: int = 1
 
     # Input hygiene: anything larger is dead-lettered without being parsed.
@@ -116,6 +121,8 @@ class Settings:
     # The sensor side's consumer: most hits per batch, and how often its offsets are committed.
     hits_batch_max: int = 1000
     hits_commit_interval_s: float = 1.0
+    # How often Faust's agents (the watchlist audit, the command side) commit what they acked.
+    commit_interval_s: float = 2.8
 
     @property
     def hits_group(self) -> str:
@@ -200,9 +207,14 @@ class Settings:
         positive = {
             "CITYGATE_HITS_PARTITIONS": self.hits_partitions,
             "CITYGATE_HITS_RETENTION_DAYS": self.hits_retention_days,
+            "CITYGATE_REPORTS_RETENTION_DAYS": self.reports_retention_days,
+            "CITYGATE_ALERTS_RETENTION_DAYS": self.alerts_retention_days,
+            "CITYGATE_AUDIT_RETENTION_DAYS": self.audit_retention_days,
+            "CITYGATE_DEADLETTER_RETENTION_DAYS": self.deadletter_retention_days,
             "CITYGATE_MAX_MESSAGE_BYTES": self.max_message_bytes,
             "CITYGATE_HITS_BATCH_MAX": self.hits_batch_max,
             "CITYGATE_HITS_COMMIT_INTERVAL_S": self.hits_commit_interval_s,
+            "CITYGATE_COMMIT_INTERVAL_S": self.commit_interval_s,
             "CITYGATE_PRODUCER_TIMEOUT_S": self.producer_timeout_s,
             "CITYGATE_REPLICATION_FACTOR": self.replication_factor,
             "CITYGATE_LISTING_GRACE_S": self.listing_grace_s,

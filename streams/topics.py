@@ -8,7 +8,7 @@ Faust creates as it starts is not yet listed by the node its consumer asks next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from streams.settings import Settings
 
@@ -107,6 +107,8 @@ class TopicSpec:
 def public_topics(settings: Settings) -> list[TopicSpec]:
     """Every public topic, with the logical (unprefixed) name; see `Settings.topic` for the physical one."""
     hits_retention_ms = str(int(settings.hits_retention_days * _DAY_MS))
+    reports = {"retention.ms": _days_ms(settings.reports_retention_days)}
+    alerts = {"retention.ms": _days_ms(settings.alerts_retention_days)}
     one_partition_commands = "1 partition: the command side needs one consistent order"
     return [
         TopicSpec(
@@ -123,10 +125,15 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "unit id",
             "radio room",
             f"citygate ({one_partition_commands})",
-            dict(BROKER_TIME),
+            {**reports, **BROKER_TIME},
         ),
         TopicSpec(
-            CALLS, 1, "call id", "110 call system", f"citygate ({one_partition_commands})", dict(BROKER_TIME)
+            CALLS,
+            1,
+            "call id",
+            "110 call system",
+            f"citygate ({one_partition_commands})",
+            {**reports, **BROKER_TIME},
         ),
         TopicSpec(
             WATCHLIST,
@@ -147,7 +154,7 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "target id",
             "operators",
             f"citygate ({one_partition_commands})",
-            dict(BROKER_TIME),
+            {**reports, **BROKER_TIME},
         ),
         # Like the watchlist: the last record per person is the registry, read from the beginning by every
         # worker; its broker time dates a revocation, so it must be the broker's.
@@ -161,15 +168,27 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.
-        TopicSpec(ALERTS, 1, "alert id", "citygate", "operators"),
-        TopicSpec(ALERTS_RESTRICTED, 1, "alert id", "citygate", "privileged operators"),
-        TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards"),
+        TopicSpec(ALERTS, 1, "alert id", "citygate", "operators", dict(alerts)),
+        TopicSpec(ALERTS_RESTRICTED, 1, "alert id", "citygate", "privileged operators", dict(alerts)),
+        TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards", dict(alerts)),
         # The latest state per incident is what matters: compacted, like a table.
         TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators", {"cleanup.policy": "compact"}),
         TopicSpec(
-            DEADLETTER, 1, "source topic", "citygate", "operations", {"retention.ms": str(14 * _DAY_MS)}
+            DEADLETTER,
+            1,
+            "source topic",
+            "citygate",
+            "operations",
+            {"retention.ms": _days_ms(settings.deadletter_retention_days)},
         ),
-        TopicSpec(AUDIT, 1, "subject", "citygate", "auditors", {"retention.ms": str(400 * _DAY_MS)}),
+        TopicSpec(
+            AUDIT,
+            1,
+            "subject",
+            "citygate",
+            "auditors",
+            {"retention.ms": _days_ms(settings.audit_retention_days)},
+        ),
         TopicSpec(
             TICKS,
             1,
@@ -221,6 +240,22 @@ def faust_topics(settings: Settings) -> list[TopicSpec]:
     return [*changelogs, leader]
 
 
+def _days_ms(days: float) -> str:
+    return str(int(days * _DAY_MS))
+
+
+def durability(settings: Settings) -> dict[str, str]:
+    """What every created topic gets besides its own configs: with `acks=all`, a write is acknowledged once
+    all but one replica have it, so one node may be down (a rolling restart) and writes go on, and no
+    acknowledged record lives on a single disk (at least 1 with one replica: a development broker)."""
+    return {"min.insync.replicas": str(max(1, settings.replication_factor - 1))}
+
+
 def worker_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic a worker needs on the cluster: the public ones, then Faust's own."""
-    return [*public_topics(settings), *faust_topics(settings)]
+    """Every topic a worker needs on the cluster, as `citygate topics create` makes them: the public ones,
+    then Faust's own, each with `durability`."""
+    extra = durability(settings)
+    return [
+        replace(spec, config={**extra, **spec.config})
+        for spec in [*public_topics(settings), *faust_topics(settings)]
+    ]

@@ -40,7 +40,9 @@ class Applied:
 
 def _admin(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(
-        **settings.connection().client_kwargs(), client_id=f"{settings.app_id}-acl", request_timeout_ms=15000
+        **settings.connection().tool_client_kwargs(),
+        client_id=f"{settings.app_id}-acl",
+        request_timeout_ms=15000,
     )
 
 

@@ -16,7 +16,11 @@ from streams.topics import WATCHLIST, MissingTopic
 
 def producer(settings: Settings, **config: object) -> KafkaProducer:
     return KafkaProducer(
-        **settings.connection().client_kwargs(), acks="all", enable_idempotence=True, linger_ms=5, **config
+        **settings.connection().tool_client_kwargs(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        **config,
     )
 
 
@@ -41,7 +45,9 @@ def produce(
 
 
 def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
-    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        **settings.connection().tool_client_kwargs(), group_id=None, enable_auto_commit=False
+    )
     name = settings.topic(topic)
     partitions = consumer.partitions_for_topic(name)
     if not partitions:
@@ -127,7 +133,7 @@ class BrokerLag:
     its clients open between calls, so a tool can ask every few seconds; close it when done."""
 
     def __init__(self, settings: Settings, group_id: str, logical_topic: str) -> None:
-        client = settings.connection().client_kwargs()
+        client = settings.connection().tool_client_kwargs()
         self.group_id = group_id
         self.logical_topic = logical_topic
         physical = settings.topic(logical_topic)

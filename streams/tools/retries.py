@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from streams.tools.exceptions import AdminError
 
@@ -41,9 +41,17 @@ class Backoff:
             wait = min(self.cap_s, wait * 2)
 
 
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is a client that reached no node of its bootstrap list at all (within its bootstrap
+    timeout): nothing there, or the wrong address; trying again only makes the operator wait."""
+    return isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc).lower()
+
+
 def transient(exc: BaseException) -> bool:
     """Whether `exc` is a state of the cluster that passes by itself (a dead node not fenced yet, a node
     that does not know a new topic yet)."""
+    if unreachable(exc):
+        return False
     return isinstance(exc, NotYetListed) or (isinstance(exc, KafkaError) and bool(exc.retriable))
 
 
@@ -76,6 +84,11 @@ def retrying(
         except AdminError as exc:  # the action's own verdict: a refusal it read from a response
             raise AdminError(f"{what} failed: {exc}") from None
         except (KafkaError, NotYetListed) as exc:
+            if unreachable(exc):
+                raise AdminError(
+                    f"{what} failed: no broker answered; start one (deploy/local/kafka start) or point "
+                    "KAFKA_BOOTSTRAP / --bootstrap-server at yours"
+                ) from None
             if not transient(exc):
                 raise AdminError(f"{what} failed: {brief(exc)}") from None
             wait = next(waits)

@@ -189,7 +189,9 @@ class ScenarioRun:
 
 def read_since(settings: Settings, topic: str, since: datetime) -> list[tuple[dict[str, Any], datetime]]:
     """Every JSON message of `topic` with a broker timestamp at or after `since`, up to the current end."""
-    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        **settings.connection().tool_client_kwargs(), group_id=None, enable_auto_commit=False
+    )
     try:
         name = settings.topic(topic)
         tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]

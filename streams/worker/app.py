@@ -28,10 +28,10 @@ from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.credentials import faust_credentials
-from streams.worker.faust_internals import Assignment
+from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
 from streams.worker.followers import AlertFollower
 from streams.worker.health import CitygateHealth, health_report
-from streams.worker.logs import quiet_expected_conditions
+from streams.worker.logs import keep_payloads_out_of_logs, quiet_expected_conditions
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, Pipeline, TopicSender
 from streams.worker.sensor.consumer import HitsConsumer
@@ -73,6 +73,7 @@ def faust_app(settings: Settings) -> faust.App:
         producer_request_timeout=settings.producer_timeout_s,
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=settings.commit_interval_s,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
@@ -83,7 +84,10 @@ def faust_app(settings: Settings) -> faust.App:
 def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
+    keep_payloads_out_of_logs()
     kafka_internals.install()
+    commit_before_revoking()
+    idempotent_producer()
     app = faust_app(settings)
     metrics = Metrics()
     if settings.faust_sensors:

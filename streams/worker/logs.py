@@ -126,6 +126,21 @@ def _set_level(record: logging.LogRecord, level: int) -> None:
     record.levelname = logging.getLevelName(level)
 
 
+# The libraries whose DEBUG lines print records' keys and values (Faust's and aiokafka's producers log every
+# send, dead letters included, and a dead letter holds the refused hit, plate and all). They log at INFO and
+# above whatever the worker's level: `-l debug` debugs citygate, and no plate of a hit that matched nothing
+# reaches a log.
+PAYLOAD_LOGGING_LIBRARIES = ("aiokafka", "faust", "kafka", "mode")
+
+
+def keep_payloads_out_of_logs() -> None:
+    """Raise the Kafka libraries' loggers to INFO at least (their children inherit it)."""
+    for name in PAYLOAD_LOGGING_LIBRARIES:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def quiet_expected_conditions(
     *, startup_s: float = 60.0, every_s: float = 10.0, repeat_every_s: float = 5.0
 ) -> list[logging.Filter]:

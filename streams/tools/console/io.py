@@ -132,7 +132,7 @@ def run_console(
     )
     try:
         consumer = KafkaConsumer(
-            **settings.connection().client_kwargs(),
+            **settings.connection().tool_client_kwargs(),
             group_id=None,
             enable_auto_commit=False,
             allow_auto_create_topics=False,

@@ -9,6 +9,7 @@ import pytest
 from kafka.errors import (
     InvalidReplicationFactorError,
     KafkaConnectionError,
+    KafkaTimeoutError,
     NodeNotReadyError,
     TopicAuthorizationFailedError,
     UnknownTopicOrPartitionError,
@@ -108,3 +109,15 @@ def test_an_error_is_told_on_one_short_line() -> None:
     assert brief(NotYetListed("node 2 lacks t.a")) == "node 2 lacks t.a"
     assert brief(TimeoutError()) == "TimeoutError"
     assert len(brief(ValueError("x" * 1000))) == 300
+
+
+def test_a_cluster_not_reached_at_all_fails_at_once_saying_what_to_do() -> None:
+    tries = []
+
+    def nowhere() -> None:
+        tries.append(1)
+        raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:9999']")
+
+    with pytest.raises(AdminError, match=r"creating topics on 127\.0\.0\.1:9999 failed: no broker answered"):
+        retrying(nowhere, "creating topics on 127.0.0.1:9999", Backoff(), sleep=lambda _: None)
+    assert len(tries) == 1

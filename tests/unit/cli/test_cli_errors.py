@@ -1,0 +1,61 @@
+"""The CLI's own errors: one line a person can act on, before anything is sent or any client waits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from streams.cli import main
+from streams.connection import ConnectionConfigError, check_bootstrap
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "says"),
+    [
+        ("", "empty"),
+        (" , ", "empty"),
+        ("http://kafka:9092", "has a scheme"),
+        ("kafka", "has no port"),
+        ("kafka:", "port '' is not a number"),
+        ("host:abc", "port 'abc' is not a number"),
+        ("host:0", "port '0'"),
+        ("host:70000", "port '70000'"),
+        ("ka fka:9092", "is not a host name"),
+        ("localhost:9092,kafka/2:9092", "is not a host name"),
+        (":9092", "has no port"),
+    ],
+)
+def test_a_bootstrap_no_client_could_use_is_refused_in_one_line(bootstrap: str, says: str) -> None:
+    with pytest.raises(ConnectionConfigError, match=says) as refused:
+        check_bootstrap(bootstrap)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "bootstrap",
+    ["localhost:9092", "kafka-0.kafka.svc:9093, kafka-1.kafka.svc:9093", "10.0.0.5:9092", "[::1]:9092"],
+)
+def test_every_usual_bootstrap_is_taken(bootstrap: str) -> None:
+    assert len(check_bootstrap(bootstrap)) == bootstrap.count(",") + 1
+
+
+def test_a_misspelt_command_suggests_the_closest() -> None:
+    result = CliRunner().invoke(main, ["lfit", "ld-1"])
+    assert result.exit_code == 2 and "Did you mean 'lift'?" in result.output
+
+
+def test_version_is_printed() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("citygate ")
+
+
+def test_every_command_takes_bootstrap_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "localhost:9092")
+    # A bad value given with the flag is refused as a bad KAFKA_BOOTSTRAP would be: the flag took effect.
+    for args in (["incidents"], ["lockdowns"], ["watchlist", "list"], ["tail", "alerts"], ["topics", "list"]):
+        result = CliRunner().invoke(main, [*args, "--bootstrap-server", "http://x:9092"])
+        assert result.exit_code == 1, (args, result.output)
+        assert "has a scheme" in result.output and "Traceback" not in result.output
+    assert os.environ["KAFKA_BOOTSTRAP"] == "http://x:9092"  # what the command read its settings from
