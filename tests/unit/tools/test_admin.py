@@ -137,7 +137,7 @@ def test_create_makes_every_topic_and_returns_only_once_every_node_lists_them(
     assert changelog == {
         "num_partitions": 1,
         "replication_factor": 1,
-        "configs": {"cleanup.policy": "compact"},
+        "configs": {"min.insync.replicas": "1", "cleanup.policy": "compact"},  # one replica: min ISR 1
     }
 
 
