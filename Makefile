@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help venv test test-unit test-faults lint format demo bench prometheus broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit test-faults test-secure lint format demo bench prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
 
 help: ## List the targets
@@ -35,6 +35,9 @@ test-unit: $(STAMP) ## Only the tests that need no broker
 test-faults: $(STAMP) ## Only the fault tier (a 3-node cluster of its own, nodes killed and restarted)
 	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
+test-secure: $(STAMP) ## Only the secure tier (a SASL_SSL broker of its own; every role's ACLs, refused clients)
+	$(BIN)/pytest tests/secure $(PYTEST_ARGS)
+
 lint: $(STAMP) ## ruff, ruff format --check, mypy strict over the whole package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,8 +47,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console (Ctrl-C stops all)
-	deploy/local/demo
+demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console; SECURE=1 on SASL_SSL
+	deploy/local/demo $(if $(filter 1,$(SECURE)),--secure)
 
 bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Quix Streams; BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)
