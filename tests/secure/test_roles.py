@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -238,3 +239,19 @@ def test_a_client_with_an_untrusted_ca_is_refused(
     assert all(c.startswith("KafkaConnectionError") and "CERTIFICATE_VERIFY_FAILED" in c for c in causes), (
         causes
     )
+
+
+def test_a_tool_refused_a_topic_says_so_in_one_line(secure_broker: SecureBroker) -> None:
+    """`citygate tail` as a role without the topic: exit 1 and one line naming the refusal, no traceback
+    (the cluster hides the topic from the user's metadata as if it were missing; the tool asks which)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "tail", "alerts.restricted", "--timeout", "1"],
+        env=secure_broker.user_env("operator"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "TopicAuthorizationFailedError" in done.stderr and "as operator" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
