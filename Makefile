@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help venv test test-unit test-faults lint format demo bench soak prometheus broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit test-faults test-secure lint format demo bench soak prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
 SOAK_MINUTES ?= 30
 
@@ -36,6 +36,9 @@ test-unit: $(STAMP) ## Only the tests that need no broker
 test-faults: $(STAMP) ## Only the fault tier (a 3-node cluster of its own, nodes killed and restarted)
 	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
+test-secure: $(STAMP) ## Only the secure tier (a SASL_SSL broker of its own; every role's ACLs, refused clients)
+	$(BIN)/pytest tests/secure $(PYTEST_ARGS)
+
 lint: $(STAMP) ## ruff, ruff format --check, mypy strict over the whole package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -48,11 +51,11 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 # The demo's registry root (made once, 0600): the worker trusts it, so the demo runs with signatures checked.
 DEMO_KEYS := .citygate-data/keys
 
-demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console (Ctrl-C stops all)
+demo: $(STAMP) ## Broker, topics, a worker, simulated city traffic, the drill and the live console; SECURE=1 on SASL_SSL
 	@mkdir -p $(DEMO_KEYS) && chmod 700 $(DEMO_KEYS)
 	@test -f $(DEMO_KEYS)/root.key || $(BIN)/citygate operators root --key-out $(DEMO_KEYS)/root.key >/dev/null
 	CITYGATE_REGISTRY_ROOT_KEY=@$(CURDIR)/$(DEMO_KEYS)/root.key \
-	  CITYGATE_OPERATOR_KEY_FILE=$(CURDIR)/$(DEMO_KEYS)/root.key deploy/local/demo
+	  CITYGATE_OPERATOR_KEY_FILE=$(CURDIR)/$(DEMO_KEYS)/root.key deploy/local/demo $(if $(filter 1,$(SECURE)),--secure)
 
 bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Quix Streams; BENCH_ARGS=--quick
 	deploy/local/with-kafka $(BIN)/python -m bench $(BENCH_ARGS)

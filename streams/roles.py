@@ -149,3 +149,30 @@ def acls(found: Role, principal: str, settings: Settings) -> list[Acl]:
     if found.describe_groups:
         bindings.add(Acl(principal, "GROUP", "PREFIXED", settings.app_id, DESCRIBE))
     return sorted(bindings)
+
+
+def table() -> str:
+    """The role table as Markdown, for docs/security.md (`citygate acl table`; a unit test keeps the two
+    equal). Logical topic names and the app id as `<app>`: the table holds for every deployment, whatever
+    its prefix."""
+
+    def names(items: tuple[str, ...] | list[str]) -> str:
+        return ", ".join(f"`{item}`" for item in items) or "-"
+
+    lines = [
+        "| role (user) | its job | reads | writes | only describes | groups and more |",
+        "|---|---|---|---|---|---|",
+    ]
+    for found in ROLES.values():
+        more = [f"group `{template.format(app='<app>')}`" for template in found.groups]
+        if found.internal_topics:
+            more.append("internal topics `<app>-*` (read, write, no create)")
+        if found.check_configs:
+            more.append("its topics' configs")
+        if found.describe_groups:
+            more.append("describes groups `<app>*`")
+        lines.append(
+            f"| `{found.name}` | {found.job} | {names(found.reads)} | {names(found.writes)} "
+            f"| {names(found.describes)} | {'; '.join(more) or '-'} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ import click
 import orjson
 
 from streams.cli.common import load_settings
-from streams.roles import ROLES, Acl, acls, role
+from streams.roles import ROLES, Acl, acls, role, table
 
 
 def _who(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,3 +80,9 @@ def apply_command(roles: tuple[str, ...], every: bool, principal: str | None) ->
     click.echo(f"{len(applied.created)} ACLs created, {len(applied.present)} already there")
     for acl in applied.beyond:
         click.echo(f"beyond its role (left alone): {acl.line()}", err=True)
+
+
+@acl_group.command("table")
+def table_command() -> None:
+    """Print the role table as Markdown (docs/security.md holds it; a unit test keeps the two equal)."""
+    click.echo(table(), nl=False)

@@ -8,6 +8,7 @@ import click
 
 from streams.cli.common import load_settings
 from streams.tools.render import TOPICS
+from streams.topics import MissingTopic
 
 
 @click.command()
@@ -35,3 +36,5 @@ def tail(
             sys.stdout.flush()
     except KeyboardInterrupt:
         pass
+    except MissingTopic as exc:  # also TopicRefused: the ACLs deny this user the topic
+        raise click.ClickException(str(exc)) from None

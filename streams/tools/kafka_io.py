@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from streams import codecs
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
@@ -52,10 +53,40 @@ def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, l
     partitions = consumer.partitions_for_topic(name)
     if not partitions:
         consumer.close()
-        raise MissingTopic(name)
+        raise _missing_or_refused(settings, name)
     tps = [TopicPartition(name, p) for p in sorted(partitions)]
     consumer.assign(tps)
     return consumer, tps
+
+
+class TopicRefused(MissingTopic):
+    """The topic may be there, but the cluster's ACLs hide it from this principal (its role lacks it)."""
+
+    def __init__(self, physical_name: str, principal: str) -> None:
+        RuntimeError.__init__(
+            self,
+            f"not authorized to read {physical_name!r} as {principal} (TopicAuthorizationFailedError): "
+            "the role of this user does not include it (docs/security.md, `citygate acl plan`)",
+        )
+        self.topic = physical_name
+
+
+def _missing_or_refused(settings: Settings, name: str) -> MissingTopic:
+    """Why `name` lists no partitions: a cluster with ACLs omits a topic the principal may not describe, as
+    if it were missing; asked for by name it says which (TOPIC_AUTHORIZATION_FAILED, error code 29)."""
+    connection = settings.connection()
+    if not connection.uses_sasl and not connection.ssl_certfile:
+        return MissingTopic(name)  # no principal of its own: ACLs cannot be what hides it
+    admin = KafkaAdminClient(**connection.client_kwargs(), client_id=f"{settings.app_id}-tools")
+    try:
+        [described] = admin.describe_topics([name])
+    except (KafkaError, ValueError):
+        return MissingTopic(name)
+    finally:
+        admin.close()
+    if described.get("error_code") == TopicAuthorizationFailedError.errno:
+        return TopicRefused(name, connection.sasl_username or "the client certificate's principal")
+    return MissingTopic(name)
 
 
 def follow(

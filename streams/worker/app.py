@@ -58,7 +58,8 @@ class Citygate:
 
 
 def faust_app(settings: Settings) -> faust.App:
-    """The Faust app with citygate's delivery settings (at least once, acks from all in-sync replicas)."""
+    """The Faust app with citygate's delivery settings (at least once, acks from all in-sync replicas); it
+    declares no topics."""
     connection = settings.connection()
     return faust.App(
         settings.app_id,
@@ -68,6 +69,11 @@ def faust_app(settings: Settings) -> faust.App:
         store="memory://",
         datadir=str(settings.data_dir / settings.app_id),
         topic_replication_factor=settings.replication_factor,
+        # Never CreateTopics: `citygate topics create` (an administrator) makes every topic, Faust's own too,
+        # and a worker refuses to start while one is missing. On a cluster with ACLs the worker role has no
+        # CREATE, and the broker answers a create of an existing topic with an authorization error, which
+        # would stop the worker (Faust declares its leader topic and changelogs at every start).
+        topic_allow_declare=False,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_request_timeout=settings.producer_timeout_s,

@@ -1,0 +1,124 @@
+"""A `citygate worker` on SASL_SSL with nothing but the worker role's env file: a hit written as a gateway
+becomes an alert an operator reads, and the worker's consumer groups, internal topics and config checks all
+pass the deny-by-default authorizer."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams import topics
+from streams.settings import Settings
+from tests.secure.conftest import SecureBroker
+from tests.unit.fixtures import entry_message, hit_message
+
+pytestmark = pytest.mark.secure
+
+ROOT = Path(__file__).parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def now_iso(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
+
+
+def health(port: int) -> int | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def worker(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Path]:
+    """`citygate worker` as the worker role, healthy; its log's path."""
+    port = free_port()
+    log_path = tmp_path / "worker.log"
+    env = {**secure_broker.user_env("worker"), "CITYGATE_WEB_PORT": str(port)}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while health(port) != 200:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-4000:]
+                raise AssertionError(f"worker as `worker` not healthy (exit {process.poll()}):\n{tail}")
+            time.sleep(0.25)
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def send(settings: Settings, topic: str, key: str, value: dict[str, object]) -> None:
+    producer = KafkaProducer(**settings.connection().client_kwargs(), acks="all")
+    try:
+        producer.send(settings.topic(topic), key=key.encode(), value=orjson.dumps(value)).get(timeout=30)
+    finally:
+        producer.close(timeout=5)
+
+
+def alerts_for(settings: Settings, plate: str, timeout: float = 60.0) -> list[dict[str, object]]:
+    """The alerts on `plate`, read as `settings`' user; waits until there is one."""
+    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
+    try:
+        name = settings.topic(topics.ALERTS)
+        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or {0})]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + timeout
+        found: list[dict[str, object]] = []
+        while not found and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=250).values():
+                for record in records:
+                    value = orjson.loads(record.value) if record.value else None
+                    if isinstance(value, dict) and value.get("plate") == plate:
+                        found.append(value)
+        return found
+    finally:
+        consumer.close()
+
+
+def test_a_worker_as_the_worker_role_turns_a_gateways_hit_into_an_operators_alert(
+    secure_broker: SecureBroker, worker: Path
+) -> None:
+    plate = "苏K54321"
+    entry = entry_message(
+        entry_id="WL-SECURE", plate=plate, valid_from=now_iso(days=-1), valid_until=now_iso(days=1)
+    )
+    send(secure_broker.settings("watchlist_admin"), topics.WATCHLIST, "WL-SECURE", entry)
+    time.sleep(secure_broker.settings("worker").listing_grace_s + 1.0)  # a live match, not the retro-match
+    hit = hit_message(hit_id="YZ-EC-0001-secure-1", plate_text=plate, event_time=now_iso(seconds=-1))
+    send(secure_broker.settings("gateway"), topics.HITS, str(hit["checkpoint_id"]), hit)
+    found = alerts_for(secure_broker.settings("operator"), plate)
+    assert found, f"no alert on {plate} as operator:\n{worker.read_text(errors='replace')[-4000:]}"
+    assert found[0]["kind"] in ("watchlist_match", "retro_match")
