@@ -20,12 +20,14 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import topics
 from streams.settings import Settings
+from streams.signing import SigningKey
 from tests.secure.conftest import SecureBroker
 from tests.unit.fixtures import entry_message, hit_message
 
 pytestmark = pytest.mark.secure
 
 ROOT = Path(__file__).parents[2]
+REGISTRY_ROOT = SigningKey.generate("root")
 
 
 def free_port() -> int:
@@ -53,7 +55,13 @@ def worker(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Path]:
     """`citygate worker` as the worker role, healthy; its log's path."""
     port = free_port()
     log_path = tmp_path / "worker.log"
-    env = {**secure_broker.user_env("worker"), "CITYGATE_WEB_PORT": str(port)}
+    env = {
+        **secure_broker.user_env("worker"),
+        "CITYGATE_WEB_PORT": str(port),
+        # Signatures checked, as in production: the worker trusts a registry root (no command is sent here).
+        "CITYGATE_REGISTRY_ROOT_ID": REGISTRY_ROOT.person_id,
+        "CITYGATE_REGISTRY_ROOT_KEY": REGISTRY_ROOT.public_key_b64,
+    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker"],
