@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -25,22 +24,12 @@ import pytest
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from tests.ports import free_ports
+
 pytestmark = pytest.mark.faults
 
 KAFKA = Path(__file__).parents[2] / "deploy" / "local" / "kafka"
 BROKERS = 3
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports (all bound at once, then released)."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 class ClusterCommandError(AssertionError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from streams.settings import Settings
 from streams.signing import SigningKey
 from streams.tools.admin import create_topics, delete_topics
 from streams.topics import worker_topics
+from tests.ports import free_port
 
 pytestmark = pytest.mark.kafka
 
@@ -43,12 +43,6 @@ def kafka_bootstrap() -> str:
             "KAFKA_BOOTSTRAP is not set: run the integration tier with `make test`, which starts a broker"
         )
     return bootstrap
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pytest
 
 from streams.settings import Settings
 from streams.tools.admin import create_topics
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.secure
 
@@ -41,18 +41,6 @@ FOREIGN = (
     "KAFKA_HOME_DIR",
     "KAFKA_CLIENTS_DIR",
 )
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports (all bound at once, then released)."""
-    socks = [socket.socket() for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 def read_env_file(path: Path) -> dict[str, str]:

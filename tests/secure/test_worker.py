@@ -4,7 +4,6 @@ pass the deny-by-default authorizer."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from streams import topics
 from streams.settings import Settings
 from streams.signing import SigningKey
+from tests.ports import free_port
 from tests.secure.conftest import SecureBroker
 from tests.unit.fixtures import entry_message, hit_message
 
@@ -28,12 +28,6 @@ pytestmark = pytest.mark.secure
 
 ROOT = Path(__file__).parents[2]
 REGISTRY_ROOT = SigningKey.generate("root")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def now_iso(**delta: float) -> str:
