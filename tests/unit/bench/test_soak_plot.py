@@ -1,5 +1,5 @@
-"""The soak's plot draws a PNG from samples and again from a results file (needs matplotlib: the bench
-extra)."""
+"""The soak's plot draws a PNG from samples and again from a results file (matplotlib is a dev
+dependency, so this runs in every tier)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import orjson
-import pytest
 
+from bench.soak.plot import draw, redraw
 from bench.soak.summary import Outcome, summarise
 from tests.unit.bench.fixtures import TARGETS, WORKERS, sample
-
-pytest.importorskip("matplotlib")
-
-from bench.soak.plot import draw, redraw  # noqa: E402 - only with matplotlib
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
