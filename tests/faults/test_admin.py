@@ -22,7 +22,7 @@ from streams.tools.admin import create_topics, delete_topics, existing_topics, t
 from streams.tools.kafka_internals import listed_by_node
 from streams.topics import worker_topics
 from tests.faults.conftest import KafkaCluster
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import OFFICER, ROOT, Cluster, register
 from tests.integration.test_drill import drill_call
 from tests.integration.test_hits_to_alerts import live_hit
 from tests.integration.test_operators import citygate
@@ -40,6 +40,9 @@ def _env(kafka_cluster: KafkaCluster, tmp_path: Path) -> dict[str, str]:
         "CITYGATE_REPLICATION_FACTOR": "3",
         "CITYGATE_DATA_DIR": str(tmp_path / "data"),
         "CITYGATE_HITS_PARTITIONS": "4",
+        "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,  # signatures are checked, as in production
+        "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
+        "CITYGATE_OPERATOR_KEY_FILE": str(tmp_path / "op-7.key"),  # the registered officer signs commands
     }
 
 
@@ -95,6 +98,8 @@ def test_a_worker_with_a_new_app_id_writes_its_tables_on_the_cluster(
     settings = Settings.from_env(env)
     create_topics(settings)
     cluster = Cluster(settings, env, tmp_path)
+    OFFICER.write(tmp_path / "op-7.key")
+    register(cluster, OFFICER, "commander", "watchlist_admin")
     try:
         cluster.start_worker()
         vehicle = {"plate": "苏K·8B693", "colour": "黑色", "type": "car"}
