@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -59,6 +59,17 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "CITYGATE_REGISTRY_ROOT_KEY": settings.registry_root_key
         or SigningKey.generate("root").public_key_b64,
     }
+
+
+def latency_clients(settings: Settings) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
+    """The producer that offers timed hits and the consumer that receives their alerts (not started): the
+    latency scenario's and the soak's, on the deployment's connection."""
+    client = settings.connection().client_kwargs()
+    producer = AIOKafkaProducer(**client, acks="all", linger_ms=5)
+    consumer = AIOKafkaConsumer(
+        **client, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, auto_offset_reset="latest"
+    )
+    return producer, consumer
 
 
 def admin(bootstrap: str) -> KafkaAdminClient:

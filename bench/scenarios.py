@@ -18,10 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from bench import cluster
-from bench.cluster import BenchError, GroupWatch, TooFewHits, read_alerts, scenario_settings, settings_env
+from bench.cluster import (
+    BenchError,
+    GroupWatch,
+    TooFewHits,
+    latency_clients,
+    read_alerts,
+    scenario_settings,
+    settings_env,
+)
 from bench.procs import Child, Worker, stop_all
 from bench.workload import HitStats, Workload, latency_hits, stamp, watchlist_records
 from streams.settings import Settings
@@ -455,14 +463,7 @@ async def _paced(
     worker: Child,
     warmup: bool = False,
 ) -> Latency:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=5,
-        auto_offset_reset="latest",
-    )
+    producer, consumer = latency_clients(settings)
     await producer.start()
     await consumer.start()
     try:

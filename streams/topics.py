@@ -106,7 +106,7 @@ class TopicSpec:
 
 def public_topics(settings: Settings) -> list[TopicSpec]:
     """Every public topic, with the logical (unprefixed) name; see `Settings.topic` for the physical one."""
-    hits_retention_ms = str(int(settings.hits_retention_days * _DAY_MS))
+    hits_retention_ms = _days_ms(settings.hits_retention_days)
     reports = {"retention.ms": _days_ms(settings.reports_retention_days)}
     alerts = {"retention.ms": _days_ms(settings.alerts_retention_days)}
     one_partition_commands = "1 partition: the command side needs one consistent order"

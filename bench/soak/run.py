@@ -25,7 +25,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench import cluster, scenarios
-from bench.cluster import BenchError, scenario_settings
+from bench.cluster import BenchError, latency_clients, scenario_settings
 from bench.procs import ROOT, Worker, cpu_seconds, memory_mb, stop_all
 from bench.scenarios import Context
 from bench.soak.summary import Outcome, Sample, Targets, latency_stats
@@ -182,14 +182,7 @@ class _Soak:
 
     async def run(self) -> None:
         settings = self.settings
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", linger_ms=5)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=5,
-            auto_offset_reset="latest",
-        )
+        producer, consumer = latency_clients(settings)
         self.hits_lag = await asyncio.to_thread(BrokerLag, settings, settings.hits_group, HITS)
         self.book_lag = await asyncio.to_thread(BrokerLag, settings, settings.app_id, ALERTS)
         await producer.start()

@@ -31,11 +31,11 @@ from streams.connection import TOOL_BOOTSTRAP_TIMEOUT_S
 
 def _unreachable(exc: Exception) -> bool:
     """Whether `exc` is a Kafka client giving up on reaching the cluster (not a refusal by it)."""
-    from kafka.errors import KafkaConnectionError, KafkaTimeoutError
+    from kafka.errors import KafkaConnectionError
 
-    if isinstance(exc, KafkaConnectionError):
-        return True
-    return isinstance(exc, KafkaTimeoutError) and "bootstrap" in str(exc).lower()
+    from streams.tools.retries import unreachable
+
+    return unreachable(exc) or isinstance(exc, KafkaConnectionError)
 
 
 class CitygateGroup(click.Group):

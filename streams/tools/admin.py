@@ -31,10 +31,9 @@ LISTING = Backoff(budget_s=30.0, first_s=0.05, cap_s=1.0)
 
 def _admin(settings: Settings) -> KafkaAdminClient:
     return KafkaAdminClient(
-        **settings.connection().client_kwargs(),
+        **settings.connection().tool_client_kwargs(),
         client_id=f"{settings.app_id}-admin",
         request_timeout_ms=15000,
-        bootstrap_timeout_ms=10000,
     )
 
 
