@@ -106,6 +106,9 @@ class Settings:
     registry_root_key: str = ""
     # The key file the CLI signs with (streams/signing.py: it names its operator id too).
     operator_key_file: str = ""
+    # The worker's own key file (role incident_desk): the incident desk signs the vehicles 110 calls name
+    # with it, so they are listed like any other entry. Required with signatures.
+    worker_key_file: str = ""
     # A signature counts for this long after it was made (judged against the record's broker time); older is
     # `replayed`. The clock skew allowed ahead is max_clock_skew_s.
     signature_max_age_s: float = 300.0

@@ -50,6 +50,18 @@ def test_the_signed_command_example_verifies_with_the_registered_key() -> None:
     assert message_statement("operator.commands", command["target_id"], reordered)[1] == signed
 
 
+def test_the_signed_watchlist_example_verifies_with_the_registered_key() -> None:
+    wanda = json.loads((SCHEMAS / "examples/operators.registry/valid/watchlist-admin.json").read_text())
+    entry = json.loads((SCHEMAS / "examples/watchlist.entries/valid/signed.json").read_text())
+    signature, signed = message_statement("watchlist.entries", entry["entry_id"], entry)
+    assert signature is not None and signature.signer == wanda["operator_id"] == "wanda"
+    assert verify(base64.b64decode(wanda["public_key"]), signed, signature.ed25519)
+    assert len(signed) == 32  # the digest of the statement is what is signed (docs/operators.md)
+    altered = {**entry, "priority": 3 if entry["priority"] != 3 else 1}
+    assert not verify(base64.b64decode(wanda["public_key"]), message_statement(
+        "watchlist.entries", entry["entry_id"], altered)[1], signature.ed25519)  # fmt: skip
+
+
 def test_a_signed_tombstone_verifies_and_its_reason_is_signed() -> None:
     wanda = SigningKey.generate("wanda")
     signature = wanda.sign(topic="watchlist.entries", key="wl-1", value=None, reason="found", now=T0)

@@ -1,10 +1,13 @@
 """What an operator signs, and when a signature is too old or too new to count.
 
-**The signed bytes** of a record are `PREFIX` followed by the canonical JSON (`canonical_json`) of its
-*statement*: an object with the record's logical topic, its key, its value without the `signature` field
-(null for a tombstone), and the signature's `signer`, `signed_at` and `nonce`; a tombstone's statement adds
-the removal's `reason` (its `citygate-reason` header). So a signature holds for one value under one key on
-one topic, at one time: moved to another key or topic, or with any field changed, it no longer verifies.
+**The signed bytes** of a record are the SHA-256 digest of `PREFIX` followed by the canonical JSON
+(`canonical_json`) of its *statement*: an object with the record's logical topic, its key, its value without
+the `signature` field (null for a tombstone), and the signature's `signer`, `signed_at` and `nonce`; a
+tombstone's statement adds the removal's `reason` (its `citygate-reason` header). So a signature holds for
+one value under one key on one topic, at one time: moved to another key or topic, or with any field
+changed, it no longer verifies. Why a digest: a worker holding a million watchlist entries keeps 32 bytes
+of each statement and verifies the signature when the entry first matches a hit (an Ed25519 verification
+costs ~130 µs here, two minutes for the whole list at every start), not the statement itself.
 
 **Freshness**: `signed_at` is judged against the time the record reached Kafka (its broker timestamp, which
 the producer cannot set on citygate's input topics): older than `max_age` is a replay (a record captured
@@ -19,7 +22,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -27,7 +32,7 @@ from typing import Protocol
 from streams.domain import fields
 from streams.domain.exceptions import Refused
 
-PREFIX = b"citygate-signature/1\n"
+PREFIX = b"citygate-signature/2\n"  # /2: the digest of the statement is signed
 SIGNATURE_BYTES = 64
 PUBLIC_KEY_BYTES = 32
 
@@ -100,9 +105,11 @@ def statement(
     signed_at: str,
     nonce: str,
     reason: str | None = None,
+    encode: Callable[[dict[str, object]], bytes] | None = None,
 ) -> bytes:
     """The bytes a signature signs (see the module's docstring). `value` is the message without its
-    `signature` field, or None for a tombstone, whose `reason` is signed instead."""
+    `signature` field, or None for a tombstone, whose `reason` is signed instead. `encode` may replace
+    `canonical_json` by a faster encoder that writes the same bytes (an adapter's, tested against it)."""
     body: dict[str, object] = {
         "topic": topic,
         "key": key,
@@ -113,7 +120,7 @@ def statement(
     }
     if value is None:
         body["reason"] = reason
-    return PREFIX + canonical_json(body)
+    return hashlib.sha256(PREFIX + (encode or canonical_json)(body)).digest()
 
 
 def canonical_json(value: object) -> bytes:
