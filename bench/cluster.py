@@ -20,9 +20,9 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from bench import people
 from bench.workload import stamp
 from streams.settings import Settings
-from streams.signing import SigningKey
 from streams.tools.admin import create_topics
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
 
@@ -54,10 +54,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "CITYGATE_TOPIC_PREFIX": settings.topic_prefix,
         "CITYGATE_DATA_DIR": str(settings.data_dir),
         "CITYGATE_HITS_PARTITIONS": str(settings.hits_partitions),
-        # The worker checks signatures by default and needs a registry root to start; the benchmark sends
-        # no operator commands, so a fresh root whose private key is thrown away will do.
-        "CITYGATE_REGISTRY_ROOT_KEY": settings.registry_root_key
-        or SigningKey.generate("root").public_key_b64,
+        # The worker checks signatures by default (bench/people.py: the bench's root, officer and key).
+        "CITYGATE_REGISTRY_ROOT_ID": people.ROOT.person_id,
+        "CITYGATE_REGISTRY_ROOT_KEY": people.ROOT.public_key_b64,
+        "CITYGATE_WORKER_KEY_FILE": people.desk_key_file(settings),
     }
 
 
@@ -79,8 +79,10 @@ def admin(bootstrap: str) -> KafkaAdminClient:
 
 
 def setup_topics(settings: Settings, extra: Sequence[str] = ()) -> None:
-    """citygate's public topics under the scenario's prefix, plus `extra` (physical names, 1 partition)."""
+    """citygate's public topics under the scenario's prefix, plus `extra` (physical names, 1 partition);
+    the people who sign the scenario's records registered."""
     create_topics(settings)
+    people.register(settings)
     if extra:
         from kafka.admin import NewTopic
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import orjson
 
+from bench.people import signed_entry
 from streams.domain.matching.equivalence import CONFUSABLE_CLASSES, equivalence_key
 from streams.domain.matching.plates import normalise_plate, parse_plate
 
@@ -441,8 +442,8 @@ class LatencyHit:
 
 
 def watchlist_records(workload: Workload) -> list[tuple[bytes, bytes]]:
-    """The watchlist as (key, value) records for `watchlist.entries`."""
-    return [(key.encode(), orjson.dumps(value)) for key, value in workload.entries]
+    """The watchlist as (key, value) records for `watchlist.entries`, signed (bench/people.py) when made."""
+    return [(key.encode(), signed_entry(key, value)) for key, value in workload.entries]
 
 
 def outside_entries(
@@ -470,7 +471,7 @@ def big_watchlist_records(workload: Workload, size: int, *, now: datetime) -> It
     10k-entry scenarios and the expected alerts stay exact) followed by `outside_entries` up to `size`."""
     yield from watchlist_records(workload)
     for key, value in outside_entries(workload.seed, max(0, size - len(workload.entries)), now=now):
-        yield key.encode(), orjson.dumps(value)
+        yield key.encode(), signed_entry(key, value)
 
 
 CONFUSABLE_PAIRS = tuple(sorted({"".join(sorted((a, b))) for a, b in CONFUSIONS.items()}))

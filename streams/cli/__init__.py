@@ -58,6 +58,10 @@ class CitygateGroup(click.Group):
         except click.ClickException:
             raise
         except Exception as exc:
+            from streams.signing import KeyFileError  # only now: `citygate --help` needs no cryptography
+
+            if isinstance(exc, KeyFileError):  # a tool's key file (CITYGATE_OPERATOR_KEY_FILE) is unusable
+                raise click.ClickException(str(exc)) from None
             if not _unreachable(exc):
                 raise
             where = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")

@@ -145,8 +145,16 @@ def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_
         click.echo(f"{csv_file.name}: {error}", err=True)
     held_back = dry_run or (all_or_nothing and bool(result.errors))
     if not held_back and result.messages:
-        records = [(str(m["entry_id"]).encode(), orjson.dumps(m)) for m in result.messages]
-        produce(load_settings(), topics.WATCHLIST, records)
+        from streams.tools.signer import RecordSigner
+
+        # Each entry signed as `watchlist add` signs one (a signature counts for minutes: signed just before).
+        settings = load_settings()
+        sign = RecordSigner.from_settings(settings, lambda line: click.echo(line, err=True), "import")
+        records = [
+            (str(m["entry_id"]).encode(), orjson.dumps(sign(topics.WATCHLIST, str(m["entry_id"]), m)))
+            for m in result.messages
+        ]
+        produce(settings, topics.WATCHLIST, records)
     verb = "would import" if held_back else "imported"
     click.echo(f"{verb} {len(result.messages)} entries; {len(result.errors)} rows refused")
     if result.errors:

@@ -87,16 +87,27 @@ def apply_watchlist_record(
     max_bytes: int,
     listed_at: datetime | None = None,
     bounds: TimeBounds = TIMELESS,
+    signer: str | None = None,
+    proof: bytes | None = None,
 ) -> bool:
     """Apply one `watchlist.entries` record to `index`: an entry upserts, a tombstone deletes. Returns False
     for a record that is not a valid entry (the index is left as it was). `listed_at` is the record's
-    broker timestamp."""
+    broker timestamp; `signer` and `proof` say who signed it (WatchlistEntry)."""
     try:
         if value is None:
             index.remove(tombstone_key(key))
             return True
         entry_id = decode_key(key)
-        index.upsert(parse_entry(entry_id, value, max_bytes=max_bytes, listed_at=listed_at, bounds=bounds))
+        entry = parse_entry(
+            entry_id,
+            value,
+            max_bytes=max_bytes,
+            listed_at=listed_at,
+            bounds=bounds,
+            signer=signer,
+            proof=proof,
+        )
+        index.upsert(entry)
     except InvalidInput:
         return False
     return True
@@ -188,11 +199,13 @@ def parse_entry(
     listed_at: datetime | None = None,
     bounds: TimeBounds = TIMELESS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    signer: str | None = None,
+    proof: bytes | None = None,
 ) -> WatchlistEntry:
     """A `watchlist.entries` value (its key decoded) as a `WatchlistEntry`; `InvalidInput` saying why not."""
     message = decode("watchlist.entries", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, EntryMessage)  # noqa: S101
-    return check_entry(key, message, listed_at=listed_at, bounds=bounds)
+    return check_entry(key, message, listed_at=listed_at, bounds=bounds, signer=signer, proof=proof)
 
 
 def parse_call(

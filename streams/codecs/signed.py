@@ -17,7 +17,7 @@ from streams.codecs.decoding import decode
 from streams.codecs.messages import RegistryMessage, SignatureMessage
 from streams.domain.exceptions import InvalidInput, Refused
 from streams.domain.identity.registry import Person, check_registry_record
-from streams.domain.identity.signatures import Signature, check_signature, statement
+from streams.domain.identity.signatures import Signature, canonical_json, check_signature, statement
 
 SIGNATURE_HEADER = "citygate-signature"
 REASON_HEADER = "citygate-reason"
@@ -48,7 +48,26 @@ def message_statement(topic: str, key: str, message: dict[str, object]) -> tuple
         signer=signature.signer,
         signed_at=signature.signed_at_text,
         nonce=signature.nonce,
+        encode=fast_canonical_json,
     )
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def fast_canonical_json(body: dict[str, object]) -> bytes:
+    """`canonical_json` at orjson's speed (~1 µs against ~15 for a watchlist entry: a worker reading a
+    million entries makes a million statements). The two spell a statement alike when its value is flat
+    and holds no float (orjson writes 2.0 as "2.0", the canonical form as "2"), which every valid entry
+    and command is; anything else takes the canonical encoder itself. tests/unit/test_signed_contracts.py
+    proves the two agree."""
+    value = body.get("value")
+    if isinstance(value, dict) and all(type(field) in _PLAIN for field in value.values()):
+        try:
+            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # orjson refuses a str it cannot encode (a lone surrogate): say so canonically
+            pass
+    return canonical_json(body)
 
 
 def tombstone_statement(

@@ -27,6 +27,7 @@ from kafka import KafkaConsumer, TopicPartition
 from streams import topics
 from streams.settings import Settings
 from streams.tools.kafka_io import producer, seek_to_time
+from streams.tools.signer import RecordSigner
 
 _TEMPLATE = re.compile(r"\{now(?:\+(\d+))?\}")
 
@@ -82,6 +83,7 @@ class ScenarioRun:
         self._raised: dict[str, Any] | None = None
 
     def play(self) -> None:
+        sign = RecordSigner.from_settings(self.settings, self.echo, "scenario")
         kafka = producer(self.settings)
         try:
             clock = time.monotonic()
@@ -90,6 +92,7 @@ class ScenarioRun:
                 if delay > 0:
                     time.sleep(delay)
                 for topic, key, value in self._messages(step):
+                    value = sign(topic, key, value)
                     kafka.send(self.settings.topic(topic), key=key.encode(), value=orjson.dumps(value))
                 kafka.flush()
         finally:

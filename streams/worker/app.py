@@ -23,10 +23,16 @@ from streams import topics
 from streams.domain.geography.topology import SEALING_KINDS
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
+from streams.signing import verify
 from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
-from streams.worker.command_side.signed_inputs import SignedInputs
+from streams.worker.command_side.signed_inputs import (
+    SignedInputs,
+    listing_signer,
+    registry_root,
+    worker_key,
+)
 from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
 from streams.worker.followers import AlertFollower
@@ -39,6 +45,7 @@ from streams.worker.sensor.matcher import HitMatcher
 from streams.worker.watchlist.checker import EntryChecker
 from streams.worker.watchlist.replica import WatchlistReplica
 from streams.worker.watchlist.retro_scan import RetroScanner
+from streams.worker.watchlist.signed_entries import SignedEntries
 
 
 @dataclass
@@ -87,6 +94,12 @@ def faust_app(settings: Settings) -> faust.App:
     )
 
 
+def latest_arrival(events: Sequence[Any]) -> datetime:
+    """The latest broker time of a batch of Faust events (now when none has one)."""
+    stamps = [event.message.timestamp for event in events if event.message.timestamp]
+    return datetime.fromtimestamp(max(stamps), UTC) if stamps else datetime.now(UTC)
+
+
 def build_app(settings: Settings) -> Citygate:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
@@ -101,7 +114,17 @@ def build_app(settings: Settings) -> Citygate:
         app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(metrics.registry, "faust"))
     assignment = Assignment(app)
     index = WatchlistIndex()
-    replica = WatchlistReplica(settings, index, metrics, loop=app.loop)
+    # Who stands behind each watchlist record (issue 15.4): the replica applies and the hits matcher alerts
+    # on what its signer may list; the checker dead-letters the rest. None: signatures are not checked.
+    entries_signed = (
+        SignedEntries(
+            registry_root(settings), verify, settings.signature_policy(), max_bytes=settings.max_message_bytes
+        )
+        if settings.require_signatures
+        else None
+    )
+    sign_listing = listing_signer(worker_key(settings)) if settings.require_signatures else None
+    replica = WatchlistReplica(settings, index, metrics, entries_signed, loop=app.loop)
     app.service(replica)  # type: ignore[arg-type]  # Faust accepts instances, though typed for classes
 
     # Raw bytes both ways: citygate decodes and encodes itself (streams/codecs.py), so nothing Faust-specific
@@ -116,8 +139,10 @@ def build_app(settings: Settings) -> Citygate:
     ring_of = {
         p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
     }
-    match_one_hit = HitMatcher(settings, index, metrics, ring_of)
-    check_one_entry = EntryChecker(settings)
+    match_one_hit = HitMatcher(
+        settings, index, metrics, ring_of, confirm=None if entries_signed is None else replica.confirm
+    )
+    check_one_entry = EntryChecker(settings, entries_signed)
     retro = RetroScanner(settings, index)
     app.service(AlertFollower(settings, match_one_hit.grouper, loop=app.loop))  # type: ignore[arg-type]
 
@@ -130,6 +155,7 @@ def build_app(settings: Settings) -> Citygate:
         incidents=app.Table(topics.INCIDENTS_TABLE, partitions=topics.TABLE_PARTITIONS),
         lockdowns=app.Table(topics.LOCKDOWNS_TABLE, partitions=topics.TABLE_PARTITIONS),
         lookouts=app.Table(topics.LOOKOUTS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        sign_listing=sign_listing,
     )
     book = AlertBook(settings, app.Table(topics.ALERT_BOOK_TABLE, partitions=topics.TABLE_PARTITIONS))
     # Who signed each operator command (issue 15.4): the registry and the nonces seen, as tables too.
@@ -188,6 +214,9 @@ def build_app(settings: Settings) -> Citygate:
         new entries before the batch is acked, so a crash mid-scan repeats the scan (same alert ids)."""
         # Large batches: a bulk import of thousands of entries is retro-matched in one scan, not one per 100.
         async for events in stream.take_events(5000, within=2.0):  # type: ignore[attr-defined]
+            if entries_signed is not None:
+                # Judge each record by the registry as of its arrival: the replica has read that far.
+                await replica.wait_fresh(latest_arrival(events))
             await pipeline.run(events, check_one_entry)
             entries = check_one_entry.take_upserted()
             if entries:

@@ -54,6 +54,14 @@ class Metrics:
             ["category"],
             registry=r,
         )
+        self.watchlist_refused = Counter(
+            "citygate_watchlist_refused",
+            "Watchlist records this worker's replica did not apply, by why: unsigned_or_refused (a check "
+            "of who stands behind it failed on arrival), held (its signer is not registered yet) and "
+            "forged (its signature did not hold when it first matched a hit: dropped, no alert).",
+            ["reason"],
+            registry=r,
+        )
         self.replica_ready = Gauge(
             "citygate_watchlist_replica_ready",
             "1 once the watchlist replica has caught up with the end offsets seen at start.",

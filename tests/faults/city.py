@@ -27,9 +27,10 @@ from streams.settings import Settings
 from streams.tools.admin import create_topics, delete_topics
 from streams.tools.kafka_io import BrokerLag
 from streams.topics import public_topics
-from tests.integration.conftest import ROOT, Cluster, WorkerProcess
+from tests.integration.conftest import OFFICER, ROOT, Cluster, WorkerProcess, register
 from tests.integration.test_drill import drill_call
 from tests.integration.test_hits_to_alerts import live_entry, live_hit
+from tests.keys import INCIDENT_DESK, desk_key_file
 
 LISTED = 400  # watchlist entries, one plate each: enough matches for any fault window
 MATCH_EVERY = 10  # one hit in ten is of a listed plate
@@ -204,10 +205,14 @@ def city_on(bootstrap: str, workdir: Path) -> Iterator[City]:
         # Signatures are checked (the default): the workers trust the integration tier's root.
         "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,
         "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(workdir),
     }
     settings = Settings.from_env(env)
     create_topics(settings)
     cluster = Cluster(settings, env, workdir)
+    # The officer signs the city's watchlist entries (Cluster.send); the worker its incident listings.
+    register(cluster, OFFICER, "commander", "watchlist_admin")
+    register(cluster, INCIDENT_DESK, "incident_desk")
     try:
         yield City(cluster)
     finally:

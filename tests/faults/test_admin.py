@@ -26,6 +26,7 @@ from tests.integration.conftest import OFFICER, ROOT, Cluster, register
 from tests.integration.test_drill import drill_call
 from tests.integration.test_hits_to_alerts import live_hit
 from tests.integration.test_operators import citygate
+from tests.keys import INCIDENT_DESK, desk_key_file
 
 pytestmark = pytest.mark.faults
 
@@ -43,6 +44,7 @@ def _env(kafka_cluster: KafkaCluster, tmp_path: Path) -> dict[str, str]:
         "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,  # signatures are checked, as in production
         "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
         "CITYGATE_OPERATOR_KEY_FILE": str(tmp_path / "op-7.key"),  # the registered officer signs commands
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(tmp_path),
     }
 
 
@@ -100,6 +102,7 @@ def test_a_worker_with_a_new_app_id_writes_its_tables_on_the_cluster(
     cluster = Cluster(settings, env, tmp_path)
     OFFICER.write(tmp_path / "op-7.key")
     register(cluster, OFFICER, "commander", "watchlist_admin")
+    register(cluster, INCIDENT_DESK, "incident_desk")
     try:
         cluster.start_worker()
         vehicle = {"plate": "苏K·8B693", "colour": "黑色", "type": "car"}

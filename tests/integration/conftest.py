@@ -25,11 +25,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import topics
 from streams.cli.operators import registry_value
-from streams.codecs.signed import signed_message
+from streams.codecs import REASON_HEADER
+from streams.codecs.signed import signature_header, signed_message
 from streams.settings import Settings
 from streams.signing import SigningKey
 from streams.tools.admin import create_topics, delete_topics
 from streams.topics import worker_topics
+from tests.keys import INCIDENT_DESK, desk_key_file
 from tests.ports import free_port
 
 pytestmark = pytest.mark.kafka
@@ -70,15 +72,20 @@ class Cluster:
         *,
         signed_by: SigningKey | None | bool = True,
     ) -> None:
-        """Send a record; an operator command (a dict) is signed by the test officer unless `signed_by`
-        names another key or is False (an unsigned one)."""
-        if topic == topics.OPERATOR_COMMANDS and isinstance(value, dict) and signed_by is not False:
-            signer = OFFICER if signed_by is True or signed_by is None else signed_by
-            text_key = key.decode() if isinstance(key, bytes) else str(key)
+        """Send a record; an operator command or a watchlist entry (a dict) or tombstone (None) is signed
+        by the test officer unless `signed_by` names another key or is False (an unsigned one)."""
+        headers: list[tuple[str, bytes]] = []
+        signer = OFFICER if signed_by is True or signed_by is None else signed_by
+        text_key = key.decode() if isinstance(key, bytes) else str(key)
+        if topic in (topics.OPERATOR_COMMANDS, topics.WATCHLIST) and isinstance(value, dict) and signer:
             value = signed_message(value, signer.sign(topic=topic, key=text_key, value=value))
+        if topic == topics.WATCHLIST and value is None and signer:
+            reason = "test removal"
+            signature = signer.sign(topic=topic, key=text_key, value=None, reason=reason)
+            headers = [signature_header(signature), (REASON_HEADER, reason.encode())]
         raw = orjson.dumps(value) if isinstance(value, dict) else value
         raw_key = key.encode() if isinstance(key, str) else key
-        self.producer().send(self.settings.topic(topic), key=raw_key, value=raw)
+        self.producer().send(self.settings.topic(topic), key=raw_key, value=raw, headers=headers)
 
     def flush(self) -> None:
         self.producer().flush(timeout=30)
@@ -273,12 +280,14 @@ def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Cluster]:
         "CITYGATE_REGISTRY_ROOT_ID": ROOT.person_id,
         "CITYGATE_REGISTRY_ROOT_KEY": ROOT.public_key_b64,
         "CITYGATE_OPERATOR_KEY_FILE": str(tmp_path / "op-7.key"),
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(tmp_path),
     }
     OFFICER.write(tmp_path / "op-7.key")
     settings = Settings.from_env(env)
     create_topics(settings)
     test_cluster = Cluster(settings, env, tmp_path)
     register(test_cluster, OFFICER, "commander", "watchlist_admin")
+    register(test_cluster, INCIDENT_DESK, "incident_desk")
     try:
         yield test_cluster
     finally:

@@ -61,10 +61,10 @@ def test_a_worker_survives_hostile_input_on_every_topic_and_lets_nothing_through
             good_key, good = valid(topic, now, next(ids))
             if topic in (topics.ALERTS, topics.ALERTS_RESTRICTED):
                 continue  # alert topics are the worker's own: no forged "valid" alerts here
-            # A dict: a valid operator command is signed by the tests' officer (Cluster.send).
-            cluster.send(
-                topic, good if topic == topics.OPERATOR_COMMANDS else orjson.dumps(good), key=good_key
-            )
+            # A dict: a valid operator command or watchlist entry is signed by the tests' officer
+            # (Cluster.send); an unsigned one would be refused (`unsigned`).
+            signed = topic in (topics.OPERATOR_COMMANDS, topics.WATCHLIST)
+            cluster.send(topic, good if signed else orjson.dumps(good), key=good_key)
             if topic == topics.HITS:
                 valid_hits.add(str(good["hit_id"]))
             if topic == topics.CALLS:

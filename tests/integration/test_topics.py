@@ -18,6 +18,7 @@ from streams.settings import Settings
 from streams.signing import SigningKey
 from streams.tools.admin import create_topics, delete_topics, existing_topics, topic_problems
 from streams.topics import TABLES, changelog_topic, faust_topics, leader_topic, worker_topics
+from tests.keys import desk_key_file
 
 pytestmark = pytest.mark.kafka
 
@@ -80,7 +81,7 @@ def test_faust_s_own_topics_are_made_as_faust_would_make_them(settings: Settings
         assert policy == ("compact" if name.endswith("-changelog") else None), (name, configs[name])
 
 
-def test_a_missing_changelog_stops_the_worker_with_one_line(settings: Settings) -> None:
+def test_a_missing_changelog_stops_the_worker_with_one_line(settings: Settings, tmp_path: Path) -> None:
     create_topics(settings)
     missing = changelog_topic(settings.app_id, "lookouts")
     delete_topics(settings, [missing])
@@ -91,6 +92,7 @@ def test_a_missing_changelog_stops_the_worker_with_one_line(settings: Settings) 
         "CITYGATE_APP_ID": settings.app_id,
         "CITYGATE_TOPIC_PREFIX": settings.topic_prefix,
         "CITYGATE_REGISTRY_ROOT_KEY": SigningKey.generate("root").public_key_b64,
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(tmp_path),
     }
     done = subprocess.run(
         [sys.executable, "-m", "streams.cli", "worker"],

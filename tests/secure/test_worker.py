@@ -18,8 +18,11 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams import topics
+from streams.cli.operators import registry_value
+from streams.codecs.signed import signed_message
 from streams.settings import Settings
 from streams.signing import SigningKey
+from tests.keys import desk_key_file
 from tests.ports import free_port
 from tests.secure.conftest import SecureBroker
 from tests.unit.fixtures import entry_message, hit_message
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.secure
 
 ROOT = Path(__file__).parents[2]
 REGISTRY_ROOT = SigningKey.generate("root")
+WANDA = SigningKey.generate("wanda")  # a watchlist administrator
 
 
 def now_iso(**delta: float) -> str:
@@ -55,6 +59,7 @@ def worker(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Path]:
         # Signatures checked, as in production: the worker trusts a registry root (no command is sent here).
         "CITYGATE_REGISTRY_ROOT_ID": REGISTRY_ROOT.person_id,
         "CITYGATE_REGISTRY_ROOT_KEY": REGISTRY_ROOT.public_key_b64,
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(tmp_path),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -117,6 +122,12 @@ def test_a_worker_as_the_worker_role_turns_a_gateways_hit_into_an_operators_aler
     entry = entry_message(
         entry_id="WL-SECURE", plate=plate, valid_from=now_iso(days=-1), valid_until=now_iso(days=1)
     )
+    # The person behind the entry, registered by the root (a registry record, written as registry_admin),
+    # signs it: the worker alerts only on entries their signer may list.
+    value = registry_value(WANDA.person_id, WANDA.public_key_b64, ["watchlist_admin"], "active",
+                           REGISTRY_ROOT, datetime.now(UTC))  # fmt: skip
+    send(secure_broker.settings("registry_admin"), topics.REGISTRY, WANDA.person_id, orjson.loads(value))
+    entry = signed_message(entry, WANDA.sign(topic=topics.WATCHLIST, key="WL-SECURE", value=entry))
     send(secure_broker.settings("watchlist_admin"), topics.WATCHLIST, "WL-SECURE", entry)
     time.sleep(secure_broker.settings("worker").listing_grace_s + 1.0)  # a live match, not the retro-match
     hit = hit_message(hit_id="YZ-EC-0001-secure-1", plate_text=plate, event_time=now_iso(seconds=-1))

@@ -11,8 +11,11 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from streams.codecs.signed import (
+    fast_canonical_json,
     message_statement,
     parse_registry,
     signature_header,
@@ -20,6 +23,7 @@ from streams.codecs.signed import (
     tombstone_statement,
 )
 from streams.domain.exceptions import InvalidInput
+from streams.domain.identity.signatures import canonical_json
 from streams.signing import SigningKey, verify
 from tests.unit.test_contracts import SCHEMAS, examples, validator
 
@@ -82,3 +86,32 @@ def test_a_signed_message_round_trips() -> None:
     assert got == signature and verify(carol.public_key, signed, signature.ed25519)
     wire["priority"] = 2.0  # the same number, spelled otherwise: still the same statement
     assert message_statement("operator.commands", "ld-1", wire)[1] == signed
+
+
+JSON_SCALARS = (
+    st.text(max_size=40)  # every code point: escapes, controls, CJK, U+2028, DEL
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.booleans()
+    | st.none()
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.dictionaries(
+        st.text(max_size=20),
+        JSON_SCALARS | st.floats(allow_nan=False, allow_infinity=False) | st.lists(JSON_SCALARS, max_size=3),
+        max_size=12,
+    ),
+    key=st.text(max_size=30),
+)  # fmt: skip
+def test_the_fast_statement_encoder_writes_the_canonical_bytes(value: dict[str, object], key: str) -> None:
+    """The verifier's fast encoder and the domain's canonical one spell every statement alike, so a record
+    signed by any client (which uses the canonical form) verifies."""
+    body: dict[str, object] = {"topic": "watchlist.entries", "key": key, "value": value, "signer": "wanda",
+                               "signed_at": "2026-12-01T12:00:00.000Z", "nonce": "n" * 16}  # fmt: skip
+    try:
+        canonical = canonical_json(body)
+    except UnicodeEncodeError:  # a lone surrogate: no client can send it as UTF-8 either
+        return
+    assert fast_canonical_json(body) == canonical

@@ -12,6 +12,7 @@ from streams import topics
 from streams.settings import Settings
 from streams.signing import SigningKey
 from streams.worker.app import build_app
+from tests.keys import desk_key_file
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def settings(tmp_path: Path) -> Settings:
         replication_factor=3,
         data_dir=tmp_path,
         registry_root_key=SigningKey.generate("root").public_key_b64,
+        worker_key_file=desk_key_file(tmp_path),
     )
 
 

@@ -130,3 +130,28 @@ def admit(
 def window(policy: SignaturePolicy) -> timedelta:
     """How long a nonce is remembered (and so how long a worker must have read to judge replays)."""
     return policy.max_age + policy.max_skew
+
+
+DIGEST_BYTES = 32  # a statement's SHA-256 (streams/domain/identity/signatures.py)
+
+
+def verify_later(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """A `Verify` that passes every signature, for a caller that keeps the statement's digest and the
+    signature (a `proof`) and checks them at the point of effect with `confirm`: every other check of
+    `authenticate` (signed, fresh, signer known and not revoked, nonce new) and the role still apply."""
+    return True
+
+
+def proof_of(signature: Signature, signed_bytes: bytes) -> bytes:
+    """What `confirm` needs later: the digest signed, then the signature."""
+    return signed_bytes + signature.ed25519
+
+
+def confirm(registry: Registry, verify: Verify, signer_id: str, proof: bytes) -> bool:
+    """Whether `proof` (from `proof_of`) holds under `signer_id`'s registered key. A record's signer was
+    known and unrevoked when it arrived (checked then); keys never change, so the key found now is that
+    one."""
+    signer = registry.find(signer_id)
+    if signer is None or len(proof) != DIGEST_BYTES + 64:
+        return False
+    return verify(signer.public_key, proof[:DIGEST_BYTES], proof[DIGEST_BYTES:])

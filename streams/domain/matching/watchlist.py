@@ -41,6 +41,11 @@ class WatchlistEntry:
     # deleted; an update keeps it): live matching answers for hits that arrived after it, retro-match for
     # the ones before. None when unknown (an entry built outside a consumer).
     listed_at: datetime | None = None
+    # Who signed it and what (streams/worker/watchlist/signed_entries.py): the signer's id and the SHA-256
+    # digest of the signed statement followed by the 64-byte signature, checked when the entry first
+    # matches a hit rather than at load (a million verifications would take minutes). None when unsigned.
+    signer: str | None = None
+    proof: bytes | None = None
 
     def is_valid_at(self, moment: datetime) -> bool:
         """True when the entry is in force at `moment` (valid_from inclusive, valid_until exclusive)."""
@@ -86,10 +91,13 @@ def check_entry(
     listed_at: datetime | None = None,
     ref: datetime | None = None,
     bounds: TimeBounds = TIMELESS,
+    signer: str | None = None,
+    proof: bytes | None = None,
 ) -> WatchlistEntry:
     """What a schema cannot say about a decoded entry: its key, its validity window (sane against `ref`,
     the record's broker time, else `listed_at`) and its plate grammar. `listed_at` is the record's broker
-    timestamp, where a consumer knows it. Raises `InvalidInput`."""
+    timestamp, where a consumer knows it; `signer` and `proof` travel with the entry (WatchlistEntry says
+    why). Raises `InvalidInput`."""
     if key != message.entry_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {message.entry_id!r}")
     valid_from = _time(message.valid_from, "valid_from")
@@ -123,6 +131,8 @@ def check_entry(
         incident_id=None if message.incident_id is None else sys.intern(message.incident_id),
         instructions=None if message.instructions is None else sys.intern(message.instructions),
         listed_at=listed_at,
+        signer=None if signer is None else sys.intern(signer),
+        proof=proof,
     )
 
 

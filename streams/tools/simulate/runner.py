@@ -23,6 +23,7 @@ from streams import codecs, topics
 from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 from streams.tools.kafka_io import BrokerLag, producer
+from streams.tools.signer import RecordSigner
 from streams.tools.simulate.network import RoadNetwork
 from streams.tools.simulate.records import TrafficConfig, watchlist_entries
 from streams.tools.simulate.traffic import TrafficSimulation
@@ -100,10 +101,14 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
     lag: BrokerLag | None = None
     try:
         if options.watchlist_sample > 0:
+            sign = RecordSigner.from_settings(settings, echo, "simulate")
             vehicles = simulation.vehicles_on_the_road(options.watchlist_sample)
             for entry in watchlist_entries(vehicles, seed=options.seed, start=local_start):
-                key = str(entry["entry_id"]).encode()
-                kafka.send(settings.topic(topics.WATCHLIST), key=key, value=codecs.encode(entry))
+                entry_id = str(entry["entry_id"])
+                signed = sign(topics.WATCHLIST, entry_id, entry)
+                kafka.send(
+                    settings.topic(topics.WATCHLIST), key=entry_id.encode(), value=codecs.encode(signed)
+                )
                 totals.entries += 1
                 totals.sampled_plates.append(str(entry["plate"]))
             kafka.flush(timeout=30)  # listed before their cars are read

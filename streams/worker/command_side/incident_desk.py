@@ -8,7 +8,7 @@ injected (Faust tables in the worker, plain dicts in tests).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,11 @@ class IncidentDesk:
         incidents: Table,  # incident id → Incident record
         lockdowns: Table,  # lockdown id → Lockdown record
         lookouts: Table,  # lookout entry id → its first sighting here
+        sign_listing: Callable[[dict[str, object]], dict[str, object]] | None = None,
     ) -> None:
+        """`sign_listing` signs the vehicles calls name before they are listed (the worker's key, role
+        incident_desk); None when signatures are not checked."""
+        self.sign_listing = sign_listing
         self.metrics = metrics
         self.lookouts = lookouts
         self.settings = settings
@@ -179,7 +183,8 @@ class IncidentDesk:
         if outcome.incidents or outcome.lockdowns:
             self._publish_gauges()
         for listing in outcome.listings:
-            out.append(Outgoing(topics.WATCHLIST, str(listing["entry_id"]).encode(), codecs.encode(listing)))
+            signed = listing if self.sign_listing is None else self.sign_listing(listing)
+            out.append(Outgoing(topics.WATCHLIST, str(listing["entry_id"]).encode(), codecs.encode(signed)))
         return out
 
     def _publish_gauges(self) -> None:

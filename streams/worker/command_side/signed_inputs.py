@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from streams import codecs, topics
-from streams.codecs.signed import message_statement, parse_registry
+from streams.codecs.signed import message_statement, parse_registry, signed_message
 from streams.domain.commands import OperatorCommand
 from streams.domain.identity.gate import Gate, admit, authenticate
 from streams.domain.identity.registry import Person, Registry, fold_registry_record, root_person
 from streams.domain.identity.roles import action_of_command
 from streams.settings import Settings, SettingsError
-from streams.signing import KeyFileError, public_key_from_text, verify
+from streams.signing import KeyFileError, SigningKey, public_key_from_text, read_key_file, verify
 from streams.worker.pipeline import InputMessage, Outgoing, received
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,31 @@ def registry_root(settings: Settings) -> Person:
         return root_person(settings.registry_root_id, public_key_from_text(settings.registry_root_key))
     except (KeyFileError, ValueError) as error:
         raise SettingsError(f"CITYGATE_REGISTRY_ROOT_KEY: {error}") from None
+
+
+def worker_key(settings: Settings) -> SigningKey:
+    """The worker's own signing key (role incident_desk), from CITYGATE_WORKER_KEY_FILE; `SettingsError`
+    saying what to do when it is missing or unreadable."""
+    if not settings.worker_key_file:
+        raise SettingsError(
+            "CITYGATE_WORKER_KEY_FILE is not set: the incident desk signs the vehicles 110 calls name; "
+            "register the worker with `citygate operators add incident-desk --role incident_desk "
+            "--key-out FILE` and point CITYGATE_WORKER_KEY_FILE at FILE"
+        )
+    try:
+        return read_key_file(Path(settings.worker_key_file))
+    except KeyFileError as error:
+        raise SettingsError(f"CITYGATE_WORKER_KEY_FILE: {error}") from None
+
+
+def listing_signer(key: SigningKey) -> Callable[[dict[str, object]], dict[str, object]]:
+    """Signs a watchlist listing the incident desk makes, as the CLI signs one (at the time it is made)."""
+
+    def sign(listing: dict[str, object]) -> dict[str, object]:
+        signature = key.sign(topic=topics.WATCHLIST, key=str(listing["entry_id"]), value=listing)
+        return signed_message(listing, signature)
+
+    return sign
 
 
 class TableNonces:

@@ -6,13 +6,13 @@ nothing and produce nothing; only matches are encoded and sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from streams import codecs, topics
 from streams.domain.matching.alerts import Alert, Ref, alerts_for, find_matches
-from streams.domain.matching.watchlist import WatchlistIndex
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
 from streams.worker.health import Sighting
 from streams.worker.metrics import Metrics
@@ -28,7 +28,11 @@ class HitMatcher:
         index: WatchlistIndex,
         metrics: Metrics,
         ring_of: dict[str, str] | None = None,
+        confirm: Callable[[WatchlistEntry], bool] | None = None,
     ) -> None:
+        """`confirm` says whether a matched entry may alert (its signature holds: the replica's
+        `confirm`); None when signatures are not checked."""
+        self.confirm = confirm
         # Checkpoint → the ring whose boundary it guards, so an alert says where on the rings it happened.
         self.ring_of = ring_of or {}
         self.index = index
@@ -53,6 +57,10 @@ class HitMatcher:
         matches = find_matches(hit, self.index, now=now, policy=self.policy)
         if not matches:
             return ()  # nearly every hit
+        if self.confirm is not None:
+            matches = [match for match in matches if self.confirm(match[0])]
+            if not matches:
+                return ()
         ref = Ref(topic=topics.HITS, id=hit.hit_id, partition=message.partition, offset=message.offset)
         alerts = alerts_for(hit, matches, now=now, hit_ref=ref)
         outgoing = []

@@ -2,8 +2,10 @@
 audit record (who, when, why) for every valid change.
 
 The replica on every worker applies valid entries itself (streams/worker/watchlist/replica.py); this agent
-exists so that an
-invalid entry is reported, and a change audited, once, not once per worker. A deletion is a tombstone with no
+exists so that an invalid entry is reported, and a change audited, once, not once per worker. With
+signatures required it verifies every record's signature too (the replica leaves an entry's to its first
+match), so a forgery, an unsigned record or one by a role that may not is a dead letter and an audit
+record, and the audited actor is the signer. A deletion is a tombstone with no
 body: who deleted it and why travel in the `citygate-actor` and `citygate-reason` headers
 (`citygate watchlist remove --by --reason` sets them).
 """
@@ -16,15 +18,21 @@ from datetime import datetime
 from streams import codecs, topics
 from streams.codecs import ACTOR_HEADER, REASON_HEADER
 from streams.domain.audit import audit_record
+from streams.domain.identity.gate import NonceBook
 from streams.domain.matching.watchlist import WatchlistEntry
 from streams.settings import Settings
 from streams.worker.pipeline import InputMessage, Outgoing, received
+from streams.worker.watchlist.signed_entries import SignedEntries
 
 
 class EntryChecker:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, signed: SignedEntries | None = None) -> None:
+        """`signed`: the replica's registry, to check who stands behind each record (None when signatures
+        are not required). The checker keeps its own nonce book: the replica records the nonces it applies."""
         self.max_bytes = settings.max_message_bytes
         self.bounds = settings.time_bounds()
+        self.signed = signed
+        self.nonces = NonceBook(settings.signature_policy())
         self._upserted: list[WatchlistEntry] = []
 
     def take_upserted(self) -> list[WatchlistEntry]:
@@ -35,11 +43,23 @@ class EntryChecker:
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         headers = {name: value.decode("utf-8", "replace") for name, value in message.headers}
         changed_at = received(message, now)
+        signer: str | None = None
+        if self.signed is not None:
+            if message.value is not None:  # an invalid entry is refused for what it is first
+                codecs.parse_entry(
+                    codecs.decode_key(message.key),
+                    message.value,
+                    max_bytes=self.max_bytes,
+                    bounds=self.bounds,
+                )
+            signer = self.signed.signer_of(
+                message.key, message.value, message.headers, changed_at, nonces=self.nonces
+            ).person_id
         if message.value is None:
             entry_id = codecs.tombstone_key(message.key)
             action, actor, reason, after = (
                 "watchlist_delete",
-                headers.get(ACTOR_HEADER, "unknown"),
+                signer or headers.get(ACTOR_HEADER, "unknown"),
                 None,
                 None,
             )
@@ -54,7 +74,7 @@ class EntryChecker:
             self._upserted.append(entry)
             action, actor, reason, after = (
                 "watchlist_upsert",
-                headers.get(ACTOR_HEADER, entry.added_by),
+                signer or headers.get(ACTOR_HEADER, entry.added_by),
                 entry.reason,
                 value,
             )

@@ -9,6 +9,10 @@ found it at the end of the topic. The hits consumer holds a batch whose hits rea
 `fresh_as_of` + the listing grace (streams/domain/matching/retro.py says why), so a hit is never matched
 live against a list that may lack an entry listed before it arrived. Each entry keeps the broker time of
 its listing (`WatchlistEntry.listed_at`).
+
+With signatures required (`signed`), the replica also reads `operators.registry` and applies a record only
+when its signer may make it (streams/worker/watchlist/signed_entries.py); `confirm` is asked by the hits
+matcher before an entry alerts, and drops a forgery.
 """
 
 from __future__ import annotations
@@ -21,14 +25,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from mode import Service
 
 from streams import codecs
-from streams.domain.matching.watchlist import WatchlistIndex
+from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
-from streams.topics import WATCHLIST
+from streams.topics import REGISTRY, WATCHLIST
 from streams.worker.followers import open_follower, until_done
 from streams.worker.metrics import Metrics
+from streams.worker.watchlist.signed_entries import SignedEntries, Vouched
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +61,20 @@ class CatchUp:
 class WatchlistReplica(Service):
     """Keeps `index` equal to the watchlist topic; `ready` once caught up."""
 
-    def __init__(self, settings: Settings, index: WatchlistIndex, metrics: Metrics, **kwargs: object) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: WatchlistIndex,
+        metrics: Metrics,
+        signed: SignedEntries | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.settings = settings
         self.index = index
         self.metrics = metrics
+        self.signed = signed
+        self.registry_topic = settings.topic(REGISTRY)
         self.ready = asyncio.Event()
         self.skipped_invalid = 0
         self._consumer: AIOKafkaConsumer | None = None
@@ -72,8 +87,9 @@ class WatchlistReplica(Service):
         self._fresher = asyncio.Event()
 
     async def _open(self) -> AIOKafkaConsumer:
+        names = [WATCHLIST] if self.signed is None else [WATCHLIST, REGISTRY]
         consumer, tps = await open_follower(
-            self.settings, [WATCHLIST], client_id="watchlist-replica", from_beginning=True
+            self.settings, names, client_id="watchlist-replica", from_beginning=True
         )
         try:
             self._catch_up = CatchUp(await consumer.end_offsets(tps))
@@ -99,9 +115,13 @@ class WatchlistReplica(Service):
             return  # asked to stop before the cluster answered
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            for records in batches.values():
-                for record in records:
-                    self.apply(record.key, record.value, self._listed_at(record.timestamp))
+            for tp, records in batches.items():
+                if tp.topic == self.registry_topic:
+                    for record in records:
+                        self._on_registry(record)
+                else:
+                    for record in records:
+                        self._on_entry(record)
             # By position, not by the last record: a partition may end in offsets no record is read at
             # (a transaction's commit marker), and the end offsets count them.
             for tp in self._applied:
@@ -113,7 +133,36 @@ class WatchlistReplica(Service):
             self._mark_ready_if_caught_up()
             self._note_freshness(consumer)
 
-    def apply(self, key: bytes | None, value: bytes | None, listed_at: datetime | None = None) -> None:
+    def _on_entry(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        listed_at = self._listed_at(record.timestamp)
+        if self.signed is None:
+            self.apply(record.key, record.value, listed_at)
+            return
+        if listed_at is None:  # no broker time: nothing to judge the signature's freshness by
+            self.metrics.watchlist_refused.labels("unsigned_or_refused").inc()
+            return
+        vouched = self.signed.vouch(record.key, record.value, record.headers, listed_at)
+        if vouched is not None:
+            self.apply(record.key, record.value, listed_at, vouched)
+        elif record.key in self.signed.held:
+            self.metrics.watchlist_refused.labels("held").inc()
+        else:
+            self.metrics.watchlist_refused.labels("unsigned_or_refused").inc()
+
+    def _on_registry(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        arrived_at = codecs.broker_time(record.timestamp)
+        if self.signed is None or arrived_at is None:
+            return
+        for held, vouched in self.signed.on_registry(record.key, record.value, arrived_at):
+            self.apply(held.key, held.value, held.arrived_at, vouched)
+
+    def apply(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        listed_at: datetime | None = None,
+        vouched: Vouched | None = None,
+    ) -> None:
         """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
         (the `check_watchlist` agent dead-letters them once, not once per worker)."""
         if not codecs.apply_watchlist_record(
@@ -123,8 +172,25 @@ class WatchlistReplica(Service):
             max_bytes=self.settings.max_message_bytes,
             listed_at=listed_at,
             bounds=self.bounds,
+            signer=None if vouched is None else vouched.signer,
+            proof=None if vouched is None else vouched.proof,
         ):
             self.skipped_invalid += 1
+
+    def confirm(self, entry: WatchlistEntry) -> bool:
+        """Whether `entry` may alert: its signature holds (checked at its first match). A forgery is
+        dropped from the index, counted and logged (once: it is gone), and makes no alert."""
+        if self.signed is None or self.signed.confirm(entry):
+            return True
+        if self.index.get(entry.entry_id) is entry:
+            self.index.remove(entry.entry_id)
+        self.metrics.watchlist_refused.labels("forged").inc()
+        log.warning(
+            "watchlist entry %s dropped: its signature is not %s's (forged or altered)",
+            entry.entry_id,
+            entry.signer,
+        )
+        return False
 
     def _listed_at(self, timestamp_ms: int | None) -> datetime | None:
         """The record's broker time; records appended together share one object (a bulk import of a

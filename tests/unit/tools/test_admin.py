@@ -5,6 +5,7 @@ every topic, goes on through a node that does not answer, and fails with one lin
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from streams.tools import admin
 from streams.tools.exceptions import AdminError
 from streams.tools.retries import Backoff
 from streams.topics import worker_topics
+from tests.keys import desk_key_file
 
 SETTINGS = Settings(kafka_bootstrap="h1:9092,h2:9092", app_id="yz", topic_prefix="t.")
 NAMES = [spec.physical(SETTINGS) for spec in worker_topics(SETTINGS)]
@@ -237,13 +239,19 @@ def test_delete_ignores_what_is_gone_and_returns_once_no_node_lists_it(
     assert cluster.topics == {} and len(polls) == 3
 
 
-def test_the_cli_turns_an_unreachable_cluster_into_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_turns_an_unreachable_cluster_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def unreachable(settings: Settings) -> Any:
         raise KafkaConnectionError("111 ECONNREFUSED")
 
     monkeypatch.setattr(admin, "_admin", unreachable)
     monkeypatch.setattr(admin, "BACKOFF", Backoff(budget_s=0.05, first_s=0.001, cap_s=0.01))
-    env = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "CITYGATE_REGISTRY_ROOT_KEY": ROOT_KEY}
+    env = {
+        "KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "CITYGATE_REGISTRY_ROOT_KEY": ROOT_KEY,
+        "CITYGATE_WORKER_KEY_FILE": desk_key_file(tmp_path),
+    }
     for args, doing in (
         (["topics", "list"], "listing"),
         (["topics", "create"], "creating"),

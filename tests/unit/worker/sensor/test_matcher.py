@@ -25,6 +25,7 @@ from streams.signing import SigningKey
 from streams.worker.app import Citygate, build_app
 from streams.worker.pipeline import InputRecord, Outgoing, TopicSender
 from streams.worker.sensor.consumer import Delivery, DeliveryFailed
+from tests.keys import desk_key_file
 from tests.unit.fixtures import entry_message, hit_message
 
 ROOT_KEY = SigningKey.generate("root").public_key_b64  # the worker needs a registry root to start
@@ -42,7 +43,13 @@ class Sent:
 
 @pytest.fixture
 async def citygate(tmp_path: Path) -> AsyncIterator[tuple[Citygate, dict[str, Sent]]]:
-    built = build_app(Settings(data_dir=tmp_path, app_id="citygate-agent-test", registry_root_key=ROOT_KEY))
+    settings = Settings(
+        data_dir=tmp_path,
+        app_id="citygate-agent-test",
+        registry_root_key=ROOT_KEY,
+        worker_key_file=desk_key_file(tmp_path),
+    )
+    built = build_app(settings)
     built.app.finalize()
     built.app.flow_control.resume()
     sent = {name: Sent() for name in (topics.ALERTS, topics.ALERTS_RESTRICTED, topics.DEADLETTER)}

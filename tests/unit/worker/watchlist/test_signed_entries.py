@@ -12,11 +12,12 @@ import pytest
 from streams import codecs, topics
 from streams.codecs.signed import signature_header, signed_message
 from streams.domain.exceptions import Refused
+from streams.domain.identity.gate import NonceBook
 from streams.domain.identity.registry import root_person
 from streams.domain.identity.signatures import SignaturePolicy
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.signing import SigningKey, verify
-from streams.worker.watchlist.signed_entries import SignedEntries
+from streams.worker.watchlist.signed_entries import SignedEntries, Vouched
 from tests.unit.fixtures import NOW, entry_message
 
 ROOT = SigningKey.generate("root")
@@ -58,12 +59,28 @@ class Replica:
         self.index = WatchlistIndex()
 
     def feed(self, key: bytes, value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> None:
-        if self.signed.admit(key, value, headers or [], NOW):
-            codecs.apply_watchlist_record(self.index, key, value, max_bytes=1 << 16, listed_at=NOW)
+        vouched = self.signed.vouch(key, value, headers or [], NOW)
+        if vouched is not None:
+            self.apply(key, value, vouched)
 
     def registry(self, key: bytes, value: bytes) -> None:
-        for held in self.signed.on_registry(key, value, NOW):
-            codecs.apply_watchlist_record(self.index, held.key, held.value, max_bytes=1 << 16, listed_at=NOW)
+        for held, vouched in self.signed.on_registry(key, value, NOW):
+            self.apply(held.key, held.value, vouched)
+
+    def apply(self, key: bytes | None, value: bytes | None, vouched: Vouched) -> None:
+        codecs.apply_watchlist_record(
+            self.index,
+            key,
+            value,
+            max_bytes=1 << 16,
+            listed_at=NOW,
+            signer=vouched.signer,
+            proof=vouched.proof,
+        )
+
+    def matchable(self) -> list[str]:
+        """The entries a hit could alert on: those whose signature `confirm` accepts."""
+        return sorted(e.entry_id for e in self.index if self.signed.confirm(e))
 
 
 def test_a_watchlist_admins_entry_is_applied() -> None:
@@ -83,10 +100,28 @@ def test_a_watchlist_admins_entry_is_applied() -> None:
     ],
     ids=["unsigned", "operator", "unknown", "altered", "made-covert"],
 )
-def test_a_forged_entry_is_never_in_the_index(value: bytes) -> None:
+def test_a_forged_entry_is_never_matchable(value: bytes) -> None:
+    """Refused at once when a check without cryptography fails; an altered one (a signature that does
+    not hold) is applied with its proof and refused by `confirm`, before any alert."""
     replica = Replica(entries((WANDA, "watchlist_admin"), (ALICE, "operator")))
     replica.feed(b"WL-1", value)
-    assert len(replica.index) == 0
+    assert replica.matchable() == []
+
+
+def test_a_genuine_entry_is_confirmed_once() -> None:
+    calls: list[bytes] = []
+
+    def counting(public_key: bytes, message: bytes, signature: bytes) -> bool:
+        calls.append(message)
+        return verify(public_key, message, signature)
+
+    signed = entries((WANDA, "watchlist_admin"))
+    signed.verify = counting
+    replica = Replica(signed)
+    replica.feed(b"WL-1", entry(WANDA))
+    assert calls == []  # nothing verified at load
+    assert replica.matchable() == ["WL-1"] and replica.matchable() == ["WL-1"]
+    assert len(calls) == 1 and len(calls[0]) == 32  # once, over the statement's digest
 
 
 def test_a_forged_entry_stays_out_when_its_signer_is_registered_later() -> None:
@@ -96,7 +131,7 @@ def test_a_forged_entry_stays_out_when_its_signer_is_registered_later() -> None:
     forged["signature"]["signer"] = "wanda"
     replica.feed(b"WL-1", orjson.dumps(forged))
     replica.registry(b"wanda", registration(WANDA, "watchlist_admin"))
-    assert len(replica.index) == 0
+    assert replica.matchable() == []
 
 
 def test_an_entry_read_before_its_signers_registration_is_applied_once_registered() -> None:
@@ -136,4 +171,17 @@ def test_a_covert_entry_needs_a_watchlist_admin_and_a_replay_is_refused() -> Non
     assert signed.signer_of(b"WL-1", value, [], NOW).person_id == "wanda"
     with pytest.raises(Refused) as refused:
         signed.signer_of(b"WL-1", value, [], NOW + timedelta(seconds=5))
+    assert refused.value.code == "replayed"
+
+
+def test_the_replica_and_the_checker_each_accept_a_genuine_record_once() -> None:
+    """They share the registry, not the nonces: the replica records the nonce of what it applies, and
+    the checker (with its own book, even an empty one) must not read that as a replay."""
+    signed = entries((WANDA, "watchlist_admin"))
+    value = entry(WANDA)
+    assert signed.vouch(b"WL-1", value, [], NOW) is not None
+    checker_nonces = NonceBook(SignaturePolicy())
+    assert signed.signer_of(b"WL-1", value, [], NOW, nonces=checker_nonces).person_id == "wanda"
+    with pytest.raises(Refused) as refused:
+        signed.signer_of(b"WL-1", value, [], NOW, nonces=checker_nonces)
     assert refused.value.code == "replayed"
