@@ -92,8 +92,9 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
     trail = sorted((r["action"], r["subject"], r["actor"], r["reason"]) for r in audit)
     assert trail == sorted(
         [
-            ("watchlist_upsert", "WL-1", "officer-0042", "车辆被盗"),
-            ("watchlist_upsert", "WL-2", "officer-0042", "追逃"),
+            # The audited actor is the signer (the CLI's key: op-7), not the --by text.
+            ("watchlist_upsert", "WL-1", "op-7", "车辆被盗"),
+            ("watchlist_upsert", "WL-2", "op-7", "追逃"),
             ("alert_rejected", by_entry["WL-1"], "op-7", "misread"),
             ("alert_accepted", by_entry["WL-2"], "op-7", "vehicle_stopped"),
             ("watchlist_delete", "WL-2", "op-7", "已抓获"),  # the signer, not --by,

@@ -20,10 +20,11 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from kafka import KafkaConsumer
 
 from streams import topics
+from streams.codecs.signed import signed_message
 from streams.domain.matching.plates import read_key
 from streams.tools.kafka_io import broker_lag
 from streams.worker.watchlist.retro_reader import Range, RetroReadStalled, read_ranges
-from tests.integration.conftest import Cluster
+from tests.integration.conftest import OFFICER, Cluster
 from tests.integration.test_hits_to_alerts import live_entry, live_hit
 
 pytestmark = pytest.mark.kafka
@@ -51,6 +52,12 @@ def send_in_transaction(
     asyncio.run(send())
 
 
+def signed_entry(entry_id: str, plate: str) -> dict[str, object]:
+    """A live entry signed by the tests' officer (a transactional producer sends it as it is)."""
+    entry = live_entry(entry_id, plate)
+    return signed_message(entry, OFFICER.sign(topic=topics.WATCHLIST, key=entry_id, value=entry))
+
+
 def test_a_city_fed_in_transactions_matches_retro_matches_and_drains(cluster: Cluster) -> None:
     seen_earlier = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
     send_in_transaction(
@@ -59,7 +66,10 @@ def test_a_city_fed_in_transactions_matches_retro_matches_and_drains(cluster: Cl
     send_in_transaction(
         cluster,
         topics.WATCHLIST,
-        [("WL-TX-1", live_entry("WL-TX-1", "苏K70001")), ("WL-TX-2", live_entry("WL-TX-2", "苏K70002"))],
+        [
+            (entry_id, signed_entry(entry_id, plate))
+            for entry_id, plate in (("WL-TX-1", "苏K70001"), ("WL-TX-2", "苏K70002"))
+        ],
     )
     worker = cluster.start_worker()
     worker.wait_healthy(timeout=60)  # the replica read past the watchlist's commit marker

@@ -4,14 +4,16 @@ pass the deny-by-default authorizer."""
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.secure
 ROOT = Path(__file__).parents[2]
 REGISTRY_ROOT = SigningKey.generate("root")
 WANDA = SigningKey.generate("wanda")  # a watchlist administrator
+EVE = SigningKey.generate("eve")  # in no registry
 
 
 def now_iso(**delta: float) -> str:
@@ -135,3 +138,60 @@ def test_a_worker_as_the_worker_role_turns_a_gateways_hit_into_an_operators_aler
     found = alerts_for(secure_broker.settings("operator"), plate)
     assert found, f"no alert on {plate} as operator:\n{worker.read_text(errors='replace')[-4000:]}"
     assert found[0]["kind"] in ("watchlist_match", "retro_match")
+
+    # Records that reached the topics through the ACLs but not through a signature: a command forged in
+    # wanda's name by eve (as the operator role), an unsigned entry (as the watchlist role). Each is one
+    # dead letter (read as ops) and one refusal on the audit trail (read as the auditor), and nothing else.
+    command = {
+        "schema_version": 1,
+        "command_id": "cmd-secure-forged",
+        "command": "lift_lockdown",
+        "target_id": "ld-0123456789abcdef0123",
+        "operator_id": "wanda",
+        "issued_at": now_iso(),
+        "reason_code": "false_alarm",
+    }
+    forged = signed_message(
+        command, EVE.sign(topic=topics.OPERATOR_COMMANDS, key=command["target_id"], value=command)
+    )
+    forged["signature"]["signer"] = "wanda"  # type: ignore[index]
+    send(secure_broker.settings("operator"), topics.OPERATOR_COMMANDS, command["target_id"], forged)
+    unsigned = entry_message(entry_id="WL-UNSIGNED", plate="苏K54322", valid_from=now_iso(days=-1))
+    send(secure_broker.settings("watchlist_admin"), topics.WATCHLIST, "WL-UNSIGNED", unsigned)
+    ours = {base64.b64encode(key).decode() for key in (b"ld-0123456789abcdef0123", b"WL-UNSIGNED")}
+
+    def mine(letters: list[dict[str, Any]]) -> list[dict[str, Any]]:  # the tier's other tests wrote some too
+        return [d for d in letters if (d.get("source") or {}).get("key_b64") in ours]
+
+    letters = mine(read_all(secure_broker.settings("ops"), topics.DEADLETTER, lambda m: len(mine(m)) >= 2))
+    assert sorted(str(d["reason"]["code"]) for d in letters) == ["bad_signature", "unsigned"], letters
+    subjects = {"WL-UNSIGNED", "ld-0123456789abcdef0123"}
+
+    def refused(audit: list[dict[str, Any]]) -> list[str]:
+        return sorted(
+            str(a["subject"]) for a in audit if a["action"] == "refused" and a["subject"] in subjects
+        )
+
+    audit = read_all(secure_broker.settings("auditor"), topics.AUDIT, lambda m: len(refused(m)) >= 2)
+    assert refused(audit) == sorted(subjects)
+
+
+def read_all(
+    settings: Settings, topic: str, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """Every JSON object on `topic` from the beginning, read as `settings`' user, once `until` holds."""
+    consumer = KafkaConsumer(**settings.connection().client_kwargs(), group_id=None, enable_auto_commit=False)
+    try:
+        name = settings.topic(topic)
+        partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or {0})]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + timeout
+        found: list[dict[str, Any]] = []
+        while not until(found):
+            assert time.monotonic() < deadline, f"timed out on {topic}: {found}"
+            for records in consumer.poll(timeout_ms=250).values():
+                found.extend(orjson.loads(r.value) for r in records if r.value)
+        return found
+    finally:
+        consumer.close()
