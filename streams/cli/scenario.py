@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from streams.cli.common import load_settings
+from streams.cli.group import CitygateGroup
 
 if TYPE_CHECKING:
     from streams.tools.scenario import Outcome
 
 
-@click.group("scenario")
+@click.group("scenario", cls=CitygateGroup)
 def scenario_group() -> None:
     """The seed's cases as replayable scenarios: list, run (and verify), verify."""
 

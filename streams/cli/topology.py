@@ -8,8 +8,10 @@ from typing import Any
 import click
 import orjson
 
+from streams.cli.group import CitygateGroup
 
-@click.group("topology")
+
+@click.group("topology", cls=CitygateGroup)
 def topology_group() -> None:
     """The rings and points: generate the synthetic default, check a deployment's file."""
 

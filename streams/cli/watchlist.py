@@ -11,11 +11,12 @@ import orjson
 
 from streams import topics
 from streams.cli.common import choice, load_settings, signing_key, since_option, valid_since
+from streams.cli.group import CitygateGroup
 from streams.domain.matching.watchlist import CATEGORIES
 from streams.settings import Settings
 
 
-@click.group("watchlist")
+@click.group("watchlist", cls=CitygateGroup)
 def watchlist_group() -> None:
     """Add, remove and list watchlist entries (on the compacted `watchlist.entries` topic)."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from streams.cli import main
+from streams.cli import CitygateGroup, main
 from streams.connection import ConnectionConfigError, check_bootstrap
 
 
@@ -59,3 +60,29 @@ def test_every_command_takes_bootstrap_server(monkeypatch: pytest.MonkeyPatch) -
         assert result.exit_code == 1, (args, result.output)
         assert "has a scheme" in result.output and "Traceback" not in result.output
     assert os.environ["KAFKA_BOOTSTRAP"] == "http://x:9092"  # what the command read its settings from
+
+
+@pytest.mark.parametrize(
+    ("args", "suggested", "group"),
+    [
+        (["watchlist", "lsit"], "list", "citygate watchlist"),
+        (["alert", "acept", "al-1"], "accept", "citygate alert"),
+        (["scenario", "rnu", "x"], "run", "citygate scenario"),
+        (["topology", "chek", "f.json"], "check", "citygate topology"),
+        (["topics", "craete"], "create", "citygate topics"),
+        (["acl", "plna"], "plan", "citygate acl"),
+        (["operators", "lst"], "list", "citygate operators"),
+    ],
+)
+def test_a_misspelt_subcommand_suggests_the_closest_of_its_group(
+    args: list[str], suggested: str, group: str
+) -> None:
+    result = CliRunner().invoke(main, args, prog_name="citygate")
+    assert result.exit_code == 2, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert f"Did you mean {suggested!r}?" in error and f"({group} --help lists them)" in error
+
+
+def test_every_group_is_a_citygate_group() -> None:
+    groups = [main, *(c for c in main.commands.values() if isinstance(c, click.Group))]
+    assert len(groups) > 5 and all(isinstance(g, CitygateGroup) for g in groups)
