@@ -1,6 +1,6 @@
 """The one group class of every `citygate` command group (the top level and each subgroup), so they all
 answer a mistake alike: a misspelt command gets the closest one suggested, and a cluster that cannot be
-reached is one line instead of a traceback."""
+reached or a topology file that cannot be used is one line instead of a traceback."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _unreachable(exc: Exception) -> bool:
 
 class CitygateGroup(click.Group):
     """A command group that suggests the closest command to a misspelt one and turns the errors every
-    command can meet (no cluster) into one line."""
+    command can meet (no cluster, a bad topology file) into one line."""
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -36,10 +36,14 @@ class CitygateGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
+        from streams.topology_file import TopologyFileError
+
         try:
             return super().invoke(ctx)
         except click.ClickException:
             raise
+        except TopologyFileError as exc:  # any command that loads the rings and points, before it connects
+            raise click.ClickException(str(exc)) from None
         except Exception as exc:
             if not _unreachable(exc):
                 raise

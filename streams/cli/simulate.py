@@ -59,8 +59,8 @@ def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option(
     "--topology",
     "topology_path",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
+    metavar="FILE",
     help="Rings-and-points GeoJSON (default: the worker's: CITYGATE_TOPOLOGY or the synthetic layout).",
 )
 @click.option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 import pytest
@@ -86,3 +87,64 @@ def test_a_misspelt_subcommand_suggests_the_closest_of_its_group(
 def test_every_group_is_a_citygate_group() -> None:
     groups = [main, *(c for c in main.commands.values() if isinstance(c, click.Group))]
     assert len(groups) > 5 and all(isinstance(g, CitygateGroup) for g in groups)
+
+
+BAD_TOPOLOGY = '{"type": "FeatureCollection", "features": []}'  # valid JSON, no rings
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["worker"],
+        ["simulate", "--seconds", "1"],
+        ["scenario", "run", "lianshui_lookout", "--speed", "6000"],  # its plate reads need the checkpoints
+    ],
+)
+def test_a_bad_topology_file_is_one_line_before_anything_connects(tmp_path: Path, args: list[str]) -> None:
+    path = tmp_path / "rings.geojson"
+    path.write_text(BAD_TOPOLOGY)
+    # Nothing listens on port 1: a command that got as far as Kafka would fail differently, 10 s later.
+    env = {"CITYGATE_TOPOLOGY": str(path), "KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line == (
+        f"Error: CITYGATE_TOPOLOGY={path}: missing ring: core (and 2 more); "
+        f"check it with `citygate topology check {path}`"
+    )
+    assert "Traceback" not in result.output and "Kafka" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(None, "no such file"), ("[]", "not a GeoJSON FeatureCollection (a JSON list)")]
+)
+def test_simulates_topology_option_is_read_alike(tmp_path: Path, content: str | None, problem: str) -> None:
+    path = tmp_path / "given.geojson"
+    if content is not None:
+        path.write_text(content)
+    result = CliRunner().invoke(
+        main, ["simulate", "--topology", str(path)], env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: topology file {path}: {problem}; check it with `citygate topology check {path}`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("[]", ["not a GeoJSON FeatureCollection (a JSON list)"]),
+        (None, ["no such file"]),
+        (BAD_TOPOLOGY, [f"missing ring: {ring}" for ring in ("core", "urban", "city")]),
+    ],
+)
+def test_topology_check_lists_every_problem_of_any_file(
+    tmp_path: Path, content: str | None, says: list[str]
+) -> None:
+    path = tmp_path / "check.geojson"
+    if content is not None:
+        path.write_text(content)
+    result = CliRunner().invoke(main, ["topology", "check", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines() == [f"{path}: {problem}" for problem in says]
