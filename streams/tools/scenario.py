@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -28,26 +27,15 @@ from streams import topics
 from streams.settings import Settings
 from streams.tools.kafka_io import producer, seek_to_time
 
+# Named and listed without Kafka clients (the CLI checks a name while parsing); re-exported for callers here.
+from streams.tools.scenarios import UnknownScenario as UnknownScenario
+from streams.tools.scenarios import available as available
+from streams.tools.scenarios import load as load
+
 if TYPE_CHECKING:
     from streams.domain.geography.topology import Topology
 
 _TEMPLATE = re.compile(r"\{now(?:\+(\d+))?\}")
-
-
-def available() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".json")
-        for p in resources.files("streams.tools.scenarios").iterdir()
-        if p.name.endswith(".json")
-    )
-
-
-def load(name: str) -> dict[str, Any]:
-    path = resources.files("streams.tools.scenarios") / f"{name}.json"
-    if not path.is_file():
-        raise KeyError(f"no scenario {name!r}; there are: {', '.join(available())}")
-    scenario: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return scenario
 
 
 def fill(value: Any, now: datetime) -> Any:

@@ -148,3 +148,21 @@ def test_topology_check_lists_every_problem_of_any_file(
     result = CliRunner().invoke(main, ["topology", "check", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.splitlines() == [f"{path}: {problem}" for problem in says]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["scenario", "run", "lotus_pond"], "no scenario 'lotus_pond'; did you mean 'lotus_pond_drill'? "),
+        (["scenario", "verify", "lianshui"], "no scenario 'lianshui'; did you mean 'lianshui_lookout'? "),
+        (["scenario", "run", "zzz"], "no scenario 'zzz'. "),
+    ],
+)
+def test_an_unknown_scenario_is_a_usage_error_naming_the_closest_and_all(args: list[str], says: str) -> None:
+    from streams.tools.scenarios import available
+
+    result = CliRunner().invoke(main, args, env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    assert result.exit_code == 2 and "Traceback" not in result.output  # as a misspelt command or choice
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert error == f"Error: Invalid value for 'NAME': {says}Known: {', '.join(available())}"
+    assert len(available()) == 3
