@@ -85,6 +85,7 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     text = out.getvalue()
 
     assert "苏K00001" not in text and "苏KA2B45" in text and "! ring_breach" in text
+    assert " +0800 · alerts of the last" in text  # the city's clock (CITYGATE_TIMEZONE), not the machine's
     assert text.index("苏K8B693") < text.index("苏KA2B45")  # P1 before P2
     assert "skipped 1 malformed (alerts 1)" in text
     assert "Open incidents (2)" in text and "inc-0148cf6eb5dc01dee6fe" in text

@@ -129,6 +129,7 @@ def run_console(
         max_alerts=max_alerts,
         lookback=lookback,
         source=settings.kafka_bootstrap + (f" {settings.topic_prefix}*" if settings.topic_prefix else ""),
+        tz=settings.city_zone(),  # the city's clock, not the operator's machine's
     )
     try:
         consumer = KafkaConsumer(
