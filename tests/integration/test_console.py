@@ -109,6 +109,20 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     assert done.returncode == 0, done.stderr.decode()
     assert "alerts of the last 1h 30m" in printed and "苏KA2B45" in printed and "4/4 sealed" in printed
 
+    # One alert in full, named by the prefix the list shows (and the list at 80 columns keeps the plate).
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "console", "--width", "80", "--alert", "al-33333333"],
+        env=cluster.env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    printed = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"Alert {breach['alert_id']}" in printed and "ring_breach  P1" in printed
+    assert "苏K8B693" in printed and "gw-yz-ec-01:20261129:0000418233" in printed
+
 
 def test_console_says_which_topic_is_missing(kafka_bootstrap: str) -> None:
     settings = Settings(kafka_bootstrap=kafka_bootstrap, topic_prefix="no-such-prefix-e81f.")
