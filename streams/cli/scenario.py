@@ -88,12 +88,14 @@ def _print_outcomes(outcomes: Iterable[Outcome], started: datetime, speed: float
 def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: float) -> None:
     """Play scenario NAME against the running worker(s), then check its expected outcomes as they come."""
     from streams.tools import scenario
+    from streams.tools.listings import scenario_finished_line
 
     spec = scenario.load(name)
     click.echo(f"{spec['title']}  (speed ×{speed:g})")
     run = scenario.ScenarioRun(load_settings(), spec, speed=speed, echo=click.echo)
     run.play()
     if no_verify:
+        click.echo(scenario_finished_line(name, _since(run.started), None))
         return
     # The worker answers the last steps some time after they were sent (a catch-up match on a cluster lands
     # seconds later): check until all is met, for `wait` s at most.
@@ -105,8 +107,14 @@ def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: 
         settle_s=settle,
     )
     click.echo("outcomes:")
-    if not _print_outcomes(outcomes, run.started, speed):
+    met = _print_outcomes(outcomes, run.started, speed)
+    click.echo(scenario_finished_line(name, _since(run.started), outcomes))
+    if not met:
         sys.exit(1)
+
+
+def _since(started: datetime) -> float:
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 @scenario_group.command("verify")
