@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from streams.connection import Connection, ConnectionConfigError, connection
 from streams.domain.identity.signatures import SignaturePolicy
@@ -93,6 +94,9 @@ class Settings:
     tick_interval_s: float = 10.0
     # Our own agency: lookouts from any other agency alert on their first sighting inside the city.
     home_agency: str = "扬州市公安局"
+    # The city's time zone (IANA name): what the console and listings show times in, and what a time typed
+    # without an offset (`--since`, `--start`) means. Messages always carry their own offset.
+    timezone: str = "Asia/Shanghai"
     # How long the command side remembers an alert an operator may still accept or reject.
     alert_book_days: float = 7.0
 
@@ -162,6 +166,10 @@ class Settings:
             window=timedelta(seconds=self.dedup_window_s),
             update_every=timedelta(seconds=self.dedup_update_every_s),
         )
+
+    def city_zone(self) -> ZoneInfo:
+        """CITYGATE_TIMEZONE as a zone (checked when the settings are read)."""
+        return ZoneInfo(self.timezone)
 
     def topic(self, name: str) -> str:
         """The physical Kafka topic name for a public topic name."""
@@ -236,6 +244,13 @@ class Settings:
                 f"CITYGATE_HEARTBEAT_INTERVAL_S ({self.heartbeat_interval_s}) must be at most a third of "
                 f"CITYGATE_SESSION_TIMEOUT_S ({self.session_timeout_s}): a busy moment would evict a worker"
             )
+        try:
+            self.city_zone()
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # a path, a malformed key, a folder (Asia)
+            raise SettingsError(
+                f"CITYGATE_TIMEZONE={self.timezone!r} is not a time zone this system knows: use an IANA "
+                "name such as Asia/Shanghai (a system without a zone database needs `pip install tzdata`)"
+            ) from None
         if not 0 < self.web_port < 65536:
             raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
 

@@ -7,7 +7,6 @@ imported by the commands that use them, so `citygate --help` starts fast.
 
 from __future__ import annotations
 
-import difflib
 import os
 
 import click
@@ -26,49 +25,7 @@ from streams.cli import (
     watchlist,
     worker,
 )
-from streams.connection import TOOL_BOOTSTRAP_TIMEOUT_S
-
-
-def _unreachable(exc: Exception) -> bool:
-    """Whether `exc` is a Kafka client giving up on reaching the cluster (not a refusal by it)."""
-    from kafka.errors import KafkaConnectionError
-
-    from streams.tools.retries import unreachable
-
-    return unreachable(exc) or isinstance(exc, KafkaConnectionError)
-
-
-class CitygateGroup(click.Group):
-    """The top-level group: suggests the closest command to a misspelt one, and turns a cluster that cannot
-    be reached into one line that says where it looked and what to do, instead of a traceback."""
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0] if args else ""
-        if args and self.get_command(ctx, name) is None and not name.startswith("-"):
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            ctx.fail(f"No such command {name!r}.{hint} (citygate --help lists them)")
-        return super().resolve_command(ctx, args)
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except click.ClickException:
-            raise
-        except Exception as exc:
-            from streams.signing import KeyFileError  # only now: `citygate --help` needs no cryptography
-
-            if isinstance(exc, KeyFileError):  # a tool's key file (CITYGATE_OPERATOR_KEY_FILE) is unusable
-                raise click.ClickException(str(exc)) from None
-            if not _unreachable(exc):
-                raise
-            where = os.environ.get("KAFKA_BOOTSTRAP", "localhost:9092")
-            raise click.ClickException(
-                f"cannot reach Kafka at {where} within {TOOL_BOOTSTRAP_TIMEOUT_S:.0f} s: start one "
-                "(deploy/local/kafka start) or point KAFKA_BOOTSTRAP / --bootstrap-server at yours"
-            ) from None
+from streams.cli.group import CitygateGroup
 
 
 def _use_bootstrap(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

@@ -9,6 +9,7 @@ import click
 import orjson
 
 from streams.cli.common import load_settings
+from streams.cli.group import CitygateGroup
 from streams.roles import ROLES, Acl, acls, role, table
 
 
@@ -50,7 +51,7 @@ def _fields(acl: Acl) -> dict[str, str]:
     }
 
 
-@click.group("acl")
+@click.group("acl", cls=CitygateGroup)
 def acl_group() -> None:
     """The ACLs that give each role's principal exactly its job (everything else is denied)."""
 

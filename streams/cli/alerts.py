@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from streams.cli.common import choice, send_command
+from streams.cli.group import CitygateGroup
 from streams.domain.commands import ACCEPT_REASONS, REJECT_REASONS
 
 
-@click.group("alert")
+@click.group("alert", cls=CitygateGroup)
 def alert_group() -> None:
     """Operators' decisions on an alert (sent as operator.commands)."""
 

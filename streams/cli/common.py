@@ -4,7 +4,7 @@ from the domain's own constants, and sending an operator command."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,14 +26,16 @@ def load_settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-# A time written without an offset is the city's local time (China Standard Time).
-CITY_OFFSET = timezone(timedelta(hours=8))
+def city_zone() -> tzinfo:
+    """The city's time zone (CITYGATE_TIMEZONE, default Asia/Shanghai): a time written without an offset
+    is the city's local time, whatever zone the operator's machine is set to."""
+    return load_settings().city_zone()
 
 
 def parse_city_time(text: str) -> datetime:
     """An ISO 8601 time; without an offset, the city's local time. ValueError when it is none."""
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=CITY_OFFSET)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=city_zone())
 
 
 def since_option(

@@ -32,7 +32,17 @@ def _lookback_option(_ctx: click.Context, _param: click.Parameter, value: str) -
 @click.option(
     "--width", type=click.IntRange(60, 400), default=None, help="Columns (default: the terminal's)."
 )
-def console(lookback: timedelta, max_alerts: int, once: bool, width: int | None) -> None:
+@click.option(
+    "--alert",
+    "alert_id",
+    metavar="ID",
+    default=None,
+    help="Print this alert in full (its id, or the prefix the list shows) and exit: the matched entry, "
+    "actions, sightings, refs, the decision.",
+)
+def console(
+    lookback: timedelta, max_alerts: int, once: bool, width: int | None, alert_id: str | None
+) -> None:
     """Live operator view: alerts by priority, open incidents, active lockdowns, input rates (Ctrl-C ends)."""
     from rich.console import Console  # lazy, like run_console: rich costs ~160 ms at import
 
@@ -40,7 +50,7 @@ def console(lookback: timedelta, max_alerts: int, once: bool, width: int | None)
 
     settings = load_settings()
     try:
-        run_console(settings, lookback, max_alerts, once, console=Console(width=width))
+        run_console(settings, lookback, max_alerts, once, console=Console(width=width), alert=alert_id)
     except ConsoleError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -18,8 +18,11 @@ def incidents_command(show_all: bool) -> None:
     from streams.tools.listings import incident_lines, latest_by_key
 
     latest = latest_by_key(read_to_end(load_settings(), topics.INCIDENTS))
-    for line in incident_lines(latest.values(), show_all=show_all):
+    lines = list(incident_lines(latest.values(), show_all=show_all))
+    for line in lines:
         click.echo(line)
+    if not lines:  # on stderr, as `watchlist list` counts: a script reading stdout sees no rows
+        click.echo("none: no incidents" if show_all else "none: no open incidents", err=True)
 
 
 @click.command("lockdowns")
@@ -30,8 +33,11 @@ def lockdowns_command(show_all: bool) -> None:
     from streams.tools.listings import latest_by_key, lockdown_lines
 
     latest = latest_by_key(read_to_end(load_settings(), topics.LOCKDOWNS))
-    for line in lockdown_lines(latest.values(), show_all=show_all):
+    lines = list(lockdown_lines(latest.values(), show_all=show_all))
+    for line in lines:
         click.echo(line)
+    if not lines:
+        click.echo("none: no lockdowns" if show_all else "none: no active lockdowns", err=True)
 
 
 @click.command("lift")

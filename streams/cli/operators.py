@@ -15,6 +15,7 @@ import orjson
 
 from streams import topics
 from streams.cli.common import load_settings
+from streams.cli.group import CitygateGroup
 from streams.domain.identity.roles import ROLE_SUMMARIES, ROLES
 
 
@@ -60,7 +61,7 @@ def _registry() -> dict[str, dict[str, object]]:
     return found
 
 
-@click.group("operators")
+@click.group("operators", cls=CitygateGroup)
 def operators_group() -> None:
     """The people whose signatures citygate trusts, and their roles."""
 

@@ -10,12 +10,37 @@ from typing import TYPE_CHECKING
 import click
 
 from streams.cli.common import load_settings
+from streams.cli.group import CitygateGroup
 
 if TYPE_CHECKING:
     from streams.tools.scenario import Outcome
 
 
-@click.group("scenario")
+class ScenarioName(click.ParamType):
+    """A shipped scenario's name: an unknown one is a usage error (exit 2, like a misspelt command) naming
+    the closest and every known one."""
+
+    name = "scenario"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from streams.tools.scenarios import UnknownScenario, available
+
+        known = available()
+        if value in known:
+            return str(value)
+        self.fail(str(UnknownScenario(str(value), known)), param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        from streams.tools.scenarios import available
+
+        return [CompletionItem(name) for name in available() if name.startswith(incomplete)]
+
+
+@click.group("scenario", cls=CitygateGroup)
 def scenario_group() -> None:
     """The seed's cases as replayable scenarios: list, run (and verify), verify."""
 
@@ -41,7 +66,7 @@ def _print_outcomes(outcomes: Iterable[Outcome], started: datetime, speed: float
 
 
 @scenario_group.command("run")
-@click.argument("name")
+@click.argument("name", type=ScenarioName())
 @click.option(
     "--speed", type=float, default=60.0, show_default=True, help="Scenario minutes per real minute."
 )
@@ -63,15 +88,14 @@ def _print_outcomes(outcomes: Iterable[Outcome], started: datetime, speed: float
 def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: float) -> None:
     """Play scenario NAME against the running worker(s), then check its expected outcomes as they come."""
     from streams.tools import scenario
+    from streams.tools.listings import scenario_finished_line
 
-    try:
-        spec = scenario.load(name)
-    except KeyError as exc:
-        raise click.ClickException(str(exc)) from None
+    spec = scenario.load(name)
     click.echo(f"{spec['title']}  (speed ×{speed:g})")
     run = scenario.ScenarioRun(load_settings(), spec, speed=speed, echo=click.echo)
     run.play()
     if no_verify:
+        click.echo(scenario_finished_line(name, _since(run.started), None))
         return
     # The worker answers the last steps some time after they were sent (a catch-up match on a cluster lands
     # seconds later): check until all is met, for `wait` s at most.
@@ -83,12 +107,18 @@ def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: 
         settle_s=settle,
     )
     click.echo("outcomes:")
-    if not _print_outcomes(outcomes, run.started, speed):
+    met = _print_outcomes(outcomes, run.started, speed)
+    click.echo(scenario_finished_line(name, _since(run.started), outcomes))
+    if not met:
         sys.exit(1)
 
 
+def _since(started: datetime) -> float:
+    return (datetime.now(UTC) - started).total_seconds()
+
+
 @scenario_group.command("verify")
-@click.argument("name")
+@click.argument("name", type=ScenarioName())
 @click.option("--since-min", type=float, default=120.0, show_default=True, help="Look this far back.")
 def scenario_verify(name: str, since_min: float) -> None:
     """Check scenario NAME's expected outcomes against the output topics of the last SINCE_MIN minutes."""

@@ -44,8 +44,8 @@ def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None
     "--start",
     callback=_parse_start,
     default=None,
-    help="Simulated start, ISO 8601 (no offset: +08:00). Default: now, or with --speed > 1 and --seconds "
-    "so that the run ends now.",
+    help="Simulated start, ISO 8601 (no offset: the city's time, CITYGATE_TIMEZONE). Default: now, or "
+    "with --speed > 1 and --seconds so that the run ends now.",
 )
 @click.option("--seconds", type=float, default=None, help="Stop after this many simulated seconds.")
 @click.option("--max-hits", type=int, default=None, help="Stop after this many hits.")
@@ -59,8 +59,8 @@ def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option(
     "--topology",
     "topology_path",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
+    metavar="FILE",
     help="Rings-and-points GeoJSON (default: the worker's: CITYGATE_TOPOLOGY or the synthetic layout).",
 )
 @click.option(

@@ -6,9 +6,10 @@ import click
 
 from streams import topics
 from streams.cli.common import load_settings
+from streams.cli.group import CitygateGroup
 
 
-@click.group("topics")
+@click.group("topics", cls=CitygateGroup)
 def topics_group() -> None:
     """Create and list the topics citygate needs: the public ones and Faust's own."""
 

@@ -8,8 +8,10 @@ from typing import Any
 import click
 import orjson
 
+from streams.cli.group import CitygateGroup
 
-@click.group("topology")
+
+@click.group("topology", cls=CitygateGroup)
 def topology_group() -> None:
     """The rings and points: generate the synthetic default, check a deployment's file."""
 
@@ -25,21 +27,19 @@ def topology_generate(seed: int, output: Any) -> None:
 
 
 @topology_group.command("check")
-@click.argument("geojson", type=click.Path(exists=True, dir_okay=False))
+@click.argument("geojson", metavar="FILE")
 def topology_check(geojson: str) -> None:
-    """Check a deployment's topology file; print every problem found."""
-    import json
+    """Check a deployment's topology FILE; print every problem found."""
     import time
-    from pathlib import Path
 
-    from streams.domain.geography.topology import TopologyError, load
     from streams.tools.listings import topology_summary
+    from streams.topology_file import TopologyFileError, read_topology_file
 
     started = time.monotonic()
     try:
-        topology = load(json.loads(Path(geojson).read_text(encoding="utf-8")))
-    except (TopologyError, ValueError) as exc:
-        for problem in getattr(exc, "problems", [str(exc)]):
+        topology = read_topology_file(geojson)
+    except TopologyFileError as exc:
+        for problem in exc.problems:
             click.echo(f"{geojson}: {problem}", err=True)
         sys.exit(1)
     click.echo(f"{geojson}: ok ({time.monotonic() - started:.2f} s): {topology_summary(topology)}")

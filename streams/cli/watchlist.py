@@ -11,11 +11,12 @@ import orjson
 
 from streams import topics
 from streams.cli.common import choice, load_settings, signing_key, since_option, valid_since
+from streams.cli.group import CitygateGroup
 from streams.domain.matching.watchlist import CATEGORIES
 from streams.settings import Settings
 
 
-@click.group("watchlist")
+@click.group("watchlist", cls=CitygateGroup)
 def watchlist_group() -> None:
     """Add, remove and list watchlist entries (on the compacted `watchlist.entries` topic)."""
 
@@ -124,23 +125,51 @@ def watchlist_list(as_json: bool) -> None:
     click.echo(f"{len(entries)} entries", err=True)
 
 
+def _encoding_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from streams.tools.spreadsheet_text import known_encoding
+
+    if value is None:
+        return None
+    try:
+        return known_encoding(value)
+    except LookupError:
+        raise click.BadParameter(f"no such encoding: {value!r} (e.g. utf-8, gb18030, big5)") from None
+
+
 @watchlist_group.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @click.option(
     "--by", "added_by", default=None, help="Importing officer, for rows without an added_by column."
 )
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any row is bad.")
-def watchlist_import(csv_file: Any, added_by: str | None, dry_run: bool, all_or_nothing: bool) -> None:
+@click.option(
+    "--encoding",
+    callback=_encoding_option,
+    default=None,
+    metavar="NAME",
+    help="The file's text encoding (default: UTF-8, with or without a BOM, else GB18030/GBK, as Chinese "
+    "spreadsheet tools save CSV).",
+)
+def watchlist_import(
+    csv_file: Any, added_by: str | None, dry_run: bool, all_or_nothing: bool, encoding: str | None
+) -> None:
     """Import a CSV watchlist (columns: see README); bad rows are reported by line and skipped."""
     from streams.domain.matching.bulk import read_entries_csv
     from streams.tools.kafka_io import produce
+    from streams.tools.spreadsheet_text import TextEncodingError, decode_text
 
     now = datetime.now(UTC)
     from streams.codecs import parse_entry
 
+    try:
+        decoded = decode_text(csv_file.read(), csv_file.name, encoding)
+    except TextEncodingError as exc:
+        raise click.ClickException(str(exc)) from None
+    if encoding is None and decoded.encoding != "utf-8-sig":
+        click.echo(f"{csv_file.name}: not UTF-8; read as {decoded.encoding.upper()}", err=True)
     since = valid_since(None, now, load_settings())
-    result = read_entries_csv(csv_file.read(), added_by=added_by, now=since, check=parse_entry)
+    result = read_entries_csv(decoded.text, added_by=added_by, now=since, check=parse_entry)
     for error in result.errors:
         click.echo(f"{csv_file.name}: {error}", err=True)
     held_back = dry_run or (all_or_nothing and bool(result.errors))

@@ -15,10 +15,14 @@ def worker(loglevel: str | None) -> None:
     """Run a stream-processing worker (Faust) until stopped."""
     from streams.tools.admin import topic_problems
     from streams.tools.exceptions import AdminError
+    from streams.topology_file import load_topology
     from streams.worker.app import build_app
     from streams.worker.runner import CitygateWorker
 
     settings = load_settings()
+    # Before any Kafka call: a bad CITYGATE_TOPOLOGY file is one line (CitygateGroup), not a worker that
+    # connects, joins its groups and then dies in a traceback.
+    topology = load_topology(settings)
     if settings.require_signatures:  # before any Kafka call: a missing root is a one-line error
         from streams.settings import SettingsError
         from streams.worker.command_side.signed_inputs import registry_root
@@ -33,7 +37,7 @@ def worker(loglevel: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     if problems:
         raise click.ClickException("; ".join(problems) + " (`citygate topics create` creates missing ones)")
-    citygate = build_app(settings)
+    citygate = build_app(settings, topology)
     CitygateWorker(
         citygate.app,
         loglevel=loglevel or settings.log_level,

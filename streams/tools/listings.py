@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -92,3 +92,16 @@ def outcome_line(outcome: Outcome, started: datetime, speed: float) -> str:
     else:
         when = " " * 33
     return f"  {'MET    ' if outcome.met else 'NOT MET'} {when}  {outcome.name} ({outcome.detail})"
+
+
+def scenario_finished_line(name: str, seconds: float, outcomes: Sequence[Outcome] | None) -> str:
+    """The last line of a scenario run: how long it took and whether its outcomes were met (None: not
+    checked), so a run that scrolled past, or ran in the background as `make demo`'s drill, says how it
+    ended in one line."""
+    took = f"scenario {name} finished after {seconds:.1f} s"
+    if outcomes is None:
+        return f"{took}: played, outcomes not checked (--no-verify)"
+    unmet = sum(1 for outcome in outcomes if not outcome.met)
+    if not unmet:
+        return f"{took}: all {len(outcomes)} outcomes met"
+    return f"{took}: {unmet} of {len(outcomes)} outcomes NOT met"

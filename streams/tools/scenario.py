@@ -18,8 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
@@ -27,25 +26,17 @@ from kafka import KafkaConsumer, TopicPartition
 from streams import topics
 from streams.settings import Settings
 from streams.tools.kafka_io import producer, seek_to_time
+
+# Named and listed without Kafka clients (the CLI checks a name while parsing); re-exported for callers here.
+from streams.tools.scenarios import UnknownScenario as UnknownScenario
+from streams.tools.scenarios import available as available
+from streams.tools.scenarios import load as load
 from streams.tools.signer import RecordSigner
 
+if TYPE_CHECKING:
+    from streams.domain.geography.topology import Topology
+
 _TEMPLATE = re.compile(r"\{now(?:\+(\d+))?\}")
-
-
-def available() -> list[str]:
-    return sorted(
-        p.name.removesuffix(".json")
-        for p in resources.files("streams.tools.scenarios").iterdir()
-        if p.name.endswith(".json")
-    )
-
-
-def load(name: str) -> dict[str, Any]:
-    path = resources.files("streams.tools.scenarios") / f"{name}.json"
-    if not path.is_file():
-        raise KeyError(f"no scenario {name!r}; there are: {', '.join(available())}")
-    scenario: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return scenario
 
 
 def fill(value: Any, now: datetime) -> Any:
@@ -81,8 +72,11 @@ class ScenarioRun:
         self.started = datetime.now(UTC)
         self.tag = uuid.uuid4().hex[:6]  # report and hit ids unique per run
         self._raised: dict[str, Any] | None = None
+        self._topology: Topology | None = None
 
     def play(self) -> None:
+        if any("hit_near" in step for step in self.scenario["steps"]):
+            self.topology()  # a bad topology file stops the run before its first message, not halfway
         sign = RecordSigner.from_settings(self.settings, self.echo, "scenario")
         kafka = producer(self.settings)
         try:
@@ -146,12 +140,9 @@ class ScenarioRun:
                 },
             )
         elif "hit_near" in step:
-            from streams.topology_file import load_topology
-
-            topology = load_topology(self.settings)
             lon, lat = step["hit_near"]
             point = min(
-                (p for p in topology.points.values() if p.kind == "electronic_checkpoint"),
+                (p for p in self.topology().points.values() if p.kind == "electronic_checkpoint"),
                 key=lambda p: (p.location[0] - lon) ** 2 + (p.location[1] - lat) ** 2,
             )
             self.echo(f"{label} {step['plate']} read at {point.id} ({point.name})")
@@ -174,6 +165,14 @@ class ScenarioRun:
             )
         else:
             raise ValueError(f"unknown scenario step {step}")
+
+    def topology(self) -> Topology:
+        """The worker's rings and points (loaded once; TopologyFileError when its file cannot be used)."""
+        if self._topology is None:
+            from streams.topology_file import load_topology
+
+            self._topology = load_topology(self.settings)
+        return self._topology
 
     def raised(self, timeout: float = 60.0) -> dict[str, Any]:
         """The lockdown this run raised (waits for citygate to publish it)."""

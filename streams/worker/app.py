@@ -20,7 +20,7 @@ from faust.types import TP, StreamT, TopicT
 from faust.web import Request, Response, View
 
 from streams import topics
-from streams.domain.geography.topology import SEALING_KINDS
+from streams.domain.geography.topology import SEALING_KINDS, Topology
 from streams.domain.matching.watchlist import WatchlistIndex
 from streams.settings import Settings
 from streams.signing import verify
@@ -100,7 +100,9 @@ def latest_arrival(events: Sequence[Any]) -> datetime:
     return datetime.fromtimestamp(max(stamps), UTC) if stamps else datetime.now(UTC)
 
 
-def build_app(settings: Settings) -> Citygate:
+def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
+    """The worker's app from its settings; `topology` when the caller has loaded (and so checked) it
+    already, else it is loaded here."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     quiet_expected_conditions()
     keep_payloads_out_of_logs()
@@ -135,7 +137,8 @@ def build_app(settings: Settings) -> Citygate:
     public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
     send = TopicSender(public)
     pipeline = Pipeline(settings, metrics, send)
-    topology = load_topology(settings)
+    if topology is None:
+        topology = load_topology(settings)
     ring_of = {
         p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
     }

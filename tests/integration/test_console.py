@@ -85,6 +85,7 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     text = out.getvalue()
 
     assert "苏K00001" not in text and "苏KA2B45" in text and "! ring_breach" in text
+    assert " +0800 · alerts of the last" in text  # the city's clock (CITYGATE_TIMEZONE), not the machine's
     assert text.index("苏K8B693") < text.index("苏KA2B45")  # P1 before P2
     assert "skipped 1 malformed (alerts 1)" in text
     assert "Open incidents (2)" in text and "inc-0148cf6eb5dc01dee6fe" in text
@@ -107,6 +108,20 @@ def test_console_once_reads_the_lookback_the_incident_table_and_active_lockdowns
     printed = done.stdout.decode()
     assert done.returncode == 0, done.stderr.decode()
     assert "alerts of the last 1h 30m" in printed and "苏KA2B45" in printed and "4/4 sealed" in printed
+
+    # One alert in full, named by the prefix the list shows (and the list at 80 columns keeps the plate).
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "console", "--width", "80", "--alert", "al-33333333"],
+        env=cluster.env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    printed = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"Alert {breach['alert_id']}" in printed and "ring_breach  P1" in printed
+    assert "苏K8B693" in printed and "gw-yz-ec-01:20261129:0000418233" in printed
 
 
 def test_console_says_which_topic_is_missing(kafka_bootstrap: str) -> None:

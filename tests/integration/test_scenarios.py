@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -26,6 +27,9 @@ def test_seed_scenario_is_met(cluster: Cluster, name: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "NOT MET" not in done.stdout and done.stdout.count("MET") == len(scenario.load(name)["expect"])
+    expected = len(scenario.load(name)["expect"])
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert re.fullmatch(rf"scenario {name} finished after \d+\.\d s: all {expected} outcomes met", last), last
     again = subprocess.run(
         [sys.executable, "-m", "streams.cli", "scenario", "verify", name],
         env=cluster.env,

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.live import Live
 
 from streams import topics
@@ -121,14 +121,18 @@ def run_console(
     console: Console | None = None,
     refresh_per_second: float = 2.0,
     catch_up_timeout_s: float = 60.0,
+    alert: str | None = None,
 ) -> ConsoleState:
     """Follow the public topics and draw the console until Ctrl-C; with `once`, read up to the current end,
-    print one frame and return. Returns the state (for tests)."""
+    print one frame and return; with `alert` (an alert id or a unique prefix of one), read as `once` does
+    and print that alert in full instead. Returns the state (for tests)."""
+    once = once or alert is not None
     console = console or Console()
     state = ConsoleState(
         max_alerts=max_alerts,
         lookback=lookback,
         source=settings.kafka_bootstrap + (f" {settings.topic_prefix}*" if settings.topic_prefix else ""),
+        tz=settings.city_zone(),  # the city's clock, not the operator's machine's
     )
     try:
         consumer = KafkaConsumer(
@@ -156,7 +160,7 @@ def run_console(
                     break
                 drain(consumer, state, settings, timeout_ms=200)
             rates.sample(state)
-            console.print(state.render())
+            console.print(state.render() if alert is None else _detail(state, alert))
             return state
         _follow(consumer, state, settings, rates, console, 1.0 / refresh_per_second)
     except KeyboardInterrupt:
@@ -164,6 +168,22 @@ def run_console(
     finally:
         consumer.close(autocommit=False)
     return state
+
+
+def _detail(state: ConsoleState, prefix: str) -> RenderableType:
+    """The one alert `prefix` names among those of the lookback; ConsoleError if it names none or several."""
+    from streams.tools.console.detail import alert_detail
+
+    found = state.alerts_starting(prefix)
+    if not found:
+        raise ConsoleError(
+            f"no alert {prefix}… among the {len(state.alerts)} alerts of the last "
+            f"{state.lookback.total_seconds() / 3600:g} h (a longer --lookback looks further back)"
+        )
+    if len(found) > 1:
+        names = ", ".join(a.alert_id for a in found[:5]) + (", …" if len(found) > 5 else "")
+        raise ConsoleError(f"{prefix} is the start of {len(found)} alerts ({names}): give more of the id")
+    return alert_detail(found[0], state.tz)
 
 
 def _follow(

@@ -103,6 +103,8 @@ class AlertRow:
     # When it reached Kafka (the message timestamp): the lookback, like the seek, is measured on it.
     received: datetime
     seen: int | None
+    # The alert as citygate wrote it, for the detail view (detail.py), which shows what no row has room for.
+    message: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, value: Mapping[str, object], timestamp: datetime) -> AlertRow:
@@ -128,6 +130,7 @@ class AlertRow:
             when=_time(value, "event_time") or _time(value, "created_at") or timestamp,
             received=timestamp,
             seen=seen,
+            message=value,
         )
 
 

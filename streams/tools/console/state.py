@@ -170,6 +170,15 @@ class ConsoleState:
     def top_alerts(self, limit: int | None = None) -> list[AlertRow]:
         return self._ranked_alerts()[: self.max_alerts if limit is None else limit]
 
+    def alerts_starting(self, prefix: str) -> list[AlertRow]:
+        """The alerts in view whose id is `prefix` or starts with it (the whole id always names one)."""
+        exact = self.alerts.get(prefix)
+        if exact is not None:
+            return [exact]
+        return sorted(
+            (a for a in self.alerts.values() if a.alert_id.startswith(prefix)), key=lambda a: a.alert_id
+        )
+
     def open_incidents(self) -> list[IncidentRow]:
         far_past = datetime.min.replace(tzinfo=UTC)
         return sorted(

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.layout import Layout
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from streams import topics
+from streams.tools.console.columns import Column, FittedTable, id_least
 from streams.tools.console.records import LockdownView, ring_sorted
 from streams.tools.console.state import RATE_TOPICS, ConsoleState
 
@@ -108,105 +107,140 @@ def _top_panel(state: ConsoleState, now: datetime) -> Panel:
 
 
 def _alerts_panel(state: ConsoleState, now: datetime, limit: int) -> Panel:
+    """Priority, time, kind, plate and checkpoint stay at any width the console allows (60 columns and up);
+    the summary is cut first, then ring, sightings, state and the alert id go (columns.fit)."""
     shown = state.top_alerts(max(0, limit))
-    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
-    table.add_column("P", width=2, no_wrap=True)
-    table.add_column("time", width=11, no_wrap=True)
-    table.add_column("kind", width=18, no_wrap=True)
-    table.add_column("state", width=8, no_wrap=True)
-    table.add_column("plate", width=10, no_wrap=True, overflow="ellipsis")
-    table.add_column("checkpoint", width=14, no_wrap=True, overflow="ellipsis")
-    table.add_column("ring", width=5, no_wrap=True)
-    table.add_column("seen", width=4, justify="right", no_wrap=True)
-    table.add_column("summary", ratio=1, no_wrap=True, overflow="ellipsis")
-    for alert in shown:
-        highlight = HIGHLIGHTED_KINDS.get(alert.kind)
-        table.add_row(
-            Text(f"P{alert.priority}", style=PRIORITY_STYLES.get(alert.priority, "")),
-            Text(_clock_text(state, alert.when, now)),
-            Text(("! " if highlight else "") + alert.kind, style=highlight or ""),
-            Text(alert.state, style=STATE_STYLES.get(alert.state, "")),
-            Text(alert.plate or "-"),
-            Text(alert.checkpoint_id or "-"),
-            Text(alert.ring or "-"),
-            Text("" if alert.seen is None else str(alert.seen)),
-            Text(alert.summary),
-            style="dim" if alert.state == "rejected" else None,
-        )
+    ids = [alert.alert_id for alert in shown]
+    highlights = [HIGHLIGHTED_KINDS.get(alert.kind) for alert in shown]
+    columns = [
+        Column("P", [_priority(a.priority) for a in shown], essential=True),
+        Column("time", [Text(_clock_text(state, a.when, now)) for a in shown], essential=True),
+        Column(
+            "kind",
+            [
+                Text(("! " if h else "") + a.kind, style=h or "")
+                for a, h in zip(shown, highlights, strict=True)
+            ],
+            keep=6,
+            essential=True,
+            least=12,
+            most=18,
+        ),
+        Column("state", [Text(a.state, style=STATE_STYLES.get(a.state, "")) for a in shown], keep=3),
+        Column("plate", [Text(a.plate or "-") for a in shown], essential=True),
+        Column(
+            "checkpoint",
+            [Text(a.checkpoint_id or "-") for a in shown],
+            keep=4,
+            essential=True,
+            least=8,
+            most=16,
+        ),
+        Column("ring", [Text(a.ring or "-") for a in shown], keep=1),
+        Column("seen", [Text("" if a.seen is None else str(a.seen)) for a in shown], keep=2, right=True),
+        Column("alert", [Text(i) for i in ids], keep=5, least=id_least(ids, state.alerts), id_prefix=True),
+        Column("summary", [Text(a.summary) for a in shown], flexible=True, least=12),
+    ]
+    styles = ["dim" if alert.state == "rejected" else None for alert in shown]
     total = len(state.alerts)
     title = f"Alerts by priority, newest first ({len(shown)} of {total})"
-    body: RenderableType = table if shown else Text("no alerts in view", style="dim")
+    body: RenderableType = FittedTable(columns, styles) if shown else Text("no alerts in view", style="dim")
     return Panel(body, title=title, title_align="left", border_style="red" if state.urgent() else "")
 
 
 def _incidents_panel(state: ConsoleState, now: datetime, limit: int | None = None) -> Panel:
     incidents = state.open_incidents()
     shown = incidents[: state.max_incidents if limit is None else max(1, limit)]
-    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
-    table.add_column("incident", width=24, no_wrap=True)
-    table.add_column("P", width=2, no_wrap=True)
-    table.add_column("category", width=19, no_wrap=True, overflow="ellipsis")
-    table.add_column("caught", width=9, no_wrap=True)
-    table.add_column("address", ratio=1, no_wrap=True, overflow="ellipsis")
-    table.add_column("calls", width=5, justify="right", no_wrap=True)
-    table.add_column("reports", width=7, justify="right", no_wrap=True)
-    table.add_column("assigned", width=12, no_wrap=True, overflow="ellipsis")
-    table.add_column("lockdown", width=11, no_wrap=True, overflow="ellipsis")
-    table.add_column("open for", width=8, justify="right", no_wrap=True)
+    caught = []
     for incident in shown:
-        caught = Text(f"{_num(incident.captured)}/{_num(incident.suspects)}")
+        cell = Text(f"{_num(incident.captured)}/{_num(incident.suspects)}")
         if incident.armed:
-            caught.append(" armed", style="red")
-        since = None if incident.started_at is None else (now - incident.started_at).total_seconds()
-        table.add_row(
-            Text(incident.incident_id),
-            Text(f"P{incident.priority}", style=PRIORITY_STYLES.get(incident.priority, "")),
-            Text(incident.category),
-            caught,
-            Text(incident.address or "-"),
-            Text(_num(incident.calls)),
-            Text(_num(incident.attachments)),
-            Text(incident.assigned_to or "-"),
-            Text((incident.lockdown_id or "-")[:11]),
-            Text("?" if since is None else _duration(since)),
-        )
+            cell.append(" armed", style="red")
+        caught.append(cell)
+    open_for = [
+        "?" if i.started_at is None else _duration((now - i.started_at).total_seconds()) for i in shown
+    ]
+    ids = [incident.incident_id for incident in shown]
+    lockdown_ids = [incident.lockdown_id for incident in shown if incident.lockdown_id]
+    columns = [
+        Column(
+            "incident",
+            [Text(i) for i in ids],
+            essential=True,
+            least=id_least(ids, state.incidents),
+            id_prefix=True,
+        ),
+        Column("P", [_priority(i.priority) for i in shown], essential=True),
+        Column("category", [Text(i.category) for i in shown], essential=True, least=10, most=19, keep=7),
+        Column("caught", caught, keep=5),
+        Column("address", [Text(i.address or "-") for i in shown], keep=1, flexible=True, least=10),
+        Column("calls", [Text(_num(i.calls)) for i in shown], keep=2, right=True),
+        Column("reports", [Text(_num(i.attachments)) for i in shown], keep=0, right=True),
+        Column("assigned", [Text(i.assigned_to or "-") for i in shown], keep=3, least=8, most=12),
+        Column(
+            "lockdown",
+            [Text(i.lockdown_id or "-") for i in shown],
+            keep=4,
+            least=id_least(lockdown_ids, _lockdown_ids(state)),
+            id_prefix=True,
+        ),
+        Column("open for", [Text(t) for t in open_for], keep=6, right=True),
+    ]
     more = len(incidents) - len(shown)
     title = f"Open incidents ({len(incidents)})" + (f", {more} more not shown" if more > 0 else "")
-    body: RenderableType = table if shown else Text("no open incidents", style="dim")
+    body: RenderableType = FittedTable(columns) if shown else Text("no open incidents", style="dim")
     return Panel(body, title=title, title_align="left")
 
 
 def _lockdowns_panel(state: ConsoleState, now: datetime) -> Panel:
     active = state.active_lockdowns()
     lifted = sum(1 for v in state.lockdowns.values() if v.status != "active")
-    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
-    table.add_column("lockdown", width=24, no_wrap=True)
-    table.add_column("incident", ratio=1, no_wrap=True, overflow="ellipsis")
-    table.add_column("raised", width=12, no_wrap=True)
-    table.add_column("rings closed", width=19, no_wrap=True)
-    table.add_column("ring: staffed/required points", width=31, no_wrap=True)
-    table.add_column("last event", width=25, no_wrap=True, overflow="ellipsis")
+    about, raised = [], []
     for view in active:
         incident = state.incidents.get(view.incident_id or "")
-        about = Text(view.incident_id or "?")
-        if incident is not None:
-            about = Text(f"{incident.category} · {incident.address or incident.incident_id}")
-        raised = "?"
-        if view.raised_at is not None:
-            raised = f"{_duration((now - view.raised_at).total_seconds())} ago"
-        elif view.first_seen is not None:  # raised before the console's window
-            raised = f">{_duration((now - view.first_seen).total_seconds())} ago"
-        table.add_row(
-            Text(view.lockdown_id),
-            about,
-            Text(raised),
-            Text(" · ".join(ring_sorted(view.rings)) or "-"),
-            _progress(view),
-            Text(f"{view.last_type} {_clock_text(state, view.last_at, now)}"),
+        about.append(
+            Text(view.incident_id or "?")
+            if incident is None
+            else Text(f"{incident.category} · {incident.address or incident.incident_id}")
         )
+        since = "?"
+        if view.raised_at is not None:
+            since = f"{_duration((now - view.raised_at).total_seconds())} ago"
+        elif view.first_seen is not None:  # raised before the console's window
+            since = f">{_duration((now - view.first_seen).total_seconds())} ago"
+        raised.append(Text(since))
+    ids = [view.lockdown_id for view in active]
+    columns = [
+        Column(
+            "lockdown",
+            [Text(i) for i in ids],
+            essential=True,
+            least=id_least(ids, _lockdown_ids(state)),
+            id_prefix=True,
+        ),
+        Column("incident", about, keep=2, flexible=True, least=12),
+        Column("raised", raised, keep=3),
+        Column("rings closed", [Text(" · ".join(ring_sorted(v.rings)) or "-") for v in active], keep=0),
+        Column("ring: staffed/required points", [_progress(v) for v in active], essential=True),
+        Column(
+            "last event",
+            [Text(f"{v.last_type} {_clock_text(state, v.last_at, now)}") for v in active],
+            keep=1,
+            most=25,
+        ),
+    ]
     title = f"Active lockdowns ({len(active)})" + (f", {lifted} lifted in view" if lifted else "")
-    body: RenderableType = table if active else Text("no active lockdowns", style="dim")
+    body: RenderableType = FittedTable(columns) if active else Text("no active lockdowns", style="dim")
     return Panel(body, title=title, title_align="left", border_style="bold red" if active else "")
+
+
+def _lockdown_ids(state: ConsoleState) -> set[str]:
+    """Every lockdown id the console knows: a prefix it shows must be unique among them all."""
+    return set(state.lockdowns) | {i.lockdown_id for i in state.incidents.values() if i.lockdown_id}
+
+
+def _priority(priority: int) -> Text:
+    return Text(f"P{priority}", style=PRIORITY_STYLES.get(priority, ""))
 
 
 def _progress(view: LockdownView) -> Text:

@@ -12,15 +12,13 @@ the run to end about now; without a duration a fast run soon runs ahead of the c
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from streams import codecs, topics
-from streams.domain.geography.topology import Topology, load
+from streams.domain.geography.topology import Topology
 from streams.settings import Settings
 from streams.tools.kafka_io import BrokerLag, producer
 from streams.tools.signer import RecordSigner
@@ -65,11 +63,10 @@ def default_start(now: datetime, speed: float, seconds: float | None) -> datetim
 
 
 def load_simulation_topology(settings: Settings, path: str | None) -> Topology:
-    if path:
-        return load(json.loads(Path(path).read_text(encoding="utf-8")))
-    from streams.topology_file import load_topology
+    """The `--topology` file, else the worker's; a file that cannot be used is a TopologyFileError."""
+    from streams.topology_file import load_topology, read_topology_file
 
-    return load_topology(settings)
+    return read_topology_file(path) if path else load_topology(settings)
 
 
 def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[[str], None]) -> Totals:

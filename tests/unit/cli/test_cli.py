@@ -116,3 +116,20 @@ def test_acl_plan_prints_a_roles_acls_for_the_deployment(monkeypatch: pytest.Mon
 def test_acl_commands_refuse_what_cannot_be_meant(args: list[str], says: str) -> None:
     out = CliRunner().invoke(main, args)
     assert out.exit_code == 2 and says in out.output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["incidents"], "none: no open incidents"),
+        (["incidents", "--all"], "none: no incidents"),
+        (["lockdowns"], "none: no active lockdowns"),
+        (["lockdowns", "--all"], "none: no lockdowns"),
+    ],
+)
+def test_an_empty_listing_says_none(monkeypatch: pytest.MonkeyPatch, args: list[str], says: str) -> None:
+    import streams.tools.kafka_io
+
+    monkeypatch.setattr(streams.tools.kafka_io, "read_to_end", lambda _settings, _topic: [])
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0 and done.stdout == "" and done.stderr == f"{says}\n"

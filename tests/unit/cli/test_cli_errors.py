@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from streams.cli import main
+from streams.cli import CitygateGroup, main
 from streams.connection import ConnectionConfigError, check_bootstrap
 
 
@@ -59,3 +61,108 @@ def test_every_command_takes_bootstrap_server(monkeypatch: pytest.MonkeyPatch) -
         assert result.exit_code == 1, (args, result.output)
         assert "has a scheme" in result.output and "Traceback" not in result.output
     assert os.environ["KAFKA_BOOTSTRAP"] == "http://x:9092"  # what the command read its settings from
+
+
+@pytest.mark.parametrize(
+    ("args", "suggested", "group"),
+    [
+        (["watchlist", "lsit"], "list", "citygate watchlist"),
+        (["alert", "acept", "al-1"], "accept", "citygate alert"),
+        (["scenario", "rnu", "x"], "run", "citygate scenario"),
+        (["topology", "chek", "f.json"], "check", "citygate topology"),
+        (["topics", "craete"], "create", "citygate topics"),
+        (["acl", "plna"], "plan", "citygate acl"),
+        (["operators", "lst"], "list", "citygate operators"),
+    ],
+)
+def test_a_misspelt_subcommand_suggests_the_closest_of_its_group(
+    args: list[str], suggested: str, group: str
+) -> None:
+    result = CliRunner().invoke(main, args, prog_name="citygate")
+    assert result.exit_code == 2, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert f"Did you mean {suggested!r}?" in error and f"({group} --help lists them)" in error
+
+
+def test_every_group_is_a_citygate_group() -> None:
+    groups = [main, *(c for c in main.commands.values() if isinstance(c, click.Group))]
+    assert len(groups) > 5 and all(isinstance(g, CitygateGroup) for g in groups)
+
+
+BAD_TOPOLOGY = '{"type": "FeatureCollection", "features": []}'  # valid JSON, no rings
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["worker"],
+        ["simulate", "--seconds", "1"],
+        ["scenario", "run", "lianshui_lookout", "--speed", "6000"],  # its plate reads need the checkpoints
+    ],
+)
+def test_a_bad_topology_file_is_one_line_before_anything_connects(tmp_path: Path, args: list[str]) -> None:
+    path = tmp_path / "rings.geojson"
+    path.write_text(BAD_TOPOLOGY)
+    # Nothing listens on port 1: a command that got as far as Kafka would fail differently, 10 s later.
+    env = {"CITYGATE_TOPOLOGY": str(path), "KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert line == (
+        f"Error: CITYGATE_TOPOLOGY={path}: missing ring: core (and 2 more); "
+        f"check it with `citygate topology check {path}`"
+    )
+    assert "Traceback" not in result.output and "Kafka" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(None, "no such file"), ("[]", "not a GeoJSON FeatureCollection (a JSON list)")]
+)
+def test_simulates_topology_option_is_read_alike(tmp_path: Path, content: str | None, problem: str) -> None:
+    path = tmp_path / "given.geojson"
+    if content is not None:
+        path.write_text(content)
+    result = CliRunner().invoke(
+        main, ["simulate", "--topology", str(path)], env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"}
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: topology file {path}: {problem}; check it with `citygate topology check {path}`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("[]", ["not a GeoJSON FeatureCollection (a JSON list)"]),
+        (None, ["no such file"]),
+        (BAD_TOPOLOGY, [f"missing ring: {ring}" for ring in ("core", "urban", "city")]),
+    ],
+)
+def test_topology_check_lists_every_problem_of_any_file(
+    tmp_path: Path, content: str | None, says: list[str]
+) -> None:
+    path = tmp_path / "check.geojson"
+    if content is not None:
+        path.write_text(content)
+    result = CliRunner().invoke(main, ["topology", "check", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.splitlines() == [f"{path}: {problem}" for problem in says]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["scenario", "run", "lotus_pond"], "no scenario 'lotus_pond'; did you mean 'lotus_pond_drill'? "),
+        (["scenario", "verify", "lianshui"], "no scenario 'lianshui'; did you mean 'lianshui_lookout'? "),
+        (["scenario", "run", "zzz"], "no scenario 'zzz'. "),
+    ],
+)
+def test_an_unknown_scenario_is_a_usage_error_naming_the_closest_and_all(args: list[str], says: str) -> None:
+    from streams.tools.scenarios import available
+
+    result = CliRunner().invoke(main, args, env={"KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    assert result.exit_code == 2 and "Traceback" not in result.output  # as a misspelt command or choice
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert error == f"Error: Invalid value for 'NAME': {says}Known: {', '.join(available())}"
+    assert len(available()) == 3

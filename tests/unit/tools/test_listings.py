@@ -15,6 +15,7 @@ from streams.tools.listings import (
     latest_by_key,
     lockdown_lines,
     outcome_line,
+    scenario_finished_line,
     watchlist_lines,
 )
 from streams.tools.scenario import Outcome
@@ -97,3 +98,16 @@ def test_outcome_lines_say_when_in_real_seconds_and_scenario_minutes() -> None:
     assert met == "  MET     +  90.0 s (scenario minute  90.0)  lockdown raised (ld-1)"
     missed = outcome_line(Outcome("ring sealed", False, None, "no event"), started, 60.0)
     assert missed == "  NOT MET " + " " * 33 + "  ring sealed (no event)"
+
+
+def test_a_scenario_run_ends_with_one_line_saying_how_it_ended() -> None:
+    met, unmet = Outcome("raised", True, None), Outcome("sealed", False, None)
+    assert scenario_finished_line("lotus_pond_drill", 17.64, [met, met]) == (
+        "scenario lotus_pond_drill finished after 17.6 s: all 2 outcomes met"
+    )
+    assert scenario_finished_line("lotus_pond_drill", 31.0, [met, unmet, unmet]) == (
+        "scenario lotus_pond_drill finished after 31.0 s: 2 of 3 outcomes NOT met"
+    )
+    assert scenario_finished_line("baoji_guard_report", 2.0, None) == (
+        "scenario baoji_guard_report finished after 2.0 s: played, outcomes not checked (--no-verify)"
+    )
