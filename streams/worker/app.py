@@ -26,6 +26,7 @@ from streams.settings import Settings
 from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
@@ -111,7 +112,6 @@ def build_app(settings: Settings) -> Citygate:
 
     public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
     send = TopicSender(public)
-    pipeline = Pipeline(settings, metrics, send)
     topology = load_topology(settings)
     ring_of = {
         p.id: p.ring for p in topology.points.values() if p.ring is not None and p.kind in SEALING_KINDS
@@ -141,8 +141,10 @@ def build_app(settings: Settings) -> Citygate:
             "CITYGATE_REQUIRE_SIGNATURES=false: operator commands are taken unsigned and signatures are "
             "not checked (a development broker only)"
         )
-    command_side = CommandRouter(settings, book, desk, signed)
+    answers = CommandAnswers(settings, app.Table(topics.ANSWERS_TABLE, partitions=topics.TABLE_PARTITIONS))
+    command_side = CommandRouter(settings, book, desk, signed, answers)
     command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
+    pipeline = Pipeline(settings, metrics, send, answers=command_side.answers_by_topic)
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
     def handle_hits(records: Sequence[InputMessage]) -> list[Outgoing]:
