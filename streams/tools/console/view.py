@@ -16,6 +16,7 @@ from rich.text import Text
 from streams import topics
 from streams.tools.console.records import LockdownView, ring_sorted
 from streams.tools.console.state import RATE_TOPICS, ConsoleState
+from streams.tools.targets import short_ids
 
 RATE_LABELS = {
     topics.HITS: "anpr.hits",
@@ -109,7 +110,10 @@ def _top_panel(state: ConsoleState, now: datetime) -> Panel:
 
 def _alerts_panel(state: ConsoleState, now: datetime, limit: int) -> Panel:
     shown = state.top_alerts(max(0, limit))
+    # The id as `citygate alert accept|reject` takes it: a prefix, long enough to tell it from the others.
+    short = short_ids(state.alerts)
     table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_edge=False)
+    table.add_column("id", width=max([11, *(len(short[a.alert_id]) for a in shown)]), no_wrap=True)
     table.add_column("P", width=2, no_wrap=True)
     table.add_column("time", width=11, no_wrap=True)
     table.add_column("kind", width=18, no_wrap=True)
@@ -122,6 +126,7 @@ def _alerts_panel(state: ConsoleState, now: datetime, limit: int) -> Panel:
     for alert in shown:
         highlight = HIGHLIGHTED_KINDS.get(alert.kind)
         table.add_row(
+            Text(short.get(alert.alert_id, alert.alert_id)),
             Text(f"P{alert.priority}", style=PRIORITY_STYLES.get(alert.priority, "")),
             Text(_clock_text(state, alert.when, now)),
             Text(("! " if highlight else "") + alert.kind, style=highlight or ""),

@@ -62,6 +62,22 @@ def rows(text: str, pattern: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- alerts
 
 
+def test_each_alert_shows_the_id_prefix_the_alert_commands_take() -> None:
+    from streams.tools.targets import resolve
+
+    state = new_state()
+    for n, suffix in enumerate(("a1b2c3d4" + "0" * 16, "a1b2c3d4e" + "0" * 15, "ffff0000" + "0" * 16)):
+        state.feed(topics.ALERTS, alert(suffix, 2, f"2026-08-02T20:2{n}:00+08:00"))
+    text = text_of(state, width=200)
+    assert (
+        rows(text, r"^\W*al-ffff0000 ")
+        and rows(text, r"^\W*al-a1b2c3d40 ")
+        and rows(text, r"^\W*al-a1b2c3d4e ")
+    )
+    for shown in ("al-ffff0000", "al-a1b2c3d40", "al-a1b2c3d4e"):
+        assert resolve(shown, [set(state.alerts)], "alert") in state.alerts
+
+
 def test_every_valid_alert_example_is_shown_once_per_alert_id() -> None:
     state = new_state()
     examples = all_examples("alerts")
