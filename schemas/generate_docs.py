@@ -25,6 +25,7 @@ TOPICS = [
     ("alerts.restricted", "alert id"),
     ("lockdowns", "lockdown id"),
     ("incidents", "incident id (compacted)"),
+    ("command.results", "command id (compacted, and deleted after the retention)"),
     ("deadletter", "source topic"),
     ("audit", "subject"),
 ]
@@ -144,7 +145,11 @@ def section(topic: str, key: str) -> list[str]:
             what = ", ".join(f"`{k}` = `{v.get('const')}`" for k, v in when.items() if "const" in v)
             needs = ", ".join(f"`{name}`" for name in then.get("required", ()))
             absent = ", ".join(f"`{k}`" for k, v in then.get("properties", {}).items() if v is False)
-            parts = [f"requires {needs}" if needs else "", f"has no {absent}" if absent else ""]
+            parts = [
+                f"requires {needs}" if needs else "",
+                f"has no {absent}" if absent else "",
+                then.get("description", ""),
+            ]
             lines.append(f"- {what}: " + "; ".join(p for p in parts if p) + ".")
     return [*lines, ""]
 

@@ -38,7 +38,8 @@ class Role:
     )
 
 
-OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS)
+# The console's topics, and the answers to the commands an operator sends (`citygate alert|lift|staff` wait).
+OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS, topics.COMMAND_RESULTS)
 CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
 
 ROLES: dict[str, Role] = {
@@ -57,7 +58,7 @@ ROLES: dict[str, Role] = {
         ),
         Role(
             "operator",
-            "an operator's console: reads alerts, incidents and lockdowns, writes commands",
+            "an operator's console: reads alerts, incidents, lockdowns and answers; writes commands",
             reads=OPERATOR_READS,
             writes=(topics.OPERATOR_COMMANDS,),
             describes=CONSOLE_RATES,

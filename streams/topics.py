@@ -23,6 +23,9 @@ LOCKDOWNS = "lockdowns"
 INCIDENTS = "incidents"
 DEADLETTER = "deadletter"
 AUDIT = "audit"
+# The answer to every operator command (applied, or refused with the reason), keyed by command id: what
+# `citygate alert|lift|staff` wait for (streams/worker/command_side/answers.py writes it).
+COMMAND_RESULTS = "command.results"
 # Who may sign what (issue 15.4): people's public keys and roles, compacted, key: the person's id. Written by
 # registry administrators (`citygate operators`), read by every worker (streams/domain/identity/registry.py).
 REGISTRY = "operators.registry"
@@ -39,7 +42,7 @@ FAUST_INPUTS = (WATCHLIST, *SIGNED_COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
-WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, AUDIT, DEADLETTER, TICKS)
+WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, COMMAND_RESULTS, AUDIT, DEADLETTER, TICKS)
 # Every public topic (and the internal ticks), by logical name.
 ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *WORKER_OUTPUTS)
 
@@ -62,7 +65,17 @@ ALERT_BOOK_TABLE = "alert_book"
 # The operators' registry as the command side folded it, and the signature nonces it saw (identity).
 REGISTRY_TABLE = "registry"
 NONCES_TABLE = "nonces"
-TABLES = (INCIDENTS_TABLE, LOCKDOWNS_TABLE, LOOKOUTS_TABLE, ALERT_BOOK_TABLE, REGISTRY_TABLE, NONCES_TABLE)
+# The answers given to operator commands of the last hour, so a command read again is answered the same.
+ANSWERS_TABLE = "answers"
+TABLES = (
+    INCIDENTS_TABLE,
+    LOCKDOWNS_TABLE,
+    LOOKOUTS_TABLE,
+    ALERT_BOOK_TABLE,
+    REGISTRY_TABLE,
+    NONCES_TABLE,
+    ANSWERS_TABLE,
+)
 TABLE_PARTITIONS = 1
 _TABLE_KEYS = {
     INCIDENTS_TABLE: "incident id",
@@ -71,6 +84,7 @@ _TABLE_KEYS = {
     ALERT_BOOK_TABLE: "alert id",
     REGISTRY_TABLE: "operator id",
     NONCES_TABLE: "signer and nonce",
+    ANSWERS_TABLE: "command id",
 }
 
 
@@ -173,6 +187,16 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(LOCKDOWNS, 1, "lockdown id", "citygate", "operators, dashboards", dict(alerts)),
         # The latest state per incident is what matters: compacted, like a table.
         TopicSpec(INCIDENTS, 1, "incident id", "citygate", "operators", {"cleanup.policy": "compact"}),
+        # The latest answer per command id, kept as long as the commands themselves: compacted (a worker
+        # replaying a command writes the same answer again) and deleted after the retention.
+        TopicSpec(
+            COMMAND_RESULTS,
+            1,
+            "command id",
+            "citygate",
+            "operators (the command's sender waits for it), consoles",
+            {"cleanup.policy": "compact,delete", **reports},
+        ),
         TopicSpec(
             DEADLETTER,
             1,

@@ -69,6 +69,7 @@ for command in (
     lockdowns.incidents_command,
     lockdowns.lockdowns_command,
     lockdowns.lift_command,
+    lockdowns.staff_command,
     scenario.scenario_group,
     simulate.simulate,
     console.console,

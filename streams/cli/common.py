@@ -1,12 +1,12 @@
 """What the commands share: settings from the environment (a bad one is a one-line error), choices taken
-from the domain's own constants, and sending an operator command."""
+from the domain's own constants, and sending an operator command and waiting for its answer."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
@@ -82,28 +82,95 @@ def signing_key(settings: Settings) -> SigningKey | None:
         raise click.ClickException(str(error)) from None
 
 
-def send_command(target_id: str, command: str, operator: str, reason: str | None, note: str | None) -> None:
-    """Check and send one operator command, keyed by its target; print its id."""
+# How long a command waits for its answer by default (`--wait-timeout`).
+WAIT_S = 10.0
+# What turns a typed id into the id a command is about (streams/tools/targets.py); raises TargetError.
+Resolve = Callable[[Settings, str], str]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class NoAnswer(click.ClickException):
+    """The command was sent but no worker answered in time: exit status 2, unlike a refusal's 1."""
+
+    exit_code = 2
+
+
+def answer_options(command: _F) -> _F:
+    """`--wait-timeout SECONDS` and `--no-wait`, for every command that sends an operator command."""
+    command = click.option(
+        "--no-wait", is_flag=True, help="Send and exit 0, without waiting for the worker's answer."
+    )(command)
+    return click.option(
+        "--wait-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=WAIT_S,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long to wait for the answer (exit 0 applied, 1 refused, 2 no answer).",
+    )(command)
+
+
+def send_command(
+    target_id: str,
+    command: str,
+    operator: str,
+    reason: str | None,
+    note: str | None,
+    *,
+    resolve: Resolve | None = None,
+    wait_timeout: float = WAIT_S,
+    no_wait: bool = False,
+) -> None:
+    """Check and send one operator command, keyed by its target (`resolve` turns the id typed, a prefix, into
+    the full one first: unknown or ambiguous, nothing is sent), print its id, then wait for the worker's
+    answer: exit 0 when applied, 1 when refused (with the reason), 2 when none came in `wait_timeout` s."""
     from streams.domain.exceptions import InvalidInput
     from streams.tools.kafka_io import produce
-    from streams.tools.messages import operator_command
+    from streams.tools.targets import TargetError
 
-    try:
-        message = operator_command(
-            command=command,
-            target_id=target_id,
-            operator_id=operator,
-            reason_code=reason,
-            note=note,
-            now=datetime.now(UTC),
-        )
-    except InvalidInput as exc:
-        raise click.ClickException(exc.detail) from None
+    def message_for(target: str) -> dict[str, object]:
+        from streams.tools.messages import operator_command
+
+        try:
+            return operator_command(
+                command=command,
+                target_id=target,
+                operator_id=operator,
+                reason_code=reason,
+                note=note,
+                now=datetime.now(UTC),
+            )
+        except InvalidInput as exc:
+            raise click.ClickException(exc.detail) from None
+
+    message = message_for(target_id)  # a bad id or reason fails here, before any client connects
     settings = load_settings()
     key = signing_key(settings)
+    if resolve is not None:
+        try:
+            full_id = resolve(settings, target_id)
+        except TargetError as exc:
+            raise click.ClickException(str(exc)) from None
+        if full_id != target_id:
+            target_id, message = full_id, message_for(full_id)
     if key is not None:
         message["operator_id"] = key.person_id  # the signer is who gives it, whatever --by said
         signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target_id, value=message)
         message = {**message, "signature": signature.fields()}
-    produce(settings, topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
-    click.echo(f"{command} {target_id} sent ({message['command_id']})")
+    command_id = str(message["command_id"])
+    if no_wait:
+        produce(settings, topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
+        click.echo(f"{command} {target_id} sent ({command_id})")
+        return
+    from streams.tools.answers import APPLIED, REFUSED, AnswerWatch, outcome
+
+    with AnswerWatch(settings) as watch:  # opened before the send: the answer cannot come before it
+        produce(settings, topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
+        click.echo(f"{command} {target_id} sent ({command_id}); waiting for the answer")
+        found = outcome(command, target_id, watch.wait(command_id, wait_timeout), wait_timeout)
+    if found.status == APPLIED:
+        click.echo(found.line)
+        return
+    if found.status == REFUSED:
+        raise click.ClickException(found.line)
+    raise NoAnswer(found.line)

@@ -1,13 +1,15 @@
-"""`citygate incidents`, `lockdowns` and `lift`: the command side's state as its topics hold it, and the
-commander's one decision on it."""
+"""`citygate incidents`, `lockdowns`, `lift` and `staff`: the command side's state as its topics hold it,
+the commander's decision on it, and an operator's radio confirmation of a point; the commands wait for the
+worker's answer (docs/operators.md, exit statuses)."""
 
 from __future__ import annotations
 
 import click
 
 from streams import topics
-from streams.cli.common import choice, load_settings, send_command
-from streams.domain.commands import LIFT_REASONS
+from streams.cli.common import answer_options, choice, load_settings, send_command
+from streams.domain.commands import LIFT_REASONS, STAFF_REASONS
+from streams.settings import Settings
 
 
 @click.command("incidents")
@@ -40,11 +42,70 @@ def lockdowns_command(show_all: bool) -> None:
         click.echo("none: no lockdowns" if show_all else "none: no active lockdowns", err=True)
 
 
+def resolve_lockdown(settings: Settings, given: str) -> str:
+    """The lockdown `given` (a unique prefix, as the console shows it) names: an active one, else any."""
+    from streams.tools.kafka_io import read_to_end
+    from streams.tools.listings import latest_by_key
+    from streams.tools.targets import lockdown_tiers, resolve
+
+    return resolve(
+        given, lockdown_tiers(latest_by_key(read_to_end(settings, topics.LOCKDOWNS)).values()), "lockdown"
+    )
+
+
+def resolve_point(settings: Settings, given: str) -> str:
+    """The point `given` (a unique prefix) names: one an active lockdown still needs staffed, else one it
+    needs (staffed already: the worker says so)."""
+    import orjson
+
+    from streams.tools.kafka_io import read_to_end
+    from streams.tools.targets import point_tiers, resolve
+
+    events = [
+        orjson.loads(value) for _, value in read_to_end(settings, topics.LOCKDOWNS) if value is not None
+    ]
+    return resolve(given, point_tiers(events), "point of an active lockdown")
+
+
 @click.command("lift")
 @click.argument("lockdown_id")
 @click.option("--reason", required=True, type=choice(LIFT_REASONS))
 @click.option("--by", "operator", required=True)
 @click.option("--note", default=None)
-def lift_command(lockdown_id: str, reason: str, operator: str, note: str | None) -> None:
-    """Lift LOCKDOWN_ID (the commander's decision, audited)."""
-    send_command(lockdown_id, "lift_lockdown", operator, reason, note)
+@answer_options
+def lift_command(
+    lockdown_id: str, reason: str, operator: str, note: str | None, wait_timeout: float, no_wait: bool
+) -> None:
+    """Lift LOCKDOWN_ID, or the one a unique prefix names (the commander's decision, audited)."""
+    send_command(
+        lockdown_id,
+        "lift_lockdown",
+        operator,
+        reason,
+        note,
+        resolve=resolve_lockdown,
+        wait_timeout=wait_timeout,
+        no_wait=no_wait,
+    )
+
+
+@click.command("staff")
+@click.argument("point_id")
+@click.option("--reason", type=choice(STAFF_REASONS), default=None)
+@click.option("--by", "operator", required=True)
+@click.option("--note", default=None)
+@answer_options
+def staff_command(
+    point_id: str, reason: str | None, operator: str, note: str | None, wait_timeout: float, no_wait: bool
+) -> None:
+    """Mark POINT_ID of an active lockdown staffed (a radio confirmation that a unit is there)."""
+    send_command(
+        point_id,
+        "staff_point",
+        operator,
+        reason,
+        note,
+        resolve=resolve_point,
+        wait_timeout=wait_timeout,
+        no_wait=no_wait,
+    )

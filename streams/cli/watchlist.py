@@ -97,11 +97,13 @@ def watchlist_add(
 @click.option("--by", "removed_by", required=True, help="Who removes it, for the audit trail.")
 @click.option("--reason", required=True, help="Why, for the audit trail.")
 def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
-    """Delete ENTRY_ID (a tombstone on the compacted topic; who and why travel as headers)."""
+    """Delete ENTRY_ID, or the entry a unique prefix of it names (a tombstone on the compacted topic; who and
+    why travel as headers). An id that is not listed is refused, and nothing is sent."""
     from streams.codecs import ACTOR_HEADER, REASON_HEADER
     from streams.tools.kafka_io import produce
 
     settings = load_settings()
+    entry_id = _listed_entry(settings, entry_id)
     headers = {ACTOR_HEADER: removed_by, REASON_HEADER: reason}
     signer = signing_key(settings)
     if signer is not None:
@@ -110,6 +112,18 @@ def watchlist_remove(entry_id: str, removed_by: str, reason: str) -> None:
         headers["citygate-signature"] = orjson.dumps(signature.fields()).decode()
     produce(settings, topics.WATCHLIST, [(entry_id.encode(), None)], headers=headers)
     click.echo(f"removed {entry_id}")
+
+
+def _listed_entry(settings: Settings, given: str) -> str:
+    """The listed entry `given` (its id, or a unique prefix) names; a one-line error when none or several
+    are: a tombstone for an id nobody listed would be audited as a removal that removed nothing."""
+    from streams.tools.kafka_io import read_watchlist
+    from streams.tools.targets import TargetError, resolve
+
+    try:
+        return resolve(given, [set(read_watchlist(settings))], "listed watchlist entry")
+    except TargetError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @watchlist_group.command("list")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from streams.codecs.messages import (
     HitMessage,
     ReportMessage,
 )
-from streams.domain.commands import OperatorCommand, check_command
+from streams.domain.commands import COMMANDS, OperatorCommand, check_command
 from streams.domain.exceptions import InvalidInput
 from streams.domain.incidents.calls import Call, check_call
 from streams.domain.incidents.reports import Report, check_report
@@ -248,3 +249,42 @@ def parse_command(
     message = decode("operator.commands", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, CommandMessage)  # noqa: S101
     return check_command(key, message, ref=ref, bounds=bounds)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHeader:
+    """What can be read of an operator command whatever else is wrong with it: enough to answer it. Each
+    field is None unless it is what the schema allows; `operator_id` is the signer the signature names,
+    else the message's operator_id (claimed, not checked)."""
+
+    command_id: str
+    command: str | None
+    target_id: str | None
+    operator_id: str | None
+
+
+def command_header(value: bytes | None, *, max_bytes: int) -> CommandHeader | None:
+    """The header of an `operator.commands` value, or None when it has no valid command_id (not a JSON
+    object within `max_bytes`, or no identifier there): such a message can only be dead-lettered."""
+    try:
+        message = decode_object(value, max_bytes=max_bytes)
+    except InvalidInput:
+        return None
+    command_id = _identifier(message.get("command_id"))
+    if command_id is None:
+        return None
+    command = message.get("command")
+    signature = message.get("signature")
+    signer = _identifier(signature.get("signer")) if isinstance(signature, dict) else None
+    operator = message.get("operator_id")
+    claimed = operator if isinstance(operator, str) and 1 <= len(operator) <= 100 else None
+    return CommandHeader(
+        command_id,
+        command if isinstance(command, str) and command in COMMANDS else None,
+        _identifier(message.get("target_id")),
+        signer or claimed,
+    )
+
+
+def _identifier(value: object) -> str | None:
+    return value if isinstance(value, str) and _ENTRY_ID.fullmatch(value) else None

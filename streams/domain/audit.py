@@ -20,6 +20,9 @@ AUDIT_ACTIONS = frozenset(
         "lockdown_lifted",
         # An input refused for who (or who not) stands behind it: unsigned, forged, replayed, unauthorised.
         "refused",
+        # An operator command refused for what it asks (an unknown or lifted target, a message off the
+        # contract): its signer is not in question, so it is told apart from `refused`.
+        "command_refused",
     }
 )
 
@@ -36,12 +39,14 @@ def audit_record(
     source_offset: int,
     after: Mapping[str, object] | None,
     now: datetime,
+    command_id: str | None = None,
 ) -> dict[str, object]:
-    """The `audit` value: one change, who made it, when and why, and where it came from."""
+    """The `audit` value: one change, who made it, when and why, and where it came from; `command_id` names
+    the operator command it answers (its answer on `command.results` has that key)."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     digest = hashlib.sha256(f"{source_topic}\x1f{source_partition}\x1f{source_offset}".encode()).hexdigest()
-    return {
+    record: dict[str, object] = {
         "schema_version": 1,
         "audit_id": f"au-{digest[:24]}",  # one input message, one audit record, however often replayed
         "action": action,
@@ -53,6 +58,9 @@ def audit_record(
         "source": {"topic": source_topic, "partition": source_partition, "offset": source_offset},
         "after": None if after is None else dict(after),
     }
+    if command_id is not None:
+        record["command_id"] = command_id
+    return record
 
 
 def command_audit(
@@ -78,6 +86,7 @@ def command_audit(
         source_offset=source_offset,
         after=after,
         now=now,
+        command_id=command.command_id,
     )
 
 
@@ -91,11 +100,16 @@ def refusal_audit(
     source_partition: int,
     source_offset: int,
     now: datetime,
+    action: str = "refused",
+    command_id: str | None = None,
 ) -> dict[str, object]:
     """The audit record of a refused input: who it claimed to be from and why it was refused. `subject`
-    is the record's key when it is an identifier (anything else is shown as 'unknown')."""
+    is the record's key when it is an identifier (anything else is shown as 'unknown'). `action` is
+    `refused` (who stands behind it) or `command_refused` (what an operator command asked)."""
+    if action not in ("refused", "command_refused"):
+        raise ValueError(f"{action!r} is no refusal")
     return audit_record(
-        action="refused",
+        action=action,
         subject=subject if subject and _IDENTIFIER.fullmatch(subject) and len(subject) <= 64 else "unknown",
         actor=claimed_by or "unknown",
         at=now,
@@ -105,4 +119,5 @@ def refusal_audit(
         source_offset=source_offset,
         after=None,
         now=now,
+        command_id=command_id,
     )

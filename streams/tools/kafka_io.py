@@ -45,7 +45,9 @@ def produce(
         kafka.close()
 
 
-def _assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
+def assigned_consumer(settings: Settings, topic: str) -> tuple[KafkaConsumer, list[TopicPartition]]:
+    """A group-less consumer assigned every partition of the public topic `topic` (MissingTopic, or
+    TopicRefused when the cluster's ACLs hide it); close it when done."""
     consumer = KafkaConsumer(
         **settings.connection().tool_client_kwargs(), group_id=None, enable_auto_commit=False
     )
@@ -98,7 +100,7 @@ def follow(
     idle_timeout: float | None = None,
 ) -> Iterator[bytes]:
     """Yield message values of `topic` as they arrive (no consumer group: a read-only observer)."""
-    consumer, tps = _assigned_consumer(settings, topic)
+    consumer, tps = assigned_consumer(settings, topic)
     try:
         if from_beginning:
             consumer.seek_to_beginning(*tps)
@@ -127,7 +129,7 @@ def follow(
 
 def read_to_end(settings: Settings, topic: str) -> Iterator[tuple[bytes | None, bytes | None]]:
     """Every (key, value) of `topic` from the beginning up to its end offsets at the call."""
-    consumer, tps = _assigned_consumer(settings, topic)
+    consumer, tps = assigned_consumer(settings, topic)
     try:
         consumer.seek_to_beginning(*tps)
         end = consumer.end_offsets(tps)
@@ -136,6 +138,30 @@ def read_to_end(settings: Settings, topic: str) -> Iterator[tuple[bytes | None, 
                 for record in records:
                     if record.offset < end[TopicPartition(record.topic, record.partition)]:
                         yield record.key, record.value
+    finally:
+        consumer.close()
+
+
+def keys_since(settings: Settings, topic: str, since_ms: int) -> set[str]:
+    """The keys of `topic`'s records from broker time `since_ms` (epoch ms) to its end offsets at the call;
+    values are not read. Empty when the topic is missing or hidden from this principal (its role lacks it)."""
+    try:
+        consumer, tps = assigned_consumer(settings, topic)
+    except MissingTopic:
+        return set()
+    found: set[str] = set()
+    try:
+        seek_to_time(consumer, tps, since_ms)
+        end = consumer.end_offsets(tps)
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    if (
+                        record.key is not None
+                        and record.offset < end[TopicPartition(record.topic, record.partition)]
+                    ):
+                        found.add(record.key.decode("utf-8", "replace"))
+        return found
     finally:
         consumer.close()
 

@@ -27,6 +27,7 @@ from streams.signing import verify
 from streams.topology_file import load_topology
 from streams.worker import kafka_internals
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.signed_inputs import (
     SignedInputs,
     listing_signer,
@@ -136,7 +137,6 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
 
     public = {spec.name: topic(spec.name) for spec in topics.public_topics(settings)}
     send = TopicSender(public)
-    pipeline = Pipeline(settings, metrics, send)
     if topology is None:
         topology = load_topology(settings)
     ring_of = {
@@ -170,8 +170,10 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
             "CITYGATE_REQUIRE_SIGNATURES=false: operator commands are taken unsigned and signatures are "
             "not checked (a development broker only)"
         )
-    command_side = CommandRouter(settings, book, desk, signed)
+    answers = CommandAnswers(settings, app.Table(topics.ANSWERS_TABLE, partitions=topics.TABLE_PARTITIONS))
+    command_side = CommandRouter(settings, book, desk, signed, answers)
     command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
+    pipeline = Pipeline(settings, metrics, send, answers=command_side.answers_by_topic)
 
     # The sensor side: not a Faust agent but a batched consumer of its own (sensor/consumer.py says why).
     def handle_hits(records: Sequence[InputMessage]) -> list[Outgoing]:

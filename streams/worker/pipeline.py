@@ -2,7 +2,8 @@
 
 Faust acks and skips an event whose agent raises, so no exception may escape an agent body: every message of
 a batch is handed to a sync `handle` function; an `InvalidInput` becomes a dead letter with its reason, any
-other exception a `processing_error` dead letter (logged without the message content), and the batch's
+other exception a `processing_error` dead letter (logged without the message content), plus what the topic's
+`answers` tell the sender (an operator command's outcome) or the audit record of a `Refused`; the batch's
 outputs are then handed to the producer without awaiting delivery. The producer is flushed before offsets are
 committed (by Faust for its agents, by streams/worker/sensor/consumer.py for hits), so at-least-once holds:
 outputs are in
@@ -103,6 +104,8 @@ class InputRecord:
 
 # (an InputMessage, now) → records to produce.
 Handler = Callable[[Any, datetime], Sequence[Outgoing]]
+# (the refused InputMessage, why, now) → what a topic's senders are told besides the dead letter.
+Answer = Callable[[Any, InvalidInput, datetime], Sequence[Outgoing]]
 # Hands one record to the producer and returns the send's future (its outcome once delivered or failed).
 Send = Callable[[Outgoing], Awaitable[Awaitable[object]]]
 
@@ -126,10 +129,15 @@ class TopicSender:
 class Pipeline:
     """Runs handlers over batches of messages; the only place their errors become dead letters."""
 
-    def __init__(self, settings: Settings, metrics: Metrics, send: Send) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, send: Send, answers: Mapping[str, Answer] | None = None
+    ) -> None:
+        """`answers` (by logical topic) answers a refused message's sender (operator commands: their
+        outcome on `command.results`, and its audit record instead of the generic one of a `Refused`)."""
         self.settings = settings
         self.metrics = metrics
         self._send = send
+        self.answers: Mapping[str, Answer] = answers or {}
 
     def source_of(self, message: InputMessage) -> str:
         return self.settings.logical_topic(message.topic)
@@ -157,12 +165,9 @@ class Pipeline:
         for message in messages:
             try:
                 produced = handle(message, now)
-            except Refused as exc:  # who stands behind it: a dead letter, and an audit record besides
+            except InvalidInput as exc:  # a Refused (who stands behind it) is audited besides
                 outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
-                outgoing.append(self.refusal(message, exc, now))
-                continue
-            except InvalidInput as exc:
-                outgoing.append(self.dead_letter(self.source_of(message), message, exc.code, exc.detail, now))
+                outgoing.extend(self.answer(message, exc, now))
                 continue
             except Exception as exc:  # noqa: BLE001 - anything else must not kill the agent either
                 # The frames, not the exception's text: that may quote the input (a plate), which the log
@@ -179,6 +184,7 @@ class Pipeline:
                 outgoing.append(
                     self.dead_letter(self.source_of(message), message, "processing_error", detail, now)
                 )
+                outgoing.extend(self.answer(message, InvalidInput("processing_error", detail), now))
                 continue
             valid[message.topic] = valid.get(message.topic, 0) + 1
             if produced:
@@ -191,6 +197,20 @@ class Pipeline:
         """Hand records to the producer; delivery is awaited by Faust's flush before the next commit."""
         for record in outgoing:
             await self._send(record)
+
+    def answer(self, message: InputMessage, refusal: InvalidInput, now: datetime) -> Sequence[Outgoing]:
+        """What a refused message's sender is told besides its dead letter: its topic's answer, else the
+        audit record of a `Refused`; nothing for other refusals."""
+        answer = self.answers.get(self.source_of(message))
+        if answer is None:
+            return [self.refusal(message, refusal, now)] if isinstance(refusal, Refused) else []
+        try:
+            return answer(message, refusal, now)
+        except Exception as exc:  # noqa: BLE001 - the dead letter is written; nothing may escape the agent
+            name = type(exc).__name__  # not its text, which may quote the input
+            where = (message.topic, message.partition, message.offset)
+            log.error("answering %s[%s]@%s failed: %s", *where, name)
+            return []
 
     def refusal(self, message: InputMessage, refused: Refused, now: datetime) -> Outgoing:
         source = self.source_of(message)

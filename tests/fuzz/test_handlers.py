@@ -1,7 +1,8 @@
 """Fuzzing every input topic through the worker's own handlers (no broker): 10,000+ hostile messages, each
 must become exactly one dead letter with a reason and have no other effect (no alert, no incident, no
-lockdown, no alert version, no watchlist change, no checkpoint-health reading), while a valid message sent
-after each one still takes effect. The same strategies drive the real-broker fuzz (tests/integration)."""
+lockdown, no alert version, no watchlist change, no checkpoint-health reading; a command with a readable
+id is answered as refused, and the answer audited), while a valid message sent after each one still takes
+effect. The same strategies drive the real-broker fuzz (tests/integration)."""
 
 from __future__ import annotations
 
@@ -129,10 +130,26 @@ def test_bad_command_side_input_is_a_dead_letter_and_changes_no_table(topic: str
         key, value, how = bad
         before = {name: table.writes for name, table in COMMAND_SIDE.tables.items()}
         out = COMMAND_SIDE.feed(topic, key, value, now=NOW)
-        assert [r.topic for r in out] == [topics.DEADLETTER], f"{how}: {out}"
-        assert out[0].value["reason"]["code"], how
+        code = out[0].value["reason"]["code"]
+        if topic == topics.OPERATOR_COMMANDS and len(out) > 1:  # it has an id: its sender is answered
+            assert [r.topic for r in out] == [topics.DEADLETTER, topics.AUDIT, topics.COMMAND_RESULTS], how
+            answer = out[2].value
+            assert answer["outcome"] == "refused" and answer["reason"]["code"] == code, how
+            assert out[1].value["command_id"] == answer["command_id"] == out[2].key, how
+        else:
+            assert [r.topic for r in out] == [topics.DEADLETTER], f"{how}: {out}"
+        assert code, how
         assert {name: table.writes for name, table in COMMAND_SIDE.tables.items()} == before, how
-        good_key, good = valid(topic, NOW, next(COUNTER))
+        n = next(COUNTER)
+        good_key, good = valid(topic, NOW, n)
+        if topic == topics.OPERATOR_COMMANDS:  # a command that can take effect: accept a booked alert
+            alert_key, booked = valid(topics.ALERTS, NOW, n)
+            COMMAND_SIDE.feed(topics.ALERTS, alert_key, orjson.dumps(booked), now=NOW)
+            good_key = alert_key
+            # An id no spoiled command carries: a command id answered already is answered the same again.
+            good.update(
+                command="accept_hit", target_id=booked["alert_id"], reason_code=None, command_id=f"cmd-ok-{n}"
+            )
         out = COMMAND_SIDE.feed(topic, good_key, orjson.dumps(good), now=NOW)
         assert topics.DEADLETTER not in [r.topic for r in out], f"the valid {topic} after {how}: {out}"
         if topic in (topics.ALERTS, topics.ALERTS_RESTRICTED):
@@ -140,6 +157,7 @@ def test_bad_command_side_input_is_a_dead_letter_and_changes_no_table(topic: str
         if topic == topics.CALLS:
             assert any(good["call_id"] in i["call_ids"] for i in COMMAND_SIDE.tables["incidents"].values())
         if topic == topics.OPERATOR_COMMANDS:
-            assert [r.topic for r in out] == [topics.AUDIT]
+            assert [r.topic for r in out] == [topics.ALERTS, topics.AUDIT, topics.COMMAND_RESULTS]
+            assert out[2].value["outcome"] == "applied"
 
     run()

@@ -1,10 +1,12 @@
 """Fuzzing a real worker on the real broker: ~2,000 hostile messages over every topic it consumes,
 interleaved with valid ones. Each hostile one is one dead letter with a reason and causes nothing (no
-alert, incident, lockdown or alert version); every valid one takes effect; the worker never restarts.
+alert, incident, lockdown or alert version); every valid one takes effect (a valid command, with no lockdown
+to staff, is answered as refused for that); the worker never restarts.
 (tests/fuzz runs 10,000+ through the same handlers without a broker.)"""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import os
 from collections import Counter
@@ -53,6 +55,7 @@ def test_a_worker_survives_hostile_input_on_every_topic_and_lets_nothing_through
     bad_sends: list[tuple[str, object]] = []
     valid_hits: set[str] = set()
     valid_calls: set[str] = set()
+    valid_commands: set[str] = set()
     for topic in TOPICS:
         for key, value, _ in draw(topic, now, PER_TOPIC):
             if key is None and topic == topics.WATCHLIST:
@@ -69,15 +72,30 @@ def test_a_worker_survives_hostile_input_on_every_topic_and_lets_nothing_through
                 valid_hits.add(str(good["hit_id"]))
             if topic == topics.CALLS:
                 valid_calls.add(str(good["call_id"]))
+            if topic == topics.OPERATOR_COMMANDS:
+                valid_commands.add(str(good["command_id"]))
     cluster.flush()
     sent_bad = Counter(topic for topic, sent in bad_sends if sent.succeeded())  # type: ignore[attr-defined]
     total = sum(sent_bad.values())
     assert total == len(bad_sends)  # the broker took every one: each is citygate's to refuse
 
+    # The valid commands staff a point no lockdown needs (there is none): each is well-formed, refused for
+    # that, and answered; it is dead-lettered too, so it is counted apart from the hostile ones.
+    expected = total + len(valid_commands)
     try:
-        letters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= total, timeout=120, settle=5)
+        everything = cluster.read(
+            topics.DEADLETTER, until=lambda m: len(m) >= expected, timeout=120, settle=5
+        )
     except AssertionError:  # say which ones had none, below
-        letters = cluster.read(topics.DEADLETTER, until=lambda m: True, settle=2)
+        everything = cluster.read(topics.DEADLETTER, until=lambda m: True, settle=2)
+    letters = [d for d in everything if _command_id(d) not in valid_commands]
+    refused_valid = [d for d in everything if _command_id(d) in valid_commands]
+    assert {_command_id(d) for d in refused_valid} == valid_commands
+    assert {d["reason"]["detail"] for d in refused_valid} == {"no active lockdown needs point BP-012"}  # type: ignore[index]
+    answered = cluster.read(
+        topics.COMMAND_RESULTS, until=lambda m: valid_commands <= {a["command_id"] for a in m}
+    )
+    assert all(a["outcome"] == "refused" and a["reason"] for a in answered)  # no hostile command was applied
     by_source = Counter(str(d["source"]["topic"]) for d in letters)  # type: ignore[index]
     if by_source != sent_bad:
         lettered = {(str(d["source"]["topic"]), int(d["source"]["offset"])) for d in letters}  # type: ignore[index]
@@ -100,6 +118,23 @@ def test_a_worker_survives_hostile_input_on_every_topic_and_lets_nothing_through
     assert "Traceback" not in log and "crashed" not in log.lower(), worker.log_tail(60)  # no agent restarted
     assert worker.health() == 200
     assert "citygate_events_total" in worker.metrics()
+
+
+def _command_id(letter: dict[str, object]) -> str | None:
+    """The command id of a dead-lettered operator command, when its value still holds one."""
+    source = letter["source"]
+    if (
+        not isinstance(source, dict)
+        or source.get("topic") != topics.OPERATOR_COMMANDS
+        or not letter["value_b64"]
+    ):
+        return None
+    try:
+        value = orjson.loads(base64.b64decode(str(letter["value_b64"])))
+    except (orjson.JSONDecodeError, ValueError):
+        return None
+    found = value.get("command_id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _read_with_offsets(cluster: Cluster, topic: str) -> list[tuple[int, dict[str, object]]]:

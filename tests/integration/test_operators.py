@@ -88,8 +88,8 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
         by_entry["WL-2"]: ("accepted", "vehicle_stopped"),
     }
 
-    audit = cluster.read(topics.AUDIT, until=lambda m: len(m) >= 5, settle=2)
-    trail = sorted((r["action"], r["subject"], r["actor"], r["reason"]) for r in audit)
+    audit = cluster.read(topics.AUDIT, until=lambda m: len(m) >= 6, settle=2)
+    trail = sorted((r["action"], r["subject"], r["actor"], str(r["reason"]).split(" (")[0]) for r in audit)
     assert trail == sorted(
         [
             # The audited actor is the signer (the CLI's key: op-7), not the --by text.
@@ -98,6 +98,13 @@ def test_reject_and_accept_reach_alerts_and_audit(cluster: Cluster) -> None:
             ("alert_rejected", by_entry["WL-1"], "op-7", "misread"),
             ("alert_accepted", by_entry["WL-2"], "op-7", "vehicle_stopped"),
             ("watchlist_delete", "WL-2", "op-7", "已抓获"),  # the signer, not --by,
+            # The command about no alert: refused, and its answer audited.
+            (
+                "command_refused",
+                "al-000000000000000000000000",
+                "op-7",
+                "invalid_value: no alert al-000000000000000000000000",
+            ),
         ]
     )
     letters = cluster.read(topics.DEADLETTER, until=lambda m: len(m) >= 1)

@@ -117,12 +117,15 @@ def test_an_operator_reads_alerts_and_writes_commands_but_not_restricted_alerts_
     operator = secure_broker.settings("operator")
     read(operator, topics.ALERTS)
     read(operator, topics.INCIDENTS)
+    read(operator, topics.COMMAND_RESULTS)  # the answers to its commands
     with producer(operator) as client:
         write(client, operator, topics.OPERATOR_COMMANDS)
         with pytest.raises(TopicAuthorizationFailedError):
             write(client, operator, topics.WATCHLIST)
         with pytest.raises(TopicAuthorizationFailedError):
             write(client, operator, topics.ALERTS)  # no forged alerts
+        with pytest.raises(TopicAuthorizationFailedError):
+            write(client, operator, topics.COMMAND_RESULTS)  # no forged answers
     with pytest.raises(TopicAuthorizationFailedError):
         read(operator, topics.ALERTS_RESTRICTED)
 

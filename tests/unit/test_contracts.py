@@ -72,7 +72,16 @@ DECODERS = {"anpr.hits": decode_hit, "watchlist.entries": decode_entry}
 
 
 @pytest.mark.parametrize(
-    "topic", ["anpr.hits", "watchlist.entries", "alerts", "deadletter", "operator.commands", "audit"]
+    "topic",
+    [
+        "anpr.hits",
+        "watchlist.entries",
+        "alerts",
+        "deadletter",
+        "operator.commands",
+        "audit",
+        "command.results",
+    ],
 )
 def test_every_schema_has_id_version_and_closed_objects(topic: str) -> None:
     schema = json.loads((SCHEMAS / f"{topic}.schema.json").read_text())
@@ -343,3 +352,60 @@ def test_everything_the_incident_desk_writes_is_schema_valid() -> None:
         for listing in outcome.listings:
             validator("watchlist.entries").validate(listing)
             parse_entry(listing["entry_id"], listing)
+
+
+@pytest.mark.parametrize("message", examples("command.results", "valid"))
+def test_command_result_examples_are_valid(message: Any) -> None:
+    validator("command.results").validate(message)
+
+
+@pytest.mark.parametrize("message", examples("command.results", "invalid"))
+def test_command_result_counter_examples_are_invalid(message: Any) -> None:
+    assert not validator("command.results").is_valid(message)
+
+
+def test_command_result_reason_codes_are_the_dead_letters() -> None:
+    schema = json.loads((SCHEMAS / "command.results.schema.json").read_text())
+    [refusal, _] = schema["properties"]["reason"]["anyOf"]
+    assert set(refusal["properties"]["code"]["enum"]) == REASON_CODES
+
+
+@pytest.mark.parametrize("code", sorted(REASON_CODES))
+@pytest.mark.parametrize("detail", ["x", "two\nlines\r\n  and tabs\t", "很长" * 800, "   "])
+def test_every_answer_citygate_writes_is_schema_valid(code: str, detail: str) -> None:
+    from streams.domain.results import command_result
+
+    place = {"source_topic": "operator.commands", "source_partition": 0, "source_offset": 4, "now": NOW}
+    refused = command_result(
+        command_id="cmd-1", command=None, target_id=None, operator_id=None, refusal=(code, detail), **place
+    )
+    validator("command.results").validate(refused)
+    applied = command_result(
+        command_id="cmd-1",
+        command="lift_lockdown",
+        target_id="ld-1",
+        operator_id="x" * 150,
+        refusal=None,
+        **place,
+    )
+    validator("command.results").validate(applied)
+
+
+def test_every_refusal_audit_of_a_command_is_schema_valid() -> None:
+    from streams.domain.audit import refusal_audit
+
+    for action in ("refused", "command_refused"):
+        for command_id in (None, "cmd-1"):
+            record = refusal_audit(
+                subject="al-1",
+                claimed_by=None,
+                code="invalid_value",
+                detail="no alert al-1",
+                source_topic="operator.commands",
+                source_partition=0,
+                source_offset=3,
+                now=NOW,
+                action=action,
+                command_id=command_id,
+            )
+            validator("audit").validate(record)

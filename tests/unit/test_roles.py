@@ -23,11 +23,11 @@ def test_a_gateway_may_only_write_hits() -> None:
     assert _grants("gateway") == {("WRITE", "TOPIC", "yz.anpr.hits"), ("DESCRIBE", "TOPIC", "yz.anpr.hits")}
 
 
-def test_an_operator_reads_alerts_incidents_lockdowns_and_writes_commands_only() -> None:
+def test_an_operator_reads_alerts_incidents_lockdowns_answers_and_writes_commands_only() -> None:
     grants = _grants("operator")
     reads = {name for op, _, name in grants if op == "READ"}
     writes = {name for op, _, name in grants if op == "WRITE"}
-    assert reads == {"yz.alerts", "yz.incidents", "yz.lockdowns"}
+    assert reads == {"yz.alerts", "yz.incidents", "yz.lockdowns", "yz.command.results"}
     assert writes == {"yz.operator.commands"}
     assert not {name for _, kind, name in grants if kind == "GROUP"}
 
@@ -37,8 +37,8 @@ def test_only_a_privileged_operator_besides_the_worker_reads_restricted_alerts()
     assert readers == {"privileged_operator", "worker"}
 
 
-@pytest.mark.parametrize("alert_topic", [topics.ALERTS, topics.ALERTS_RESTRICTED])
-def test_only_the_worker_writes_the_alert_topics(alert_topic: str) -> None:
+@pytest.mark.parametrize("alert_topic", [topics.ALERTS, topics.ALERTS_RESTRICTED, topics.COMMAND_RESULTS])
+def test_only_the_worker_writes_the_alert_topics_and_the_answers(alert_topic: str) -> None:
     writers = {name for name in ROLES if ("WRITE", "TOPIC", CITY.topic(alert_topic)) in _grants(name)}
     assert writers == {"worker"}
 

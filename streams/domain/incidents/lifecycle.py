@@ -328,6 +328,20 @@ def on_arrival(point_id: str, at: datetime, active: Iterable[Lockdown], topology
     return out
 
 
+def why_not_staffed(point_id: str, active: Iterable[Lockdown]) -> str:
+    """Why marking `point_id` staffed changes nothing (`on_arrival` gave no event): what an operator reads."""
+    staffed = [lockdown.lockdown_id for lockdown in active if point_id in lockdown.staffed]
+    if staffed:
+        return f"point {point_id} is staffed already ({', '.join(sorted(staffed))})"
+    return f"no active lockdown needs point {point_id}"
+
+
+def why_not_lifted(lockdown: Lockdown) -> str:
+    """Why lifting `lockdown` changes nothing: it is not active."""
+    how = ", ".join(str(part) for part in (lockdown.lifted_reason, lockdown.lifted_at) if part)
+    return f"lockdown {lockdown.lockdown_id} is {lockdown.status} already" + (f" ({how})" if how else "")
+
+
 def on_capture(incident: Incident, count: int, at: datetime, lockdown: Lockdown | None) -> Outcome:
     """Suspects caught; all of them caught closes the incident and lifts its lockdown."""
     if count < 1:

@@ -89,16 +89,23 @@ class IncidentDesk:
     def staff_point(
         self, command: OperatorCommand, message: InputMessage, now: datetime
     ) -> Sequence[Outgoing]:
-        """An operator marks a point staffed (a radio confirmation)."""
-        outcome = desk.on_arrival(command.target_id, command.issued_at, self._active(), self.topology)
+        """An operator marks a point staffed (a radio confirmation); refused when that changes nothing (no
+        active lockdown needs the point, or it is staffed already), so the operator is told."""
+        active = self._active()
+        outcome = desk.on_arrival(command.target_id, command.issued_at, active, self.topology)
+        if not outcome.events:
+            raise InvalidInput("invalid_value", desk.why_not_staffed(command.target_id, active))
         return self._commanded(outcome, command, message, now, "point_staffed")
 
     def lift(self, command: OperatorCommand, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        """The commander lifts a lockdown."""
+        """The commander lifts a lockdown; refused when there is none by that id, or it is lifted already."""
         record = self.lockdowns.get(command.target_id)
         if record is None:
             raise InvalidInput("invalid_value", f"no lockdown {command.target_id}")
-        outcome = desk.lift(Lockdown.from_record(record), "operator", now)
+        lockdown = Lockdown.from_record(record)
+        if lockdown.status != "active":
+            raise InvalidInput("invalid_value", desk.why_not_lifted(lockdown))
+        outcome = desk.lift(lockdown, "operator", now)
         return self._commanded(outcome, command, message, now, "lockdown_lifted")
 
     def _commanded(

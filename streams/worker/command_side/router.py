@@ -10,15 +10,18 @@ added without a handler stops the worker at start instead of dead-lettering ever
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from streams import codecs, topics
 from streams.domain.commands import COMMANDS, OperatorCommand
+from streams.domain.exceptions import InvalidInput, Refused
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
+from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.incident_desk import IncidentDesk
 from streams.worker.command_side.signed_inputs import SignedInputs
-from streams.worker.pipeline import Handler, InputMessage, Outgoing, received
+from streams.worker.pipeline import Answer, Handler, InputMessage, Outgoing, received
 
 # Alerts that say a listed vehicle was seen: what the incident desk follows.
 SIGHTING_KINDS = frozenset({"watchlist_match", "retro_match"})
@@ -30,15 +33,24 @@ class CommandRouter:
     """A pipeline handler for every command-side message: (message, now) → records to send."""
 
     def __init__(
-        self, settings: Settings, book: AlertBook, desk: IncidentDesk, signed: SignedInputs | None = None
+        self,
+        settings: Settings,
+        book: AlertBook,
+        desk: IncidentDesk,
+        signed: SignedInputs | None = None,
+        answers: CommandAnswers | None = None,
     ) -> None:
         """`signed` checks who signed each command (None: CITYGATE_REQUIRE_SIGNATURES=false, and the
-        registry's records are not read)."""
+        registry's records are not read); `answers` writes every command's outcome (its table: a plain
+        dict when not given, as in tests; the worker gives a Faust table)."""
         self.settings = settings
         self.signed = signed
         self.bounds = settings.time_bounds()
         self.book = book
         self.desk = desk
+        self.answers = answers if answers is not None else CommandAnswers(settings, {})
+        # What the pipeline tells a refused command's sender (streams/worker/pipeline.py `answers`).
+        self.answers_by_topic: Mapping[str, Answer] = {topics.OPERATOR_COMMANDS: self.answers.refused}
         self.by_topic: Mapping[str, Handler] = {
             topics.ALERTS: self.on_alert,
             topics.ALERTS_RESTRICTED: self.on_alert,
@@ -86,16 +98,39 @@ class CommandRouter:
         return ()
 
     def on_command(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """An operator command: parsed, its signer checked, handled, and answered (applied here; a refusal
+        is answered by the pipeline through `answers_by_topic`). Read again after a crash, a record gets
+        the same records it got the first time (streams/worker/command_side/answers.py says why)."""
+        arrived = received(message, now)
         command = codecs.parse_command(
             codecs.decode_key(message.key),
             message.value,
-            ref=received(message, now),
+            ref=arrived,
             bounds=self.bounds,
             max_bytes=self.settings.max_message_bytes,
         )
+        self.answers.sweep(arrived)
+        again = self.answers.again(command, message)
+        if again is not None:
+            return again
         if self.signed is not None:
-            command = self.signed.admit_command(command, message, now)
-        return self.by_command[command.command](command, message, now)
+            try:
+                command = self.signed.admit_command(command, message, now)
+            except Refused as refused:
+                if refused.code == "not_authorised":  # a checked signer: the record spent its nonce
+                    signer = replace(command, operator_id=refused.claimed_by or command.operator_id)
+                    self.answers.keep_refusal(signer, message, refused, now)
+                raise
+        repeated = self.answers.repeated(command, message)
+        if repeated is not None:
+            return repeated
+        try:
+            records = self.by_command[command.command](command, message, now)
+        except InvalidInput as refusal:
+            if self.signed is not None:  # the nonce is spent: read again, it must say the same
+                self.answers.keep_refusal(command, message, refusal, now)
+            raise
+        return self.answers.applied(command, message, records, now)
 
 
 def _same(what: str, handled: set[str], declared: set[str]) -> None:

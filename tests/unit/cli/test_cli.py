@@ -19,7 +19,7 @@ from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
     "acl", "alert", "console", "incidents", "lift", "lockdowns", "operators", "scenario", "simulate",
-    "tail", "topics", "topology", "watchlist", "worker",
+    "staff", "tail", "topics", "topology", "watchlist", "worker",
 ]  # fmt: skip
 
 
@@ -72,6 +72,9 @@ def test_choices_come_from_the_domain_with_other_last() -> None:
         (["alert", "reject", "al-1", "--by", "op"], "Missing option '--reason'"),
         (["alert", "accept", "bad id!", "--by", "op"], "target_id"),
         (["lift", "ld-1", "--by", "cmdr", "--reason", "radio_confirmed"], "'radio_confirmed' is not one of"),
+        (["staff", "BP 1", "--by", "op"], "target_id"),
+        (["staff", "BP-1", "--by", "op", "--reason", "false_alarm"], "'false_alarm' is not one of"),
+        (["lift", "ld-1", "--by", "c", "--reason", "other", "--wait-timeout", "0"], "--wait-timeout"),
         (["console", "--lookback", "2x"], "not a duration: '2x'"),
     ],
 )

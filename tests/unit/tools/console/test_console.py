@@ -62,6 +62,19 @@ def rows(text: str, pattern: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- alerts
 
 
+def test_each_alert_shows_the_id_prefix_the_alert_commands_take() -> None:
+    from streams.tools.targets import resolve
+
+    state = new_state()
+    for n, suffix in enumerate(("a1b2c3d4" + "0" * 16, "a1b2c3d4e" + "0" * 15, "ffff0000" + "0" * 16)):
+        state.feed(topics.ALERTS, alert(suffix, 2, f"2026-08-02T20:2{n}:00+08:00"))
+    text = text_of(state, width=200)
+    shown = re.findall(r"\s(al-[0-9a-f]{8,24})\s", text)
+    assert len(shown) == 3  # one per alert, each a prefix of its id that the commands resolve to it
+    for prefix in shown:
+        assert resolve(prefix, [set(state.alerts)], "alert").startswith(prefix)
+
+
 def test_every_valid_alert_example_is_shown_once_per_alert_id() -> None:
     state = new_state()
     examples = all_examples("alerts")

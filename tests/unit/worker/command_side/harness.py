@@ -20,6 +20,7 @@ from streams.domain.geography.layout import generate_topology
 from streams.domain.geography.topology import Topology, load
 from streams.settings import Settings
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
+from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputRecord, Outgoing, Pipeline
@@ -68,10 +69,7 @@ class CommandSide:
     def __init__(self, settings: Settings | None = None, topology: Topology | None = None) -> None:
         self.settings = settings or Settings(topic_prefix="t.")
         self.metrics = Metrics()
-        self.tables: dict[str, WatchedTable] = {
-            name: WatchedTable()
-            for name in ("incidents", "lockdowns", "lookouts", "alert_book", "registry", "nonces")
-        }
+        self.tables: dict[str, WatchedTable] = {name: WatchedTable() for name in topics.TABLES}
         self.desk = IncidentDesk(
             self.settings,
             topology or default_topology(),
@@ -86,20 +84,33 @@ class CommandSide:
             if self.settings.require_signatures and self.settings.registry_root_key
             else None
         )
-        self.router = CommandRouter(self.settings, self.book, self.desk, self.signed)
-        self.pipeline = Pipeline(self.settings, self.metrics, _never_sent)
+        self.answers = CommandAnswers(self.settings, self.tables["answers"])
+        self.router = CommandRouter(self.settings, self.book, self.desk, self.signed, self.answers)
+        self.pipeline = Pipeline(self.settings, self.metrics, _never_sent, self.router.answers_by_topic)
         self._offsets: dict[str, itertools.count[int]] = {}
 
     def feed(
-        self, topic: str, key: str | bytes | None, value: dict[str, Any] | bytes | None, *, now: datetime
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: dict[str, Any] | bytes | None,
+        *,
+        now: datetime,
+        offset: int | None = None,
+        arrived: datetime | None = None,
     ) -> list[Record]:
-        """One message on a command-side topic; returns every record sent in reply (fed back ones too)."""
+        """One message on a command-side topic; returns every record sent in reply (fed back ones too).
+        `offset` reads a record again (a worker after a crash) and `arrived` is its broker time (now)."""
         out: list[Record] = []
         pending = deque([(topic, _bytes(key), value if not isinstance(value, dict) else orjson.dumps(value))])
+        again = offset
         while pending:
             name, raw_key, raw_value = pending.popleft()
-            offset = next(self._offsets.setdefault(name, itertools.count()))
-            stamp = round(now.timestamp() * 1000)  # it reached Kafka now
+            if again is None:
+                offset = next(self._offsets.setdefault(name, itertools.count()))
+            else:
+                offset, again = again, None
+            stamp = round((arrived or now).timestamp() * 1000)  # it reached Kafka now, or then
             message = InputRecord(self.settings.topic(name), 0, offset, stamp, raw_key, raw_value)
             outgoing, _ = self.pipeline.handle_messages([message], self.router, now)
             for record in outgoing:

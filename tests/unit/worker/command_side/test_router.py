@@ -162,8 +162,18 @@ def test_refused_input_is_one_dead_letter_and_changes_nothing(
     before = {name: dict(table) for name, table in side.tables.items()}
     raw = value if isinstance(value, bytes | dict) else json.dumps(value).encode()
     out = side.feed(topic, key, raw, now=CALL_AT + timedelta(seconds=5))
-    assert [(r.topic, r.value["reason"]["code"]) for r in out] == [(topics.DEADLETTER, reason)]
+    assert [(r.topic, r.value["reason"]["code"]) for r in out if r.topic == topics.DEADLETTER] == [
+        (topics.DEADLETTER, reason)
+    ]
     assert out[0].value["source"]["topic"] == topic
+    if topic == topics.OPERATOR_COMMANDS:  # its sender is answered, and the answer audited
+        (answer,) = only(out, topics.COMMAND_RESULTS)
+        assert answer["outcome"] == "refused" and answer["reason"]["code"] == reason
+        (audit,) = only(out, topics.AUDIT, action="command_refused")
+        assert audit["command_id"] == answer["command_id"] and audit["reason"].startswith(f"{reason}: ")
+        assert len(out) == 3
+    else:
+        assert len(out) == 1
     assert side.tables == before
 
 

@@ -1,5 +1,6 @@
 """Signed operator commands on the command side (issue 15.4): records in → records out, no broker. A
-refused command is one dead letter and one audit record, and nothing else; the signer is the operator."""
+refused command is one dead letter, one audit record and its answer, and nothing else; the signer is the
+operator."""
 
 from __future__ import annotations
 
@@ -55,7 +56,10 @@ def refused(side: CommandSide, out: list[Record], code: str, lockdown_id: str, b
     assert letter["reason"]["code"] == code
     (audit,) = only(out, topics.AUDIT, action="refused")
     assert audit["reason"].startswith(f"{code}: ") and audit["subject"] == lockdown_id
-    assert len(out) == 2
+    (answer,) = only(out, topics.COMMAND_RESULTS)
+    assert answer["outcome"] == "refused" and answer["reason"]["code"] == code
+    assert answer["command_id"] == audit["command_id"] and answer["target_id"] == lockdown_id
+    assert len(out) == 3
     assert side.tables["lockdowns"][lockdown_id]["status"] == "active"
     assert side.tables["lockdowns"].writes == before
 
