@@ -22,13 +22,15 @@ def worker(loglevel: str | None) -> None:
     settings = load_settings()
     # Before any Kafka call: a bad CITYGATE_TOPOLOGY file is one line (CitygateGroup), not a worker that
     # connects, joins its groups and then dies in a traceback.
-    topology = load_topology(settings)
-    if settings.require_signatures:  # before any Kafka call: a missing root is a one-line error
+    # (Only a file can be bad: the synthetic layout is made later, so its notice never precedes an error.)
+    topology = load_topology(settings) if settings.topology else None
+    if settings.require_signatures:  # before any Kafka call: a missing root or key is a one-line error
         from streams.settings import SettingsError
-        from streams.worker.command_side.signed_inputs import registry_root
+        from streams.worker.command_side.signed_inputs import registry_root, worker_key
 
         try:
             registry_root(settings)
+            worker_key(settings)
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
     try:

@@ -166,3 +166,19 @@ def test_an_unknown_scenario_is_a_usage_error_naming_the_closest_and_all(args: l
     [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert error == f"Error: Invalid value for 'NAME': {says}Known: {', '.join(available())}"
     assert len(available()) == 3
+
+
+def test_a_worker_that_checks_signatures_needs_its_root_and_its_own_key_in_one_line(tmp_path: Path) -> None:
+    """Before any Kafka call (the bootstrap is a port nothing listens on): what to set, in one line."""
+    from streams.signing import SigningKey
+
+    base = {"KAFKA_BOOTSTRAP": "127.0.0.1:1", "CITYGATE_DATA_DIR": str(tmp_path)}
+    no_root = CliRunner().invoke(main, ["worker"], env={**base, "CITYGATE_REGISTRY_ROOT_KEY": ""})
+    assert no_root.exit_code == 1 and len(no_root.output.splitlines()) == 1
+    assert "CITYGATE_REGISTRY_ROOT_KEY is not set" in no_root.output
+    root = SigningKey.generate("root").public_key_b64
+    no_key = CliRunner().invoke(
+        main, ["worker"], env={**base, "CITYGATE_REGISTRY_ROOT_KEY": root, "CITYGATE_WORKER_KEY_FILE": ""}
+    )
+    assert no_key.exit_code == 1 and len(no_key.output.splitlines()) == 1, no_key.output
+    assert "CITYGATE_WORKER_KEY_FILE is not set" in no_key.output and "incident_desk" in no_key.output
