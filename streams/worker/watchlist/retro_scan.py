@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -140,7 +141,9 @@ class RetroScanner:
         if self._pool is None:
             # Spawned, not forked: the worker runs an event loop and Kafka clients a fork would copy.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.settings.retro_scan_processes, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.settings.retro_scan_processes, mp_context=context, initializer=_ignore_interrupts
+            )
         return self._pool
 
     def close(self) -> None:
@@ -176,3 +179,9 @@ class RetroScanner:
         delay = (moment + CLOCK_MARGIN - datetime.now(UTC)).total_seconds()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+def _ignore_interrupts() -> None:
+    """In a scan process: Ctrl-C reaches the whole process group, and stopping is the worker's to do (it
+    shuts the pool down); a scan process interrupted mid-read would only print a traceback to the log."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
