@@ -63,17 +63,25 @@ bench: $(BENCH_STAMP) ## Throughput and latency vs a plain aiokafka loop and Qui
 soak: $(BENCH_STAMP) ## Two workers at the design peak on a 3-node cluster for SOAK_MINUTES (30): RSS, lag, latency
 	deploy/local/with-kafka --brokers 3 $(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
-prometheus: ## Prometheus (Debian's package, installed if missing) on :9090, scraping the demo worker on :6066
+# The workers `make prometheus` scrapes: host:port of each worker's web port, comma-separated.
+WORKERS ?= 127.0.0.1:6066
+PROMETHEUS_CONFIG := .citygate-data/prometheus/prometheus.yml
+
+prometheus: ## Prometheus (Debian's package, installed if missing) on :9090, scraping WORKERS (127.0.0.1:6066)
 	@test -x /usr/bin/prometheus -a -x /usr/bin/promtool || { \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  apt="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get"; \
 	  $$apt install -y -q --no-install-recommends prometheus \
 	    || { $$apt update -q && $$apt install -y -q --no-install-recommends prometheus; }; }
-	/usr/bin/promtool check config deploy/prometheus/prometheus.yml
-	/usr/bin/promtool test rules deploy/prometheus/rules_test.yml
 	@mkdir -p .citygate-data/prometheus
-	@echo "prometheus: http://127.0.0.1:$(PROMETHEUS_PORT) (alerts: /alerts, targets: /targets); Ctrl-C stops it"
-	exec /usr/bin/prometheus --config.file=deploy/prometheus/prometheus.yml \
+	@targets=$$(printf '%s' "$(WORKERS)" | sed 's/[^,][^,]*/"&"/g; s/,/, /g'); \
+	  sed -e "s|^      - targets: \[\"127.0.0.1:6066\"\]$$|      - targets: [$$targets]|" \
+	      -e "s|^  - rules.yml$$|  - $(CURDIR)/deploy/prometheus/rules.yml|" \
+	      deploy/prometheus/prometheus.yml >$(PROMETHEUS_CONFIG)
+	/usr/bin/promtool check config $(PROMETHEUS_CONFIG)
+	/usr/bin/promtool test rules deploy/prometheus/rules_test.yml
+	@echo "prometheus: http://127.0.0.1:$(PROMETHEUS_PORT) scraping $(WORKERS) (alerts: /alerts, targets: /targets); Ctrl-C stops it"
+	exec /usr/bin/prometheus --config.file=$(PROMETHEUS_CONFIG) \
 	  --storage.tsdb.path=.citygate-data/prometheus --web.listen-address=127.0.0.1:$(PROMETHEUS_PORT)
 
 broker-start: ## Start the local broker (KAFKA_PORT, default 9092)
