@@ -169,7 +169,7 @@ def test_a_worker_as_the_worker_role_turns_a_gateways_hit_into_an_operators_aler
 
     def refused(audit: list[dict[str, Any]]) -> list[str]:
         return sorted(
-            str(a["subject"]) for a in audit if a["action"] == "refused" and a["subject"] in subjects
+            str(a["subject"]) for a in audit if a.get("action") == "refused" and a.get("subject") in subjects
         )
 
     audit = read_all(secure_broker.settings("auditor"), topics.AUDIT, lambda m: len(refused(m)) >= 2)
