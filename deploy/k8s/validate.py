@@ -74,17 +74,43 @@ def _problems(doc: dict[str, Any]) -> Iterator[str]:
         yield f"{where}: {exc.message[:300]}"  # type: ignore[attr-defined]
 
 
+def _consistency(docs: list[dict[str, Any]]) -> Iterator[str]:
+    """What no schema can say, across the resources of one build: every topic fits on the brokers and
+    keeps writing with one broker down, and the autoscaler never runs more workers than anpr.hits has
+    partitions (a worker beyond them holds nothing)."""
+    of = {kind: [doc for doc in docs if doc.get("kind") == kind] for kind in ("KafkaNodePool", "KafkaTopic")}
+    brokers = sum(
+        pool["spec"]["replicas"] for pool in of["KafkaNodePool"] if "broker" in pool["spec"].get("roles", [])
+    )
+    if of["KafkaNodePool"] and brokers == 0:
+        yield "no KafkaNodePool has the broker role"
+    partitions: dict[str, int] = {}
+    for topic in of["KafkaTopic"]:
+        spec, name = topic["spec"], topic["metadata"]["name"]
+        partitions[spec.get("topicName", name)] = spec.get("partitions", 0)
+        replicas, insync = spec.get("replicas", 0), int(spec.get("config", {}).get("min.insync.replicas", 1))
+        if of["KafkaNodePool"] and replicas > brokers:
+            yield f"KafkaTopic/{name}: {replicas} replicas on {brokers} brokers"
+        if insync > max(1, replicas - 1):
+            yield f"KafkaTopic/{name}: min.insync.replicas {insync} of {replicas} replicas: one broker down"
+    for scaled in (doc for doc in docs if doc.get("kind") == "ScaledObject"):
+        for trigger in scaled["spec"].get("triggers", []):
+            topic = trigger.get("metadata", {}).get("topic")
+            most = scaled["spec"].get("maxReplicaCount", 100)
+            if topic in partitions and most > partitions[topic]:
+                name = scaled["metadata"]["name"]
+                yield f"ScaledObject/{name}: {most} workers on {partitions[topic]} partitions"
+
+
 def check_manifests(text: str, source: str) -> list[str]:
     errors = []
-    count = 0
-    for doc in yaml.safe_load_all(text):
-        if doc is None:
-            continue
-        count += 1
+    docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    for doc in docs:
         name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
         errors.extend(f"{source}: {name}: {problem}" for problem in _problems(doc))
-    if count == 0:
+    if not docs:
         errors.append(f"{source}: no manifests")
+    errors.extend(f"{source}: {problem}" for problem in _consistency(docs))
     return errors
 
 

@@ -106,3 +106,20 @@ def test_the_validator_refuses_unknown_fields_and_kinds() -> None:
     assert any("no schema" in error for error in validate["check_manifests"](unknown, "u"))
     worker = yaml.safe_dump({**WORKER, "spec": {**WORKER["spec"], "replicaz": 2}})
     assert validate["check_manifests"](worker, "w") != []
+
+
+def test_the_validator_checks_what_spans_resources() -> None:
+    pools = _docs("kafka.yaml")
+    topic = _docs("generated/kafka-topics.yaml")[0]
+    one_replica = {**topic, "spec": {**topic["spec"], "replicas": 1}}
+    five_replicas = {**topic, "spec": {**topic["spec"], "replicas": 5}}
+    scaled = _one("ScaledObject", _docs("autoscaling.yaml"))
+    too_many = {**scaled, "spec": {**scaled["spec"], "maxReplicaCount": 99}}
+    hits = next(
+        doc for doc in _docs("generated/kafka-topics.yaml") if doc["spec"]["topicName"] == topics.HITS
+    )
+    text = yaml.safe_dump_all([*pools, one_replica, five_replicas, hits, too_many])
+    problems = " ".join(validate["check_manifests"](text, "x"))
+    assert "min.insync.replicas 2 of 1 replicas" in problems
+    assert "5 replicas on 3 brokers" in problems
+    assert "99 workers on 8 partitions" in problems
