@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help venv test test-unit test-faults test-secure lint format demo bench soak prometheus broker-start broker-stop topics worker clean
+.PHONY: help venv test test-unit test-faults test-secure lint format deploy-render deploy-check demo bench soak prometheus broker-start broker-stop topics worker clean
 PROMETHEUS_PORT ?= 9090
 SOAK_MINUTES ?= 30
 
@@ -43,6 +43,45 @@ lint: $(STAMP) ## ruff, ruff format --check, mypy strict over the whole package
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The tools deploy-check needs, built from the Go module proxy at pinned versions (Go is on every machine
+# of this project's kind), kept per user so a fresh clone does not rebuild them. Debian's promtool is built
+# without Kubernetes discovery, so the Kubernetes scrape config needs upstream's, built with that discovery
+# alone (the build tags leave out the cloud providers' SDKs, most of the build).
+KUSTOMIZE_VERSION := v5.5.0
+PROMTOOL_VERSION := v0.316.0
+TOOLS ?= $(HOME)/.cache/citygate/tools
+KUSTOMIZE := $(TOOLS)/kustomize-$(KUSTOMIZE_VERSION)
+PROMTOOL := $(TOOLS)/promtool-$(PROMTOOL_VERSION)
+OVERLAYS := dev prod
+
+$(KUSTOMIZE):
+	@command -v go >/dev/null || { echo "deploy-check needs Go to build kustomize $(KUSTOMIZE_VERSION)"; exit 1; }
+	@mkdir -p $(TOOLS)/.bin-kustomize
+	GOBIN=$(TOOLS)/.bin-kustomize go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(TOOLS)/.bin-kustomize/kustomize $@
+
+$(PROMTOOL):
+	@command -v go >/dev/null || { echo "deploy-check needs Go to build promtool $(PROMTOOL_VERSION)"; exit 1; }
+	@mkdir -p $(TOOLS)/.bin-promtool
+	GOBIN=$(TOOLS)/.bin-promtool go install -tags remove_all_sd,enable_kubernetes_sd \
+	  github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+	mv $(TOOLS)/.bin-promtool/promtool $@
+
+deploy-render: $(STAMP) ## Regenerate deploy/k8s/base/generated (KafkaTopics, KafkaUsers, rules, dashboard)
+	env -i PATH="$$PATH" HOME="$$HOME" $(BIN)/citygate deploy render
+
+# A clean environment for the render: the committed files are the default deployment's, whatever
+# CITYGATE_* this shell has set.
+deploy-check: $(STAMP) $(KUSTOMIZE) $(PROMTOOL) ## Offline: generated files current, every manifest and the compose file valid, promtool check config
+	env -i PATH="$$PATH" HOME="$$HOME" $(BIN)/citygate deploy render --check
+	set -o pipefail; for overlay in $(OVERLAYS); do \
+	  echo "deploy/k8s/overlays/$$overlay:"; \
+	  $(KUSTOMIZE) build deploy/k8s/overlays/$$overlay | $(BIN)/python deploy/k8s/validate.py - || exit 1; \
+	done
+	$(BIN)/python deploy/k8s/validate.py --compose deploy/compose/compose.yaml
+	$(PROMTOOL) check config deploy/prometheus/prometheus-k8s.yml
+	$(PROMTOOL) check config deploy/compose/prometheus.yml
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

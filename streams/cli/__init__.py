@@ -15,6 +15,7 @@ from streams.cli import (
     acl,
     alerts,
     console,
+    deploy,
     lockdowns,
     operators,
     scenario,
@@ -74,6 +75,7 @@ for command in (
     simulate.simulate,
     console.console,
     acl.acl_group,
+    deploy.deploy_group,
     operators.operators_group,
 ):
     main.add_command(command)

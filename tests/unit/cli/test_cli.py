@@ -18,8 +18,8 @@ from streams.settings import Settings
 from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
-    "acl", "alert", "console", "incidents", "lift", "lockdowns", "operators", "scenario", "simulate",
-    "staff", "tail", "topics", "topology", "watchlist", "worker",
+    "acl", "alert", "console", "deploy", "incidents", "lift", "lockdowns", "operators", "scenario",
+    "simulate", "staff", "tail", "topics", "topology", "watchlist", "worker",
 ]  # fmt: skip
 
 

@@ -1,0 +1,50 @@
+"""deploy/compose holds together with the code: a Kafka user per role of the role table (and admin), three
+KRaft nodes, two workers that run as `worker` with only their own password, and a file the Compose
+Specification's schema accepts (the check `make deploy-check` runs)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import yaml
+
+from streams.roles import ROLES
+from streams.settings import Settings, variable_name
+
+ROOT = Path(__file__).parents[2]
+COMPOSE_FILE = ROOT / "deploy" / "compose" / "compose.yaml"
+COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+validate = runpy.run_path(str(ROOT / "deploy" / "k8s" / "validate.py"))
+
+
+def test_the_file_meets_the_compose_specification() -> None:
+    assert validate["check_compose"](COMPOSE_FILE) == []
+
+
+def test_there_is_a_kafka_user_for_admin_and_every_role() -> None:
+    users = SERVICES["credentials"]["environment"]["USERS"].split()
+    assert users == ["admin", *sorted(ROLES)]
+
+
+def test_three_kafka_nodes_and_two_workers() -> None:
+    nodes = sorted(name for name in SERVICES if name.startswith("kafka-"))
+    assert nodes == ["kafka-1", "kafka-2", "kafka-3"]
+    assert {SERVICES[name]["environment"]["NODE_ID"] for name in nodes} == {"1", "2", "3"}
+    workers = [name for name in SERVICES if name.startswith("worker-")]
+    assert len(workers) == 2
+    for name in workers:
+        service = SERVICES[name]
+        assert service["environment"]["KAFKA_SASL_USERNAME"] == "worker"
+        credentials = [volume for volume in service["volumes"] if volume["source"] == "credentials"]
+        assert [volume["volume"]["subpath"] for volume in credentials] == ["worker"]
+        known = {variable_name(field) for field in Settings.__dataclass_fields__}
+        assert set(service["environment"]) <= known
+
+
+def test_prometheus_scrapes_both_workers_under_the_rules_job() -> None:
+    config = yaml.safe_load((ROOT / "deploy" / "compose" / "prometheus.yml").read_text(encoding="utf-8"))
+    (job,) = config["scrape_configs"]
+    assert job["job_name"] == "citygate"
+    assert job["static_configs"][0]["targets"] == ["worker-1:6066", "worker-2:6066"]

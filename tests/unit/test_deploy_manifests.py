@@ -1,0 +1,125 @@
+"""deploy/k8s holds together with the code: the worker's environment names real settings, it reads the
+credentials of users the role table makes, the autoscaler watches the sensor side's real group and topic
+and never runs more workers than anpr.hits has partitions, and every file validates against its schema
+(the same check `make deploy-check` runs on the built overlays)."""
+
+from __future__ import annotations
+
+import runpy
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from streams import topics
+from streams.settings import Settings, variable_name
+
+ROOT = Path(__file__).parents[2]
+BASE = ROOT / "deploy" / "k8s" / "base"
+validate = runpy.run_path(str(ROOT / "deploy" / "k8s" / "validate.py"))
+
+
+def _docs(*names: str) -> list[dict[str, Any]]:
+    return [
+        doc
+        for name in names
+        for doc in yaml.safe_load_all((BASE / name).read_text(encoding="utf-8"))
+        if doc is not None
+    ]
+
+
+def _one(kind: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [doc for doc in docs if doc["kind"] == kind]
+    return found
+
+
+WORKER = _one("Deployment", _docs("worker.yaml"))
+CONTAINER = WORKER["spec"]["template"]["spec"]["containers"][0]
+ENV = {item["name"]: item for item in CONTAINER["env"]}
+USERS = {doc["metadata"]["name"] for doc in _docs("generated/kafka-users.yaml")}
+TOPICS = {doc["spec"]["topicName"]: doc["spec"] for doc in _docs("generated/kafka-topics.yaml")}
+
+
+def test_every_variable_the_worker_is_given_is_a_setting() -> None:
+    known = {variable_name(field.name) for field in fields(Settings)}
+    assert set(ENV) <= known, set(ENV) - known
+    assert ENV["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+    assert ENV["CITYGATE_WEB_HOST"]["value"] == "0.0.0.0"  # noqa: S104 - the kubelet probes from outside
+    assert "KAFKA_SASL_PASSWORD" not in ENV, "the password is a mounted file, never a plain variable"
+
+
+def test_the_worker_runs_as_the_worker_user_with_its_secret_and_the_cluster_ca() -> None:
+    assert ENV["KAFKA_SASL_USERNAME"]["value"] == "worker" and "worker" in USERS
+    volumes = {volume["name"]: volume for volume in WORKER["spec"]["template"]["spec"]["volumes"]}
+    mounts = {mount["name"]: mount["mountPath"] for mount in CONTAINER["volumeMounts"]}
+    assert volumes["kafka-user"]["secret"]["secretName"] == "worker"
+    assert ENV["KAFKA_SASL_PASSWORD_FILE"]["value"] == f"{mounts['kafka-user']}/password"
+    assert volumes["kafka-ca"]["secret"]["secretName"] == "citygate-cluster-ca-cert"
+    assert ENV["KAFKA_SSL_CAFILE"]["value"] == f"{mounts['kafka-ca']}/ca.crt"
+    assert ENV["CITYGATE_WORKER_KEY_FILE"]["value"].startswith(mounts["worker-key"] + "/")
+    assert (
+        ENV["KAFKA_BOOTSTRAP"]["value"]
+        == f"{_one('Kafka', _docs('kafka.yaml'))['metadata']['name']}-kafka-bootstrap:9093"
+    )
+
+
+def test_probes_use_the_worker_s_web_port() -> None:
+    port = CONTAINER["ports"][0]
+    assert port == {"name": "web", "containerPort": Settings().web_port}
+    assert CONTAINER["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert CONTAINER["startupProbe"]["httpGet"]["path"] == "/health"
+    grace = WORKER["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert Settings().stop_grace_s < grace, "the kubelet would kill a worker still stopping"
+
+
+def test_autoscaling_follows_the_sensor_side_and_stays_within_its_partitions() -> None:
+    scaled = _one("ScaledObject", _docs("autoscaling.yaml"))
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["metadata"]["consumerGroup"] == Settings().hits_group
+    assert trigger["metadata"]["topic"] == topics.HITS
+    partitions = TOPICS[topics.HITS]["partitions"]
+    assert WORKER["spec"]["replicas"] <= scaled["spec"]["maxReplicaCount"] <= partitions
+    auth = _one("TriggerAuthentication", _docs("autoscaling.yaml"))
+    assert {ref["name"] for ref in auth["spec"]["secretTargetRef"]} == {"ops", "citygate-cluster-ca-cert"}
+    assert "ops" in USERS
+
+
+def test_the_pod_monitor_names_the_job_the_alert_rules_select() -> None:
+    monitor = _one("PodMonitor", _docs("monitoring.yaml"))
+    job = WORKER["spec"]["template"]["metadata"]["labels"][monitor["spec"]["jobLabel"]]
+    assert 'job="citygate"' in (ROOT / "deploy/prometheus/rules.yml").read_text(encoding="utf-8")
+    assert job == "citygate"
+
+
+def test_every_base_file_validates_against_its_schema() -> None:
+    for path in sorted(BASE.rglob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        assert validate["check_manifests"](path.read_text(encoding="utf-8"), str(path)) == []
+
+
+def test_the_validator_refuses_unknown_fields_and_kinds() -> None:
+    topic = yaml.safe_dump({**_docs("generated/kafka-topics.yaml")[0], "specs": {}})
+    assert any("specs" in error for error in validate["check_manifests"](topic, "t"))
+    unknown = yaml.safe_dump({"apiVersion": "example.org/v1", "kind": "Gadget", "metadata": {"name": "g"}})
+    assert any("no schema" in error for error in validate["check_manifests"](unknown, "u"))
+    worker = yaml.safe_dump({**WORKER, "spec": {**WORKER["spec"], "replicaz": 2}})
+    assert validate["check_manifests"](worker, "w") != []
+
+
+def test_the_validator_checks_what_spans_resources() -> None:
+    pools = _docs("kafka.yaml")
+    topic = _docs("generated/kafka-topics.yaml")[0]
+    one_replica = {**topic, "spec": {**topic["spec"], "replicas": 1}}
+    five_replicas = {**topic, "spec": {**topic["spec"], "replicas": 5}}
+    scaled = _one("ScaledObject", _docs("autoscaling.yaml"))
+    too_many = {**scaled, "spec": {**scaled["spec"], "maxReplicaCount": 99}}
+    hits = next(
+        doc for doc in _docs("generated/kafka-topics.yaml") if doc["spec"]["topicName"] == topics.HITS
+    )
+    text = yaml.safe_dump_all([*pools, one_replica, five_replicas, hits, too_many])
+    problems = " ".join(validate["check_manifests"](text, "x"))
+    assert "min.insync.replicas 2 of 1 replicas" in problems
+    assert "5 replicas on 3 brokers" in problems
+    assert "99 workers on 8 partitions" in problems
