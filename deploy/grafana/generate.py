@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-DATASOURCE = {"type": "prometheus", "uid": "citygate-prometheus"}  # provisioning/datasource.yml
+DATASOURCE = {"type": "prometheus", "uid": "citygate-prometheus"}  # provisioning/datasources/citygate.yml
 UID = "citygate"
 GRID_WIDTH = 24
 
