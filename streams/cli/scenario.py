@@ -93,7 +93,10 @@ def scenario_run(name: str, speed: float, no_verify: bool, wait: float, settle: 
     spec = scenario.load(name)
     click.echo(f"{spec['title']}  (speed ×{speed:g})")
     run = scenario.ScenarioRun(load_settings(), spec, speed=speed, echo=click.echo)
-    run.play()
+    try:
+        run.play()
+    except TimeoutError as exc:  # a step waits for the worker's answer (the drill's lockdown) in vain
+        raise click.ClickException(f"scenario {name} stopped: {exc}") from None
     if no_verify:
         click.echo(scenario_finished_line(name, _since(run.started), None))
         return

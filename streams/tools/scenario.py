@@ -184,7 +184,10 @@ class ScenarioRun:
                     break
             if self._raised is None:
                 if time.monotonic() > deadline:
-                    raise TimeoutError("no lockdown was raised: is a worker running?")
+                    raise TimeoutError(
+                        f"no lockdown was raised within {timeout:.0f} s: is a worker running? (Played on "
+                        "this cluster before, its calls join the incident they opened then: start afresh.)"
+                    )
                 time.sleep(0.5)
         return self._raised
 
