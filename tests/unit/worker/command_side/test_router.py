@@ -119,7 +119,8 @@ def test_an_accepted_alert_gets_its_next_version_and_an_audit_record() -> None:
     (accepted,) = only(out, topics.ALERTS, alert_id=listed["alert_id"])
     assert accepted["state"] == "accepted" and accepted["review"]["operator_id"] == "op-0012"
     assert only(out, topics.AUDIT, action="alert_accepted")
-    assert side.tables["alert_book"][listed["alert_id"]]["alert"]["state"] == "accepted"
+    booked = side.book.latest(listed["alert_id"])
+    assert booked is not None and booked["state"] == "accepted"
 
 
 def test_a_restricted_alert_is_reviewed_on_the_restricted_topic() -> None:
