@@ -104,10 +104,10 @@ class SignedEntries:
         self, key: bytes | None, value: bytes | None, headers: Headers, arrived_at: datetime
     ) -> Vouched | None:
         """For the replica: how to apply a record, or None when it must not be (yet). An unknown signer's
-        record is held (see the module's docstring); any other refusal is skipped (the agent reports it).
-        A later record of the same key replaces a held one, whichever counts. An entry's signature is left
-        to `confirm`; a tombstone's is verified now."""
-        self.held.pop(key, None)
+        record is held (see the module's docstring); any other refusal is skipped (the agent reports it)
+        and, like an applied entry, a held one stays: a refused record changes nothing. A later record of
+        the key that is applied or held replaces a held one. An entry's signature is left to `confirm`; a
+        tombstone's is verified now."""
         gate = self.gate(verify=verify_later if value is not None else None)
         try:
             person, proof = self._judge(key, value, headers, arrived_at, gate)
@@ -117,6 +117,7 @@ class SignedEntries:
             return None
         except InvalidInput:
             return None
+        self.held.pop(key, None)  # superseded by this one
         return Vouched(person.person_id, proof)
 
     def confirm(self, entry: WatchlistEntry) -> bool:
@@ -148,6 +149,7 @@ class SignedEntries:
             return []
         ready: list[tuple[HeldRecord, Vouched]] = []
         for held in sorted(self.held.values(), key=lambda h: h.arrived_at):
+            del self.held[held.key]  # judged again: held anew while its signer is still unknown
             vouched = self.vouch(held.key, held.value, held.headers, held.arrived_at)
             if vouched is not None:
                 ready.append((held, vouched))

@@ -185,3 +185,13 @@ def test_the_replica_and_the_checker_each_accept_a_genuine_record_once() -> None
     with pytest.raises(Refused) as refused:
         signed.signer_of(b"WL-1", value, [], NOW, nonces=checker_nonces)
     assert refused.value.code == "replayed"
+
+
+def test_a_refused_record_does_not_discard_a_held_entry_of_its_key() -> None:
+    """The replica may read entries before the registry: a held entry followed by an unsigned tombstone of
+    its key (refused) is still applied once its signer's registration is read."""
+    replica = Replica(entries())
+    replica.feed(b"WL-1", entry(WANDA))
+    replica.feed(b"WL-1", None)  # unsigned: refused, changes nothing
+    replica.registry(b"wanda", registration(WANDA, "watchlist_admin"))
+    assert replica.matchable() == ["WL-1"] and not replica.signed.held
