@@ -43,19 +43,22 @@ class EntryChecker:
     def __call__(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         headers = {name: value.decode("utf-8", "replace") for name, value in message.headers}
         changed_at = received(message, now)
+        # An invalid entry is refused for what it is, once, before who signed it is asked.
+        entry = None
+        if message.value is not None:
+            entry = codecs.parse_entry(
+                codecs.decode_key(message.key),
+                message.value,
+                max_bytes=self.max_bytes,
+                listed_at=changed_at,
+                bounds=self.bounds,
+            )
         signer: str | None = None
         if self.signed is not None:
-            if message.value is not None:  # an invalid entry is refused for what it is first
-                codecs.parse_entry(
-                    codecs.decode_key(message.key),
-                    message.value,
-                    max_bytes=self.max_bytes,
-                    bounds=self.bounds,
-                )
             signer = self.signed.signer_of(
                 message.key, message.value, message.headers, changed_at, nonces=self.nonces
             ).person_id
-        if message.value is None:
+        if entry is None:
             entry_id = codecs.tombstone_key(message.key)
             action, actor, reason, after = (
                 "watchlist_delete",
@@ -65,11 +68,7 @@ class EntryChecker:
             )
             reason = headers.get(REASON_HEADER)
         else:
-            entry_id = codecs.decode_key(message.key) or ""
-            listed_at = received(message, now)
-            entry = codecs.parse_entry(
-                entry_id, message.value, max_bytes=self.max_bytes, listed_at=listed_at, bounds=self.bounds
-            )
+            entry_id = entry.entry_id
             value = codecs.decode_object(message.value, max_bytes=self.max_bytes)
             self._upserted.append(entry)
             action, actor, reason, after = (
