@@ -45,7 +45,18 @@ CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLE
 ROLES: dict[str, Role] = {
     role.name: role
     for role in (
-        Role("gateway", "a camera gateway: writes ANPR hits", writes=(topics.HITS,)),
+        Role(
+            "gateway",
+            "a camera gateway: writes ANPR hits and camera status; follows the camera registry and its keys",
+            reads=(topics.CAMERAS, topics.GATEWAY_KEYS),
+            writes=(topics.HITS, topics.CAMERA_STATUS),
+        ),
+        Role(
+            "gateway_admin",
+            "registers cameras and manages the gateways' API keys (citygate cameras, citygate gateway key)",
+            reads=(topics.CAMERAS, topics.GATEWAY_KEYS),
+            writes=(topics.CAMERAS, topics.GATEWAY_KEYS),
+        ),
         Role(
             "radio_room", "the radio room: writes patrol and guard reports", writes=(topics.PATROL_REPORTS,)
         ),

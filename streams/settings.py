@@ -131,6 +131,19 @@ class Settings:
     # How often Faust's agents (the watchlist audit, the command side) commit what they acked.
     commit_interval_s: float = 2.8
 
+    # The HTTP gateway (`citygate gateway`, streams/gateway/): where it listens, TLS when both files are set,
+    # the largest body it reads (413 beyond: a Plate Recognizer multipart post carries the image), the most
+    # canonical hits per NDJSON post, the most records it holds unacknowledged (429 beyond), and how long a
+    # post waits for the brokers' acknowledgement before it answers 503 (the camera then retries).
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8088
+    gateway_tls_certfile: str = ""
+    gateway_tls_keyfile: str = ""
+    gateway_max_body_bytes: int = 4 * 1024 * 1024
+    gateway_max_batch: int = 1000
+    gateway_queue_max: int = 20000
+    gateway_ack_timeout_s: float = 5.0
+
     @property
     def hits_group(self) -> str:
         """The consumer group of the sensor side (streams/worker/sensor/consumer.py); Faust's group is the
@@ -233,6 +246,10 @@ class Settings:
             "CITYGATE_HEALTH_STALE_S": self.health_stale_s,
             "CITYGATE_STOP_GRACE_S": self.stop_grace_s,
             "CITYGATE_SIGNATURE_MAX_AGE_S": self.signature_max_age_s,
+            "CITYGATE_GATEWAY_MAX_BODY_BYTES": self.gateway_max_body_bytes,
+            "CITYGATE_GATEWAY_MAX_BATCH": self.gateway_max_batch,
+            "CITYGATE_GATEWAY_QUEUE_MAX": self.gateway_queue_max,
+            "CITYGATE_GATEWAY_ACK_TIMEOUT_S": self.gateway_ack_timeout_s,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -251,8 +268,17 @@ class Settings:
                 f"CITYGATE_TIMEZONE={self.timezone!r} is not a time zone this system knows: use an IANA "
                 "name such as Asia/Shanghai (a system without a zone database needs `pip install tzdata`)"
             ) from None
-        if not 0 < self.web_port < 65536:
-            raise SettingsError(f"CITYGATE_WEB_PORT must be a TCP port, got {self.web_port}")
+        for name, port in (
+            ("CITYGATE_WEB_PORT", self.web_port),
+            ("CITYGATE_GATEWAY_PORT", self.gateway_port),
+        ):
+            if not 0 < port < 65536:
+                raise SettingsError(f"{name} must be a TCP port, got {port}")
+        if bool(self.gateway_tls_certfile) != bool(self.gateway_tls_keyfile):
+            raise SettingsError(
+                "CITYGATE_GATEWAY_TLS_CERTFILE and CITYGATE_GATEWAY_TLS_KEYFILE go together: set both for "
+                "HTTPS, neither for plain HTTP behind a TLS-terminating load balancer"
+            )
 
 
 def variable_name(field_name: str) -> str:

@@ -29,6 +29,13 @@ COMMAND_RESULTS = "command.results"
 # Who may sign what (issue 15.4): people's public keys and roles, compacted, key: the person's id. Written by
 # registry administrators (`citygate operators`), read by every worker (streams/domain/identity/registry.py).
 REGISTRY = "operators.registry"
+# The HTTP gateway's (streams/gateway/): which vendor camera is which checkpoint, lane and direction
+# (compacted, key: vendor:site:camera), the gateways' API keys as digests (compacted, key: the key id), both
+# written by gateway administrators and followed by every gateway; and what the cameras' agents say of them
+# in their heartbeats (compacted, key: the camera's registry key), written by the gateways.
+CAMERAS = "cameras.registry"
+GATEWAY_KEYS = "gateway.keys"
+CAMERA_STATUS = "cameras.status"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
@@ -44,7 +51,8 @@ WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
 WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, COMMAND_RESULTS, AUDIT, DEADLETTER, TICKS)
 # Every public topic (and the internal ticks), by logical name.
-ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *WORKER_OUTPUTS)
+GATEWAY_TOPICS = (CAMERAS, GATEWAY_KEYS, CAMERA_STATUS)
+ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *GATEWAY_TOPICS, *WORKER_OUTPUTS)
 
 _DAY_MS = 24 * 3600 * 1000
 # The broker stamps the input topics' records with the time it appended them, whatever the producer says:
@@ -179,6 +187,31 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "registry administrators (citygate operators)",
             "every citygate worker",
             {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", **BROKER_TIME},
+        ),
+        TopicSpec(
+            CAMERAS,
+            1,
+            "camera key (vendor:site:camera_id)",
+            "gateway administrators (citygate cameras)",
+            "every citygate gateway",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+        ),
+        TopicSpec(
+            GATEWAY_KEYS,
+            1,
+            "key id",
+            "gateway administrators (citygate gateway key)",
+            "every citygate gateway",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+        ),
+        # The last status per camera is what matters, and a camera gone from the registry must not linger.
+        TopicSpec(
+            CAMERA_STATUS,
+            1,
+            "camera key (vendor:site:camera_id)",
+            "citygate gateways (OpenALPR heartbeats)",
+            "dashboards, operations",
+            {"cleanup.policy": "compact,delete", "retention.ms": str(7 * _DAY_MS)},
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.

@@ -16,6 +16,7 @@ from streams.cli import (
     alerts,
     console,
     deploy,
+    gateway,
     lockdowns,
     operators,
     scenario,
@@ -77,6 +78,8 @@ for command in (
     acl.acl_group,
     deploy.deploy_group,
     operators.operators_group,
+    gateway.gateway_group,
+    gateway.cameras_group,
 ):
     main.add_command(command)
 _with_bootstrap_option(main)

@@ -82,6 +82,7 @@ class HitMessage(Message):
     vehicle_colour: Annotated[str, Meta(min_length=1, max_length=32)] = None  # type: ignore[assignment]
     image_refs: Annotated[list[Annotated[str, Meta(min_length=1, max_length=512)]], Meta(max_length=8)] = []
     gateway_id: Annotated[str, Meta(min_length=1, max_length=64)] = None  # type: ignore[assignment]
+    plate_region: Annotated[str, Meta(min_length=1, max_length=16)] = None  # type: ignore[assignment]
 
 
 # ------------------------------------------------------------------------------------- watchlist.entries
