@@ -90,9 +90,11 @@ ROLES: dict[str, Role] = {
         Role("auditor", "reads the audit trail", reads=(topics.AUDIT,)),
         Role(
             "ops",
-            "operations: reads dead letters, describes every topic and group (lag, health)",
-            reads=(topics.DEADLETTER,),
-            describes=tuple(name for name in topics.ALL if name != topics.DEADLETTER),
+            "operations: reads dead letters and camera status, describes every topic and group (lag, health)",
+            reads=(topics.DEADLETTER, topics.CAMERA_STATUS),
+            describes=tuple(
+                name for name in topics.ALL if name not in (topics.DEADLETTER, topics.CAMERA_STATUS)
+            ),
             describe_groups=True,
         ),
         Role(

@@ -19,8 +19,17 @@ def _grants(name: str) -> set[tuple[str, str, str]]:
     }
 
 
-def test_a_gateway_may_only_write_hits() -> None:
-    assert _grants("gateway") == {("WRITE", "TOPIC", "yz.anpr.hits"), ("DESCRIBE", "TOPIC", "yz.anpr.hits")}
+def test_a_gateway_writes_only_hits_and_camera_status_and_reads_only_its_registries() -> None:
+    grants = _grants("gateway")
+    assert {name for op, _, name in grants if op == "WRITE"} == {"yz.anpr.hits", "yz.cameras.status"}
+    assert {name for op, _, name in grants if op == "READ"} == {"yz.cameras.registry", "yz.gateway.keys"}
+    assert {kind for _, kind, _ in grants} == {"TOPIC"}
+
+
+def test_only_a_gateway_admin_writes_the_camera_registry_and_the_keys() -> None:
+    for topic in ("yz.cameras.registry", "yz.gateway.keys"):
+        writers = {name for name in ROLES if ("WRITE", "TOPIC", topic) in _grants(name)}
+        assert writers == {"gateway_admin"}, topic
 
 
 def test_an_operator_reads_alerts_incidents_lockdowns_answers_and_writes_commands_only() -> None:

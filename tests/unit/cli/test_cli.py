@@ -18,8 +18,8 @@ from streams.settings import Settings
 from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
-    "acl", "alert", "console", "deploy", "incidents", "lift", "lockdowns", "operators", "scenario",
-    "simulate", "staff", "tail", "topics", "topology", "watchlist", "worker",
+    "acl", "alert", "cameras", "console", "deploy", "gateway", "incidents", "lift", "lockdowns", "operators",
+    "scenario", "simulate", "staff", "tail", "topics", "topology", "watchlist", "worker",
 ]  # fmt: skip
 
 
@@ -105,6 +105,12 @@ def test_acl_plan_prints_a_roles_acls_for_the_deployment(monkeypatch: pytest.Mon
     assert out.output.splitlines() == [
         "User:gw-17 ALLOW DESCRIBE topic yz.anpr.hits",
         "User:gw-17 ALLOW WRITE topic yz.anpr.hits",
+        "User:gw-17 ALLOW DESCRIBE topic yz.cameras.registry",
+        "User:gw-17 ALLOW READ topic yz.cameras.registry",
+        "User:gw-17 ALLOW DESCRIBE topic yz.cameras.status",
+        "User:gw-17 ALLOW WRITE topic yz.cameras.status",
+        "User:gw-17 ALLOW DESCRIBE topic yz.gateway.keys",
+        "User:gw-17 ALLOW READ topic yz.gateway.keys",
     ]
 
 
