@@ -52,23 +52,25 @@ class Intake:
             raise BadBody("the body holds no hit")
         if len(lines) > self.settings.gateway_max_batch:
             raise BadBody(f"{len(lines)} hits in one post; at most {self.settings.gateway_max_batch}")
+        numbers: list[int] = []  # the line of each hit kept, for its defects
         for number, line in enumerate(lines, 1):
-            where = f"line {number}" if len(lines) > 1 else ""
+            where = f"line {number}" if len(lines) > 1 else "body"
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as error:
-                mapped.defects.append(f"{where or 'body'}: not valid JSON ({error})")
+                mapped.defects.append(f"{where}: not valid JSON ({error})")
                 continue
             if isinstance(value, dict) and value.get("gateway_id", gateway_id) != gateway_id:
                 mapped.defects.append(
-                    f"{where or 'body'}: gateway_id {str(value['gateway_id'])[:40]!r} is not the "
+                    f"{where}: gateway_id {str(value['gateway_id'])[:40]!r} is not the "
                     f"gateway of this key ({gateway_id!r})"
                 )
                 continue
             if isinstance(value, dict):
                 value["gateway_id"] = gateway_id
             mapped.hits.append(value)
-        return self._checked(mapped, now, where=lambda i: f"line {i + 1}" if len(lines) > 1 else "")
+            numbers.append(number)
+        return self._checked(mapped, now, where=lambda i: f"line {numbers[i]}" if len(lines) > 1 else "")
 
     def openalpr(self, body: bytes, registry: CameraRegistry, gateway_id: str, now: datetime) -> Mapped:
         """`POST /v1/openalpr`: one agent record (or a JSON array of them)."""

@@ -409,3 +409,59 @@ def test_every_refusal_audit_of_a_command_is_schema_valid() -> None:
                 command_id=command_id,
             )
             validator("audit").validate(record)
+
+
+GATEWAY_TOPICS = ["cameras.registry", "gateway.keys", "cameras.status"]
+
+
+@pytest.mark.parametrize("topic", GATEWAY_TOPICS)
+def test_the_gateway_topics_agree_with_their_schemas(topic: str) -> None:
+    import msgspec
+
+    from streams.codecs.gateway import GATEWAY_DECODERS
+
+    for message in examples(topic, "valid"):
+        validator(topic).validate(message.values[0])
+        GATEWAY_DECODERS[topic].decode(json.dumps(message.values[0]).encode())
+    for message in examples(topic, "invalid"):
+        assert not validator(topic).is_valid(message.values[0]), message.id
+        with pytest.raises(msgspec.ValidationError):
+            GATEWAY_DECODERS[topic].decode(json.dumps(message.values[0]).encode())
+
+
+def test_what_the_gateway_writes_is_schema_valid() -> None:
+    from streams.domain.gateway import openalpr, platerecognizer
+    from streams.domain.gateway.cameras import CameraRegistry
+    from streams.domain.gateway.keys import GatewayKey, digest, make_key
+    from tests.gateway import OPENALPR_CAMERA, PLATE_RECOGNIZER_CAMERA
+    from tests.vendor_payloads import alpr_group, alpr_results, heartbeat
+    from tests.vendor_payloads import platerecognizer as webhook
+
+    cameras = CameraRegistry()
+    for camera in (OPENALPR_CAMERA, PLATE_RECOGNIZER_CAMERA):
+        cameras.apply(camera.key, camera)
+        validator("cameras.registry").validate(camera.value())
+    key = make_key("00aa11bb22cc", bytes(32))
+    validator("gateway.keys").validate(
+        GatewayKey("00aa11bb22cc", "east", digest(key), "2026-12-02T09:00:00Z").value()
+    )
+    preference = openalpr.GroupPreference()
+    hits = []
+    for record in (
+        alpr_results(OPENALPR_CAMERA, "苏A12345", uuid_tail="1"),
+        alpr_group(OPENALPR_CAMERA, "苏A12345", uuid_tail="2"),
+    ):
+        hits += openalpr.map_record(record, cameras, preference, gateway_id="east", now_s=0).hits
+    stamp = "2026-12-02T09:14:03.123456Z"
+    hits += platerecognizer.map_webhook(
+        webhook(PLATE_RECOGNIZER_CAMERA, "苏K66666", stamp=stamp), cameras, gateway_id="east"
+    ).hits
+    assert len(hits) == 3
+    for hit in hits:
+        validator("anpr.hits").validate(hit)
+        decode_hit(hit)
+    beat = openalpr.map_record(
+        heartbeat(OPENALPR_CAMERA, streaming=True), cameras, preference, gateway_id="east", now_s=0
+    )
+    for status in beat.statuses:
+        validator("cameras.status").validate(status.value())

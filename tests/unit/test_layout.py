@@ -1,6 +1,8 @@
 """The package's import rules and size limits, as tests: the layout README and docs/development.md describe.
 
 - `streams/domain/` imports the standard library and itself only (pure: time passed in, no I/O).
+- `streams/gateway/` (its own process) imports neither Faust, mode nor kafka-python, nor the worker, the tools
+  or the CLI;
 - `streams/tools/` never imports Faust, mode or aiokafka, nor the worker; `streams/worker/` never imports a
   tool or the CLI; the shared top-level modules import none of the three sides.
 - No module in `streams/` has more than 500 lines.
@@ -75,6 +77,16 @@ def test_a_tool_imports_neither_faust_nor_the_worker(module: Path) -> None:
 @pytest.mark.parametrize("module", _in("worker"), ids=_name)
 def test_the_worker_imports_no_tool_and_no_command(module: Path) -> None:
     bad = {n for n in _imports(module) if _within(n, "streams.tools", "streams.cli")}
+    assert not bad, f"{_name(module)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", _in("gateway"), ids=_name)
+def test_the_gateway_imports_neither_faust_nor_the_worker_the_tools_or_the_cli(module: Path) -> None:
+    bad = {
+        n
+        for n in _imports(module)
+        if _within(n, "faust", "mode", "kafka", "streams.worker", "streams.tools", "streams.cli")
+    }
     assert not bad, f"{_name(module)} imports {sorted(bad)}"
 
 
