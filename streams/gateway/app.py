@@ -31,6 +31,9 @@ from streams.gateway.publisher import BrokerUnavailable, Publisher, QueueFull
 log = logging.getLogger(__name__)
 
 ROUTES = {"/v1/hits": "hits", "/v1/openalpr": "openalpr", "/v1/platerecognizer": "platerecognizer"}
+# How long a failed post keeps /health at 503 when no post has succeeded since: long enough for a load
+# balancer to see it, short enough that a gateway nobody posts to (its cameras sent elsewhere) comes back.
+UNAVAILABLE_FOR_S = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -129,12 +132,12 @@ class Gateway:
         route: str,
         read: Callable[[web.Request, str], Awaitable[Mapped]],
     ) -> web.Response:
+        if not self.follower.ready:  # the keys are not read yet either: a 401 now would turn away everyone
+            return refuse(503, "the gateway is still reading the camera registry; retry shortly")
         key = _presented_key(request)
         found = self.follower.keys.authenticate(key) if key else None
         if found is None:
             return refuse(401, "a valid gateway key is required: Authorization: Bearer cgk_…")
-        if not self.follower.ready:
-            return refuse(503, "the gateway is still reading the camera registry; retry shortly")
         length = request.content_length
         if length is not None and length > self.intake.settings.gateway_max_body_bytes:
             raise web.HTTPRequestEntityTooLarge(
@@ -196,7 +199,11 @@ class Gateway:
         failed_s, acked_s = self.publisher.last_failure_s, self.publisher.last_ack_s
         if not self.publisher.started:
             problems.append("producer_not_started: not connected to the cluster yet")
-        elif failed_s is not None and (acked_s is None or failed_s > acked_s):
+        elif (
+            failed_s is not None
+            and (acked_s is None or failed_s > acked_s)
+            and time.monotonic() - failed_s < UNAVAILABLE_FOR_S
+        ):
             ago = time.monotonic() - failed_s
             problems.append(
                 f"brokers_unavailable: the last post failed {ago:.0f} s ago ({self.publisher.last_failure})"
