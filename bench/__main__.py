@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import retro, scenarios, watchlist_scale
+from bench import gateway, retro, scenarios, watchlist_scale
 from bench.cluster import BenchError, TooFewHits
 from bench.procs import ROOT
 from bench.profile import render, summarise
@@ -29,7 +29,7 @@ from bench.watchlist_scale import WatchlistScale
 from bench.workload import MATCH_SHARE, WATCHLIST_SIZE, build_workload, prefill_hits
 
 QUIX_MISSING = "quixstreams not installed (pip install '.[bench]')"
-ALL = "abcdefmr"
+ALL = "abcdefmrg"
 PROFILE = "p"  # not in ALL: a cProfile'd worker is slower, so it runs only when asked for
 
 
@@ -64,6 +64,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="scenario r lists N plates read in the hits and N/5 that no hit reads",
     )
+    parser.add_argument(
+        "--gateway-hits",
+        type=int,
+        default=20_000,
+        metavar="N",
+        help="hits scenario g posts through the HTTP gateway in each mode (--quick: at most 5,000)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--scenarios",
@@ -83,6 +90,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.hits = min(args.hits, 50_000)
         args.latency_seconds = min(args.latency_seconds, 10.0)
         args.watchlist_million = min(args.watchlist_million, 100_000)
+        args.gateway_hits = min(args.gateway_hits, 5_000)
+    args.gateway_hits = min(args.gateway_hits, args.hits)
     if args.watchlist_million < WATCHLIST_SIZE:
         parser.error(f"--watchlist-million must be at least the workload's {WATCHLIST_SIZE:,} entries")
     if args.retro_entries < 1:
@@ -129,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     latencies: list[Latency] = []
     scale: WatchlistScale | None = None
     scan: RetroScan | None = None
+    gateway_bench: gateway.GatewayBench | None = None
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
     started = time.monotonic()
@@ -206,10 +216,26 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - the scanner is citygate's code under test: report it
                 print(f"[r] FAILED: {type(exc).__name__}: {exc}", flush=True)
                 failed["r"] = str(exc)
+        if "g" in args.scenarios:
+            try:
+                gateway_bench = gateway.run(ctx, args.gateway_hits)
+            except Exception as exc:  # noqa: BLE001 - the gateway is citygate's code under test: report it
+                print(f"[g] FAILED: {type(exc).__name__}: {exc}", flush=True)
+                failed["g"] = str(exc)
         del prefill, ctx
         facts["loadavg_at_end"] = os.getloadavg()
         print()
         print(table(drains, latencies, facts, scale, scan))
+        if gateway_bench is not None:
+            for run in gateway_bench.runs:
+                print(
+                    f"g. {run.mode:<7} {run.hits:>8,} hits {run.hits_per_s:>9,.0f} hits/s "
+                    f"{run.hits_per_cpu_s:>9,.0f} hits per CPU-second"
+                )
+            print(
+                f"g. per core, gateway / direct producer: single posts {gateway_bench.ratio('single')}, "
+                f"NDJSON batches of {gateway.BATCH} {gateway_bench.ratio('batch')}"
+            )
         settings = {
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "watchlist_size": WATCHLIST_SIZE,
@@ -229,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             profile,
             scale,
             scan,
+            gateway_bench,
         )
         print(f"\nbench: results in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         if failed:

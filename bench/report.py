@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -208,6 +209,7 @@ def write_json(
     profile: dict[str, object] | None = None,
     scale: WatchlistScale | None = None,
     retro: RetroScan | None = None,
+    gateway: Any = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -222,6 +224,7 @@ def write_json(
         "ratios": ratios(drains),
         **({"watchlist_scale": scale.to_dict()} if scale is not None else {}),
         **({"retro_scan": retro.to_dict()} if retro is not None else {}),
+        **({"gateway": gateway.to_dict()} if gateway is not None else {}),
         "skipped": skipped,
         **({"profile": profile} if profile is not None else {}),
     }

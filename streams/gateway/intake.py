@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from streams import topics
@@ -102,7 +103,7 @@ class Intake:
     def _checked(self, mapped: Mapped, now: datetime, *, where: Any) -> Mapped:
         for index, hit in enumerate(mapped.hits):
             label = where(index)
-            found = contract_defects(HitMessage, hit, label)
+            found = [] if _conforms(hit) else contract_defects(HitMessage, hit, label)
             if not found and isinstance(hit, dict):
                 found = self._semantics(hit, now, label)
             mapped.defects.extend(found)
@@ -140,6 +141,16 @@ class Intake:
             for status in mapped.statuses
         )
         return found
+
+
+def _conforms(hit: Any) -> bool:
+    """The contract check in one pass (msgspec, a few µs); only a hit that fails it is judged field by
+    field to name every defect."""
+    try:
+        msgspec.convert(hit, HitMessage, strict=True)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def _json(body: bytes) -> Any:

@@ -45,6 +45,17 @@ def test_three_kafka_nodes_and_two_workers() -> None:
 
 def test_prometheus_scrapes_both_workers_under_the_rules_job() -> None:
     config = yaml.safe_load((ROOT / "deploy" / "compose" / "prometheus.yml").read_text(encoding="utf-8"))
-    (job,) = config["scrape_configs"]
+    job, gateway = config["scrape_configs"]
     assert job["job_name"] == "citygate"
     assert job["static_configs"][0]["targets"] == ["worker-1:6066", "worker-2:6066"]
+    # The gateway under a job of its own: the worker rules (job="citygate") never count it as a worker.
+    assert gateway["job_name"] == "citygate-gateway"
+    assert gateway["static_configs"][0]["targets"] == ["gateway:8088"]
+
+
+def test_the_gateway_connects_as_the_gateway_user_with_only_its_password() -> None:
+    service = SERVICES["gateway"]
+    assert service["command"] == ["gateway"]
+    assert service["environment"]["KAFKA_SASL_USERNAME"] == "gateway"
+    (mount,) = service["volumes"]
+    assert mount["volume"]["subpath"] == "gateway" and mount["read_only"] is True

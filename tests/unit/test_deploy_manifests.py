@@ -123,3 +123,29 @@ def test_the_validator_checks_what_spans_resources() -> None:
     assert "min.insync.replicas 2 of 1 replicas" in problems
     assert "5 replicas on 3 brokers" in problems
     assert "99 workers on 8 partitions" in problems
+
+
+GATEWAY = _one("Deployment", _docs("gateway.yaml"))
+GATEWAY_CONTAINER = GATEWAY["spec"]["template"]["spec"]["containers"][0]
+GATEWAY_ENV = {item["name"]: item for item in GATEWAY_CONTAINER["env"]}
+
+
+def test_the_gateway_runs_as_the_gateway_user_on_settings_that_exist() -> None:
+    known = {variable_name(field.name) for field in fields(Settings)}
+    assert set(GATEWAY_ENV) <= known, set(GATEWAY_ENV) - known
+    assert GATEWAY_CONTAINER["args"] == ["gateway"]
+    assert GATEWAY_ENV["KAFKA_SASL_USERNAME"]["value"] == "gateway" and "gateway" in USERS
+    assert GATEWAY_ENV["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+    assert "KAFKA_SASL_PASSWORD" not in GATEWAY_ENV
+    volumes = {v["name"]: v for v in GATEWAY["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["kafka-user"]["secret"]["secretName"] == "gateway"
+    port = int(GATEWAY_ENV["CITYGATE_GATEWAY_PORT"]["value"])
+    assert GATEWAY_CONTAINER["ports"][0]["containerPort"] == port
+    assert GATEWAY_CONTAINER["readinessProbe"]["httpGet"]["path"] == "/health"
+    grace = GATEWAY["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert Settings().gateway_ack_timeout_s * 2 < grace, "the kubelet would kill a gateway still draining"
+
+
+def test_the_gateway_manifests_validate() -> None:
+    text = (BASE / "gateway.yaml").read_text(encoding="utf-8")
+    assert validate["check_manifests"](text, "gateway.yaml") == []

@@ -16,8 +16,6 @@ from tests.gateway import OPENALPR_CAMERA
 from tests.unit.fixtures import hit_message
 from tests.vendor_payloads import alpr_results
 
-NOW = datetime.now(UTC)
-
 
 def intake() -> Intake:
     return Intake(Settings(gateway_max_batch=5), frozenset({"EC-0001", "EC-0003", "YZ-EC-0001"}), HitLimits())
@@ -25,7 +23,12 @@ def intake() -> Intake:
 
 def hit(hit_id: str, **changes: object) -> dict[str, object]:
     found = hit_message(
-        **{"hit_id": hit_id, "event_time": NOW.isoformat(), "checkpoint_id": "EC-0003", **changes}
+        **{
+            "hit_id": hit_id,
+            "event_time": datetime.now(UTC).isoformat(),
+            "checkpoint_id": "EC-0003",
+            **changes,
+        }
     )
     found.pop("gateway_id", None)
     return found
@@ -33,7 +36,7 @@ def hit(hit_id: str, **changes: object) -> dict[str, object]:
 
 def test_an_ndjson_post_is_stamped_with_the_key_s_gateway() -> None:
     body = b"\n".join(orjson.dumps(hit(f"h{n}")) for n in range(3)) + b"\n\n"
-    mapped = intake().canonical(body, "application/x-ndjson", "east", NOW)
+    mapped = intake().canonical(body, "application/x-ndjson", "east", datetime.now(UTC))
     assert not mapped.defects and [h["gateway_id"] for h in mapped.hits] == ["east"] * 3
     records = intake().records(mapped)
     assert [r.key for r in records] == [b"EC-0003"] * 3 and records[0].hit_id == "h0"
@@ -44,12 +47,12 @@ def test_each_line_s_defects_are_named_with_its_line_and_nothing_is_kept() -> No
         orjson.dumps(hit("ok")),
         b"{not json",
         orjson.dumps(hit("bad", lane=0, plate_confidence=3)),
-        orjson.dumps(hit("far", event_time=(NOW + timedelta(hours=2)).isoformat())),
+        orjson.dumps(hit("far", event_time=(datetime.now(UTC) + timedelta(hours=2)).isoformat())),
         orjson.dumps(hit("nowhere", checkpoint_id="XX-1")),
         orjson.dumps({**hit("other"), "gateway_id": "west"}),
     ]
     mapped = Intake(Settings(), frozenset({"EC-0003"}), HitLimits()).canonical(
-        b"\n".join(lines), "application/x-ndjson", "east", NOW
+        b"\n".join(lines), "application/x-ndjson", "east", datetime.now(UTC)
     )
     assert mapped.hits == []
     text = "\n".join(mapped.defects)
@@ -69,16 +72,18 @@ def test_each_line_s_defects_are_named_with_its_line_and_nothing_is_kept() -> No
 )
 def test_a_body_that_is_no_post_is_refused(body: bytes, content_type: str, says: str) -> None:
     with pytest.raises(BadBody, match=says):
-        intake().canonical(body, content_type, "east", NOW)
+        intake().canonical(body, content_type, "east", datetime.now(UTC))
 
 
 def test_a_vendor_hit_is_held_to_the_contract_too() -> None:
     cameras = CameraRegistry()
     cameras.apply(OPENALPR_CAMERA.key, OPENALPR_CAMERA)
     frame = alpr_results(OPENALPR_CAMERA, "苏A12345", uuid_tail="1")
-    assert intake().openalpr(orjson.dumps(frame), cameras, "east", NOW).hits
-    stale = {**frame, "epoch_time": int((NOW - timedelta(days=45)).timestamp() * 1000)}
-    mapped = intake().openalpr(orjson.dumps(stale), cameras, "east", NOW)
+    assert intake().openalpr(orjson.dumps(frame), cameras, "east", datetime.now(UTC)).hits
+    stale = {**frame, "epoch_time": int((datetime.now(UTC) - timedelta(days=45)).timestamp() * 1000)}
+    mapped = intake().openalpr(orjson.dumps(stale), cameras, "east", datetime.now(UTC))
     assert mapped.hits == [] and "hit 0: event_time is" in mapped.defects[0]
-    batch = intake().openalpr(orjson.dumps([frame, {"data_type": "nope"}]), cameras, "east", NOW)
+    batch = intake().openalpr(
+        orjson.dumps([frame, {"data_type": "nope"}]), cameras, "east", datetime.now(UTC)
+    )
     assert batch.hits == [] and batch.defects[0].startswith("[1].data_type")
