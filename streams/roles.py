@@ -100,7 +100,7 @@ ROLES: dict[str, Role] = {
         Role(
             "worker",
             "a citygate worker: reads every input, writes every output, uses its groups and internal topics",
-            reads=(*topics.WORKER_INPUTS,),
+            reads=(*topics.WORKER_INPUTS, *topics.WORKER_MONITORS),
             writes=topics.WORKER_OUTPUTS,
             groups=("{app}", "{app}-hits"),
             internal_topics=True,

@@ -50,8 +50,11 @@ FAUST_INPUTS = (WATCHLIST, *SIGNED_COMMAND_SIDE)
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
 WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, COMMAND_RESULTS, AUDIT, DEADLETTER, TICKS)
-# Every public topic (and the internal ticks), by logical name.
+# Read by every worker for monitoring only (checkpoint health), never dead-lettered by it.
+WORKER_MONITORS = (CAMERA_STATUS,)
+# What the HTTP gateway and its admin tools use (streams/gateway/).
 GATEWAY_TOPICS = (CAMERAS, GATEWAY_KEYS, CAMERA_STATUS)
+# Every public topic (and the internal ticks), by logical name.
 ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *GATEWAY_TOPICS, *WORKER_OUTPUTS)
 
 _DAY_MS = 24 * 3600 * 1000

@@ -18,7 +18,14 @@ from streams.settings import Settings
 from streams.tools.exceptions import AdminError
 from streams.tools.kafka_internals import listed_by_node
 from streams.tools.retries import Backoff, NotYetListed, retrying
-from streams.topics import SIGNED_COMMAND_SIDE, WORKER_INPUTS, WORKER_OUTPUTS, TopicSpec, worker_topics
+from streams.topics import (
+    SIGNED_COMMAND_SIDE,
+    WORKER_INPUTS,
+    WORKER_MONITORS,
+    WORKER_OUTPUTS,
+    TopicSpec,
+    worker_topics,
+)
 
 T = TypeVar("T")
 
@@ -99,7 +106,7 @@ def _problems(admin: KafkaAdminClient, settings: Settings) -> list[str]:
     have = set(admin.list_topics())
     # Only what a worker reads or writes: the gateway's topics are not its own, and on a secured cluster
     # its principal may not even see them.
-    used = {*WORKER_INPUTS, *WORKER_OUTPUTS}
+    used = {*WORKER_INPUTS, *WORKER_MONITORS, *WORKER_OUTPUTS}
     specs = [s for s in worker_topics(settings) if s.faust_owned or s.name in used]
     problems = [f"missing topic {s.physical(settings)}" for s in specs if s.physical(settings) not in have]
     exact = [s for s in specs if _must_match_partitions(s) and s.physical(settings) in have]

@@ -36,7 +36,7 @@ from streams.worker.command_side.signed_inputs import (
 )
 from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
-from streams.worker.followers import AlertFollower
+from streams.worker.followers import AlertFollower, CameraStatusFollower
 from streams.worker.health import CitygateHealth, health_report
 from streams.worker.logs import keep_payloads_out_of_logs, quiet_expected_conditions
 from streams.worker.metrics import Metrics
@@ -207,6 +207,7 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
         hits_lags=sensor.ledger.lags,
         hits_partitions=sensor.ledger.partitions,
     )
+    app.service(CameraStatusFollower(settings, health.cameras, loop=app.loop))  # type: ignore[arg-type]
 
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def flush_alert_groups() -> None:

@@ -17,8 +17,14 @@ all, consumer lag and silent checkpoint sites.
   exponentially weighted estimate of its usual gap between hits; a site is silent once
   `now - last_seen > max(min_silence, gap_factor * usual_gap)`. It is fed per batch of hits and reports the
   count of silent sites and only the `top_k` most overdue ones, so the checkpoint label stays bounded.
+- **Dark cameras**: a camera's agent that says in its heartbeat that the camera is not streaming
+  (`cameras.status`, written by the gateways) makes its checkpoint silent at once, before the missing hits
+  would: `CameraStatuses` keeps every camera's newest heartbeat (all partitions, so a worker that takes a
+  partition over knows its dark cameras at once), and a checkpoint counts as silent while a camera of it
+  said "not streaming" later than the checkpoint's last hit. A hit after that report (another lane, or the
+  camera back) is newer news and clears it; the dark cameras stay counted until a heartbeat says streaming.
 
-`CitygateHealth` wires both into a worker: `observe_hits` from the hits consumer after each batch, and a
+`CitygateHealth` wires them into a worker: `observe_hits` from the hits consumer after each batch, and a
 collector on the metrics registry that computes the gauges when /metrics is scraped.
 """
 
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -218,8 +224,12 @@ class CheckpointHealth:
             return None
         return max(self.min_silence_s, self.gap_factor * site.gap)
 
-    def report(self, now: datetime) -> SilenceReport:
+    def report(self, now: datetime, dark: Mapping[str, float] | None = None) -> SilenceReport:
+        """The silent sites as of `now`; `dark` maps a checkpoint to the newest time (epoch seconds) one
+        of its cameras said it is not streaming (`CameraStatuses.dark`): such a site is silent at once,
+        with no threshold, unless a hit came after that report."""
         now_s = now.timestamp()
+        dark = dark or {}
         silent: list[SilentCheckpoint] = []
         forget = []
         tracked = 0
@@ -230,6 +240,11 @@ class CheckpointHealth:
             if quiet > self.forget_after_s:
                 forget.append(checkpoint_id)
                 continue
+            reported_dark = dark.get(checkpoint_id)
+            if reported_dark is not None and site.last < reported_dark:
+                tracked += 1
+                silent.append(SilentCheckpoint(checkpoint_id, quiet, 0.0))
+                continue
             if site.gap is None:
                 continue
             tracked += 1
@@ -238,6 +253,10 @@ class CheckpointHealth:
                 silent.append(SilentCheckpoint(checkpoint_id, quiet, threshold))
         for checkpoint_id in forget:
             del self._sites[checkpoint_id]
+        for checkpoint_id, since in dark.items():
+            if checkpoint_id not in self._sites:  # dark before this worker saw a hit from it
+                tracked += 1
+                silent.append(SilentCheckpoint(checkpoint_id, max(0.0, now_s - since), 0.0))
         top = heapq.nlargest(self.top_k, silent, key=lambda s: (s.overdue_s, s.checkpoint_id))
         return SilenceReport(tracked=tracked, silent=len(silent), top=tuple(top), untracked=self.untracked)
 
@@ -246,6 +265,79 @@ class CheckpointHealth:
         gone = [cid for cid, site in list(self._sites.items()) if site.partition not in partitions]
         for checkpoint_id in gone:
             del self._sites[checkpoint_id]
+
+
+class _CameraReport:
+    __slots__ = ("checkpoint_id", "partition", "streaming", "at")
+
+    def __init__(self, checkpoint_id: str, partition: int, streaming: bool, at: float) -> None:
+        self.checkpoint_id = checkpoint_id
+        self.partition = partition  # of the checkpoint's hits on anpr.hits
+        self.streaming = streaming
+        self.at = at  # epoch seconds of the heartbeat
+
+
+class CameraStatuses:
+    """The newest heartbeat of each camera, as `cameras.status` says (key: the camera's registry key).
+
+    Every worker keeps all of them (one small record per camera, at most `max_cameras`) and judges only
+    the checkpoints on the `anpr.hits` partitions it holds, so each dark camera is counted by one worker
+    and a rebalance loses none. An older heartbeat than the one kept (a gateway's retry) changes nothing;
+    a heartbeat dated ahead of `now` counts as `now` (camera clock skew); one older than `forget_after`
+    (an agent long gone) is dropped, and so is a camera whose record was deleted (a tombstone).
+    """
+
+    def __init__(self, *, max_cameras: int = 100_000, forget_after: timedelta = timedelta(days=7)) -> None:
+        if max_cameras < 1:
+            raise ValueError("max_cameras ≥ 1")
+        self.max_cameras = max_cameras
+        self.forget_after_s = forget_after.total_seconds()
+        self._cameras: dict[str, _CameraReport] = {}
+        self.untracked = 0
+
+    def __len__(self) -> int:
+        return len(self._cameras)
+
+    def observe(
+        self,
+        camera: str,
+        *,
+        checkpoint_id: str,
+        partition: int,
+        streaming: bool,
+        reported_at: datetime,
+        now: datetime,
+    ) -> None:
+        now_s = now.timestamp()
+        at = min(reported_at.timestamp(), now_s)
+        if now_s - at > self.forget_after_s:
+            return
+        known = self._cameras.get(camera)
+        if known is not None and at < known.at:
+            return
+        if known is None and len(self._cameras) >= self.max_cameras:
+            self.untracked += 1
+            return
+        self._cameras[camera] = _CameraReport(checkpoint_id, partition, streaming, at)
+
+    def forget(self, camera: str) -> None:
+        self._cameras.pop(camera, None)
+
+    def dark(self, partitions: Collection[int], now: datetime) -> tuple[dict[str, float], int]:
+        """(checkpoint → newest "not streaming" report, epoch seconds; count of dark cameras) for the
+        checkpoints on `partitions`."""
+        now_s = now.timestamp()
+        reports: dict[str, float] = {}
+        cameras = 0
+        for camera, report in list(self._cameras.items()):
+            if now_s - report.at > self.forget_after_s:
+                del self._cameras[camera]
+                continue
+            if report.streaming or report.partition not in partitions:
+                continue
+            cameras += 1
+            reports[report.checkpoint_id] = max(report.at, reports.get(report.checkpoint_id, report.at))
+        return reports, cameras
 
 
 # ---------------------------------------------------------------------------------- wiring to a worker
@@ -260,11 +352,14 @@ class HealthCollector(Collector):
         lags: Callable[[], LagMap],
         hits_partitions: Callable[[], set[int] | None],
         clock: Callable[[], datetime],
+        cameras: CameraStatuses | None = None,
     ) -> None:
         self.checkpoints = checkpoints
+        self.cameras = cameras if cameras is not None else CameraStatuses()
         self.lags = lags
         self.hits_partitions = hits_partitions
         self.clock = clock
+        self._held: set[int] = set()  # the partitions last known held (None mid-rebalance)
 
     def _families(self) -> tuple[GaugeMetricFamily, ...]:
         return (
@@ -287,24 +382,32 @@ class HealthCollector(Collector):
                 "Seconds since the last hit of each of the K most overdue silent sites (only those K).",
                 labels=["checkpoint"],
             ),
+            GaugeMetricFamily(
+                "citygate_cameras_dark",
+                "Cameras of this worker's checkpoints whose newest heartbeat said they are not streaming.",
+            ),
         )
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         yield from self._families()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        lag, tracked, silent, silent_seconds = self._families()
+        lag, tracked, silent, silent_seconds, cameras_dark = self._families()
         for (topic, partition), value in sorted(self.lags().items()):
             lag.add_metric([topic, str(partition)], value)
         held = self.hits_partitions()
         if held is not None:
             self.checkpoints.retain_partitions(held)
-        report = self.checkpoints.report(self.clock())
+            self._held = held
+        now = self.clock()
+        dark, dark_cameras = self.cameras.dark(self._held, now)
+        report = self.checkpoints.report(now, dark)
         tracked.add_metric([], report.tracked)
         silent.add_metric([], report.silent)
         for site in report.top:
             silent_seconds.add_metric([site.checkpoint_id], round(site.silent_s, 3))
-        yield from (lag, tracked, silent, silent_seconds)
+        cameras_dark.add_metric([], dark_cameras)
+        yield from (lag, tracked, silent, silent_seconds, cameras_dark)
 
 
 class CitygateHealth:
@@ -324,12 +427,13 @@ class CitygateHealth:
         # Faust reads the watchlist and the command side; anpr.hits has its own consumer (worker/sensor/).
         self.lag = FaustConsumerLag(faust_consumer, settings, topics.FAUST_INPUTS)
         self.checkpoints = CheckpointHealth(top_k=top_k)
+        self.cameras = CameraStatuses()  # fed by followers.CameraStatusFollower
         self.clock = clock
 
         def lags() -> LagMap:
             return {**self.lag.lags(), **hits_lags()}
 
-        registry.register(HealthCollector(self.checkpoints, lags, hits_partitions, clock))
+        registry.register(HealthCollector(self.checkpoints, lags, hits_partitions, clock, self.cameras))
 
     def observe_hits(self, sightings: Iterable[Sighting]) -> None:
         """Call once per batch of valid hits, after the batch is handled."""

@@ -4,7 +4,7 @@ from the vendors' documented fields, read back from `anpr.hits` and `alerts` wit
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -170,9 +170,17 @@ def test_who_may_post_and_what_is_refused(cluster: Cluster, gateway: GatewayProc
     assert set(hits) == {gateway.post("/v1/openalpr", frame).body["hit_ids"][0]}, hits
 
 
+def _until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.25)
+
+
 def test_a_heartbeat_reports_each_registered_camera_at_once(
     cluster: Cluster, gateway: GatewayProcess
 ) -> None:
+    worker = cluster.start_worker()
     dark = gateway.post("/v1/openalpr", heartbeat(OPENALPR_CAMERA, streaming=False))
     assert dark.status == 200 and dark.body["camera_statuses"] == 1
     assert dark.body["unregistered_cameras"] == ["99"]
@@ -180,3 +188,12 @@ def test_a_heartbeat_reports_each_registered_camera_at_once(
     assert statuses[0]["checkpoint_id"] == "EC-0001" and statuses[0]["streaming"] is False
     assert statuses[0]["camera"] == OPENALPR_CAMERA.key
     assert 'citygate_gateway_cameras{streaming="false"} 1.0' in gateway.metrics()
+
+    # The worker holding the checkpoint's hits partition (here the only one) knows at once, with no hit
+    # and no silence yet: the camera is dark and its checkpoint silent.
+    _until(lambda: "citygate_cameras_dark 1.0" in worker.metrics(), "the worker never saw the dark camera")
+    assert 'citygate_checkpoint_silent_seconds{checkpoint="EC-0001"}' in worker.metrics()
+    back = gateway.post("/v1/openalpr", heartbeat(OPENALPR_CAMERA, streaming=True))
+    assert back.status == 200 and back.body["camera_statuses"] == 1
+    _until(lambda: "citygate_cameras_dark 0.0" in worker.metrics(), "the camera back never cleared")
+    assert 'checkpoint="EC-0001"' not in worker.metrics()

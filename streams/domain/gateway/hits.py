@@ -141,7 +141,7 @@ def canonical_hit(
 
 @dataclass(frozen=True, slots=True)
 class CameraStatus:
-    """What a heartbeat says of one camera: `cameras.status` (key: the checkpoint id)."""
+    """What a heartbeat says of one camera: `cameras.status` (key: the camera's registry key)."""
 
     camera: Camera
     streaming: bool

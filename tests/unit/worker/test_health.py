@@ -12,7 +12,14 @@ from prometheus_client import generate_latest
 
 from streams.lag import consumer_lag
 from streams.settings import Settings
-from streams.worker.health import CheckpointHealth, CitygateHealth, FaustConsumerLag, Sighting, health_report
+from streams.worker.health import (
+    CameraStatuses,
+    CheckpointHealth,
+    CitygateHealth,
+    FaustConsumerLag,
+    Sighting,
+    health_report,
+)
 from streams.worker.metrics import Metrics
 from streams.worker.sensor.consumer import OffsetLedger
 from tests.unit.fixtures import NOW
@@ -316,3 +323,116 @@ def test_a_replica_that_never_heard_from_the_cluster_since_loading_is_unavailabl
 
 def test_silence_up_to_the_limit_is_healthy() -> None:
     assert _report(fresh_as_of=HEALTH_NOW - timedelta(seconds=10))[0] == 200
+
+
+# ------------------------------------------------------------------------------------------ dark cameras
+
+
+def dark_cameras(*reports: tuple[str, str, int, bool, datetime]) -> CameraStatuses:
+    """(camera, checkpoint, partition, streaming, reported at) heartbeats, as observed at NOW."""
+    statuses = CameraStatuses()
+    for camera, checkpoint, partition, streaming, at in reports:
+        statuses.observe(
+            camera,
+            checkpoint_id=checkpoint,
+            partition=partition,
+            streaming=streaming,
+            reported_at=at,
+            now=NOW,
+        )
+    return statuses
+
+
+def test_a_camera_that_says_it_is_not_streaming_makes_its_busy_site_silent_at_once() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0001", every_s=20, count=30, until=NOW - timedelta(seconds=30)), NOW)
+    statuses = dark_cameras(("openalpr:s:1", "YZ-EC-0001", 0, False, NOW - timedelta(seconds=10)))
+    dark, cameras = statuses.dark({0}, NOW)
+    assert cameras == 1 and dark == {"YZ-EC-0001": (NOW - timedelta(seconds=10)).timestamp()}
+    report = health.report(NOW, dark)  # 30 s quiet: far below the 5 min floor, silent all the same
+    assert report.silent == 1 and report.top[0].checkpoint_id == "YZ-EC-0001"
+    assert (report.top[0].silent_s, report.top[0].threshold_s) == (30, 0)
+
+
+def test_a_hit_after_the_dark_report_is_newer_news() -> None:
+    health = CheckpointHealth()
+    health.observe_batch(steady("YZ-EC-0001", every_s=20, count=30, until=NOW), NOW)
+    dark, cameras = dark_cameras(("openalpr:s:1", "YZ-EC-0001", 0, False, NOW - timedelta(seconds=5))).dark(
+        {0}, NOW
+    )
+    assert cameras == 1  # the camera still counts as dark: only its own heartbeat clears it
+    assert health.report(NOW, dark).silent == 0  # but another lane's hit says the site works
+
+
+def test_a_dark_site_this_worker_never_saw_a_hit_from_is_silent_too() -> None:
+    dark, _ = dark_cameras(("openalpr:s:9", "YZ-EC-0009", 3, False, NOW - timedelta(minutes=2))).dark(
+        {3}, NOW
+    )
+    report = CheckpointHealth().report(NOW, dark)
+    assert (report.tracked, report.silent) == (1, 1) and report.top[0].silent_s == 120
+
+
+def test_the_newest_heartbeat_of_a_camera_wins_and_a_streaming_one_clears_it() -> None:
+    back = NOW - timedelta(seconds=5)
+    statuses = dark_cameras(
+        ("openalpr:s:1", "YZ-EC-0001", 0, False, NOW - timedelta(minutes=1)),
+        ("openalpr:s:1", "YZ-EC-0001", 0, True, back),
+        ("openalpr:s:1", "YZ-EC-0001", 0, False, NOW - timedelta(minutes=2)),  # a retry of an older one
+    )
+    assert statuses.dark({0}, NOW) == ({}, 0)
+    statuses.observe(
+        "openalpr:s:1", checkpoint_id="YZ-EC-0001", partition=0, streaming=False, reported_at=NOW, now=NOW
+    )
+    assert statuses.dark({0}, NOW)[1] == 1
+    statuses.forget("openalpr:s:1")  # its registry record deleted
+    assert statuses.dark({0}, NOW) == ({}, 0) and len(statuses) == 0
+
+
+def test_dark_cameras_count_only_on_the_partitions_held_and_absurd_times_are_tamed() -> None:
+    statuses = dark_cameras(
+        ("a:s:1", "YZ-EC-0001", 0, False, NOW),
+        ("a:s:2", "YZ-EC-0002", 1, False, NOW),
+        ("a:s:3", "YZ-EC-0002", 1, False, NOW - timedelta(seconds=1)),
+        ("a:s:4", "YZ-EC-0004", 1, False, datetime(9999, 12, 31, tzinfo=UTC)),  # counts as now
+        ("a:s:5", "YZ-EC-0005", 1, False, datetime(1970, 1, 1, tzinfo=UTC)),  # long gone: dropped
+    )
+    assert len(statuses) == 4
+    dark, cameras = statuses.dark({1}, NOW)
+    assert cameras == 3 and set(dark) == {"YZ-EC-0002", "YZ-EC-0004"}
+    assert dark["YZ-EC-0002"] == NOW.timestamp() and dark["YZ-EC-0004"] == NOW.timestamp()
+    later = NOW + timedelta(days=8)
+    assert statuses.dark({0, 1}, later) == ({}, 0) and len(statuses) == 0  # a week without a heartbeat
+
+
+def test_the_camera_book_is_bounded() -> None:
+    statuses = CameraStatuses(max_cameras=2)
+    for n in range(4):
+        statuses.observe(
+            f"a:s:{n}", checkpoint_id="YZ-EC-0001", partition=0, streaming=False, reported_at=NOW, now=NOW
+        )
+    assert (len(statuses), statuses.untracked) == (2, 2)
+
+
+def test_the_worker_exposes_its_dark_cameras() -> None:
+    ledger = OffsetLedger()
+    ledger.assigned([0])
+    metrics = Metrics()
+    health = CitygateHealth(
+        lambda: None,
+        SETTINGS,
+        metrics.registry,
+        hits_lags=ledger.lags,
+        hits_partitions=ledger.partitions,
+        clock=lambda: NOW,
+    )
+    health.cameras.observe(
+        "a:s:1", checkpoint_id="YZ-EC-0001", partition=0, streaming=False, reported_at=NOW, now=NOW
+    )
+    health.cameras.observe(
+        "a:s:2", checkpoint_id="YZ-EC-0002", partition=1, streaming=False, reported_at=NOW, now=NOW
+    )
+    text = generate_latest(metrics.registry).decode()
+    assert "citygate_cameras_dark 1.0" in text and "citygate_checkpoints_silent 1.0" in text
+    assert 'citygate_checkpoint_silent_seconds{checkpoint="YZ-EC-0001"} 0.0' in text
+    ledger.revoked([0])  # mid-rebalance: still the partitions last held, not nothing
+    assert "citygate_cameras_dark 1.0" in generate_latest(metrics.registry).decode()
