@@ -24,10 +24,12 @@ from streams.cli.operators import registry_value
 from streams.codecs.signed import signed_message
 from streams.settings import Settings
 from streams.signing import SigningKey
+from tests.gateway import OPENALPR_CAMERA, GatewayProcess
 from tests.keys import desk_key_file
 from tests.ports import free_port
 from tests.secure.conftest import SecureBroker
 from tests.unit.fixtures import entry_message, hit_message
+from tests.vendor_payloads import alpr_group, heartbeat
 
 pytestmark = pytest.mark.secure
 
@@ -118,21 +120,26 @@ def alerts_for(settings: Settings, plate: str, timeout: float = 60.0) -> list[di
         consumer.close()
 
 
+def list_plate(secure_broker: SecureBroker, entry_id: str, plate: str) -> None:
+    """A watchlist entry for `plate`, signed by wanda, whom the root registered (a registry record, written
+    as registry_admin): the worker alerts only on entries their signer may list. Waits past the listing
+    grace, so a hit sent after it is live matching's, not the retro-match's."""
+    entry = entry_message(
+        entry_id=entry_id, plate=plate, valid_from=now_iso(days=-1), valid_until=now_iso(days=1)
+    )
+    value = registry_value(WANDA.person_id, WANDA.public_key_b64, ["watchlist_admin"], "active",
+                           REGISTRY_ROOT, datetime.now(UTC))  # fmt: skip
+    send(secure_broker.settings("registry_admin"), topics.REGISTRY, WANDA.person_id, orjson.loads(value))
+    entry = signed_message(entry, WANDA.sign(topic=topics.WATCHLIST, key=entry_id, value=entry))
+    send(secure_broker.settings("watchlist_admin"), topics.WATCHLIST, entry_id, entry)
+    time.sleep(secure_broker.settings("worker").listing_grace_s + 1.0)
+
+
 def test_a_worker_as_the_worker_role_turns_a_gateways_hit_into_an_operators_alert(
     secure_broker: SecureBroker, worker: Path
 ) -> None:
     plate = "苏K54321"
-    entry = entry_message(
-        entry_id="WL-SECURE", plate=plate, valid_from=now_iso(days=-1), valid_until=now_iso(days=1)
-    )
-    # The person behind the entry, registered by the root (a registry record, written as registry_admin),
-    # signs it: the worker alerts only on entries their signer may list.
-    value = registry_value(WANDA.person_id, WANDA.public_key_b64, ["watchlist_admin"], "active",
-                           REGISTRY_ROOT, datetime.now(UTC))  # fmt: skip
-    send(secure_broker.settings("registry_admin"), topics.REGISTRY, WANDA.person_id, orjson.loads(value))
-    entry = signed_message(entry, WANDA.sign(topic=topics.WATCHLIST, key="WL-SECURE", value=entry))
-    send(secure_broker.settings("watchlist_admin"), topics.WATCHLIST, "WL-SECURE", entry)
-    time.sleep(secure_broker.settings("worker").listing_grace_s + 1.0)  # a live match, not the retro-match
+    list_plate(secure_broker, "WL-SECURE", plate)
     hit = hit_message(hit_id="YZ-EC-0001-secure-1", plate_text=plate, event_time=now_iso(seconds=-1))
     send(secure_broker.settings("gateway"), topics.HITS, str(hit["checkpoint_id"]), hit)
     found = alerts_for(secure_broker.settings("operator"), plate)
@@ -195,3 +202,33 @@ def read_all(
         return found
     finally:
         consumer.close()
+
+
+def test_an_http_gateway_as_the_gateway_role_turns_a_cameras_post_into_an_operators_alert(
+    secure_broker: SecureBroker, worker: Path, tmp_path: Path
+) -> None:
+    """`citygate gateway` with nothing but the gateway role's env file (its registry written as
+    gateway_admin): an OpenALPR agent's post reaches anpr.hits and the alert reaches the operator, and a
+    heartbeat reaches cameras.status, which ops may read."""
+    plate = "苏K54323"
+    list_plate(secure_broker, "WL-SECURE-GW", plate)
+    gateway = GatewayProcess.start(
+        secure_broker.settings("gateway_admin"), secure_broker.user_env("gateway"), tmp_path
+    )
+    try:
+        posted = gateway.post("/v1/openalpr", alpr_group(OPENALPR_CAMERA, plate, uuid_tail="secure"))
+        assert posted.status == 200, (posted.body, gateway.log_tail())
+        dark = gateway.post("/v1/openalpr", heartbeat(OPENALPR_CAMERA, streaming=False))
+        assert dark.status == 200 and dark.body["camera_statuses"] == 1, dark.body
+    finally:
+        gateway.stop()
+    found = alerts_for(secure_broker.settings("operator"), plate)
+    assert found, f"no alert on {plate} as operator:\n{worker.read_text(errors='replace')[-4000:]}"
+    refs = {str(ref["id"]) for alert in found for ref in alert["refs"]}  # type: ignore[attr-defined]
+    assert posted.body["hit_ids"][0] in refs, found
+    statuses = read_all(
+        secure_broker.settings("ops"),
+        topics.CAMERA_STATUS,
+        lambda found: any(s.get("camera") == OPENALPR_CAMERA.key for s in found),
+    )
+    assert any(s["camera"] == OPENALPR_CAMERA.key and s["streaming"] is False for s in statuses)
