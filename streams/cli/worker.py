@@ -17,8 +17,10 @@ def worker(loglevel: str | None) -> None:
     from streams.tools.exceptions import AdminError
     from streams.topology_file import load_topology
     from streams.worker.app import build_app
+    from streams.worker.memory import tune_malloc
     from streams.worker.runner import CitygateWorker
 
+    tune_malloc()  # first: before the worker's buffers are allocated
     settings = load_settings()
     # Before any Kafka call: a bad CITYGATE_TOPOLOGY file is one line (CitygateGroup), not a worker that
     # connects, joins its groups and then dies in a traceback.
