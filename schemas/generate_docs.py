@@ -24,6 +24,7 @@ TOPICS = [
     ("cameras.registry", "camera key vendor:site:camera_id (compacted; a null value removes the camera)"),
     ("gateway.keys", "key id (compacted)"),
     ("cameras.status", "camera key vendor:site:camera_id (compacted)"),
+    ("units.registry", "unit id (compacted; a unit is retired, not deleted)"),
     ("alerts", "alert id"),
     ("alerts.restricted", "alert id"),
     ("lockdowns", "lockdown id"),

@@ -38,8 +38,9 @@ class Role:
     )
 
 
-# The console's topics, and the answers to the commands an operator sends (`citygate alert|lift|staff` wait).
-OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS, topics.COMMAND_RESULTS)
+# The console's topics, the answers to the commands an operator sends (`citygate alert|lift|staff` wait),
+# and the units the desk can send.
+OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS, topics.COMMAND_RESULTS, topics.UNITS)
 CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
 
 ROLES: dict[str, Role] = {
@@ -86,6 +87,12 @@ ROLES: dict[str, Role] = {
             "manages the operators' registry (people's keys and roles): reads and writes it",
             reads=(topics.REGISTRY,),
             writes=(topics.REGISTRY,),
+        ),
+        Role(
+            "forces_admin",
+            "manages the unit registry (patrols, workstation units, community police, guards)",
+            reads=(topics.UNITS,),
+            writes=(topics.UNITS,),
         ),
         Role("auditor", "reads the audit trail", reads=(topics.AUDIT,)),
         Role(

@@ -36,6 +36,8 @@ REGISTRY = "operators.registry"
 CAMERAS = "cameras.registry"
 GATEWAY_KEYS = "gateway.keys"
 CAMERA_STATUS = "cameras.status"
+# The forces the desk can send (streams/domain/forces/), managed with `citygate units`.
+UNITS = "units.registry"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
@@ -55,7 +57,17 @@ WORKER_MONITORS = (CAMERA_STATUS,)
 # What the HTTP gateway and its admin tools use (streams/gateway/).
 GATEWAY_TOPICS = (CAMERAS, GATEWAY_KEYS, CAMERA_STATUS)
 # Every public topic (and the internal ticks), by logical name.
-ALL = (HITS, PATROL_REPORTS, CALLS, WATCHLIST, OPERATOR_COMMANDS, REGISTRY, *GATEWAY_TOPICS, *WORKER_OUTPUTS)
+ALL = (
+    HITS,
+    PATROL_REPORTS,
+    CALLS,
+    WATCHLIST,
+    OPERATOR_COMMANDS,
+    REGISTRY,
+    *GATEWAY_TOPICS,
+    UNITS,
+    *WORKER_OUTPUTS,
+)
 
 _DAY_MS = 24 * 3600 * 1000
 # The broker stamps the input topics' records with the time it appended them, whatever the producer says:
@@ -213,8 +225,17 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             1,
             "camera key (vendor:site:camera_id)",
             "citygate gateways (OpenALPR heartbeats)",
-            "dashboards, operations",
+            "every citygate worker (checkpoint health), dashboards, operations",
             {"cleanup.policy": "compact,delete", "retention.ms": str(7 * _DAY_MS)},
+        ),
+        # A unit is retired, not deleted (its record stays): the last record per unit is the registry.
+        TopicSpec(
+            UNITS,
+            1,
+            "unit id",
+            "forces administrators (citygate units)",
+            "operators' consoles, the simulator",
+            {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.

@@ -24,6 +24,7 @@ from streams.cli import (
     tail,
     topics,
     topology,
+    units,
     watchlist,
     worker,
 )
@@ -80,6 +81,7 @@ for command in (
     operators.operators_group,
     gateway.gateway_group,
     gateway.cameras_group,
+    units.units_group,
 ):
     main.add_command(command)
 _with_bootstrap_option(main)

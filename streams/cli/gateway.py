@@ -105,7 +105,8 @@ def cameras_import(file: Path) -> None:
     """Register the cameras in FILE (CSV: vendor, camera_id, site_id, agent_uid, checkpoint_id, lane,
     direction); all rows or none, each checkpoint checked against the topology."""
     from streams.tools.exceptions import AdminError
-    from streams.tools.gateway_admin import ImportRefused, parse_camera_csv, write_cameras
+    from streams.tools.gateway_admin import parse_camera_csv, write_cameras
+    from streams.tools.registries import ImportRefused
     from streams.tools.spreadsheet_text import TextEncodingError, decode_text
     from streams.topology_file import load_topology
 

@@ -465,3 +465,21 @@ def test_what_the_gateway_writes_is_schema_valid() -> None:
     )
     for status in beat.statuses:
         validator("cameras.status").validate(status.value())
+
+
+@pytest.mark.parametrize("topic", ["units.registry"])
+def test_the_forces_topics_agree_with_their_schemas(topic: str) -> None:
+    import msgspec
+
+    from streams.codecs.forces import FORCES_DECODERS
+    from streams.domain.forces.units import unit_from
+
+    for message in examples(topic, "valid"):
+        validator(topic).validate(message.values[0])
+        decoded = FORCES_DECODERS[topic].decode(json.dumps(message.values[0]).encode())
+        # What the domain makes of it writes the same record back.
+        assert unit_from(decoded, decoded.unit_id).value() == message.values[0]
+    for message in examples(topic, "invalid"):
+        assert not validator(topic).is_valid(message.values[0]), message.id
+        with pytest.raises(msgspec.ValidationError):
+            FORCES_DECODERS[topic].decode(json.dumps(message.values[0]).encode())

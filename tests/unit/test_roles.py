@@ -32,11 +32,11 @@ def test_only_a_gateway_admin_writes_the_camera_registry_and_the_keys() -> None:
         assert writers == {"gateway_admin"}, topic
 
 
-def test_an_operator_reads_alerts_incidents_lockdowns_answers_and_writes_commands_only() -> None:
+def test_an_operator_reads_alerts_incidents_lockdowns_answers_units_and_writes_commands_only() -> None:
     grants = _grants("operator")
     reads = {name for op, _, name in grants if op == "READ"}
     writes = {name for op, _, name in grants if op == "WRITE"}
-    assert reads == {"yz.alerts", "yz.incidents", "yz.lockdowns", "yz.command.results"}
+    assert reads == {"yz.alerts", "yz.incidents", "yz.lockdowns", "yz.command.results", "yz.units.registry"}
     assert writes == {"yz.operator.commands"}
     assert not {name for _, kind, name in grants if kind == "GROUP"}
 
@@ -86,3 +86,8 @@ def test_acls_are_sorted_unique_and_printable() -> None:
 def test_an_unknown_role_says_which_exist() -> None:
     with pytest.raises(UnknownRole, match="the roles are gateway, "):
         role("janitor")
+
+
+def test_only_the_forces_admin_writes_the_unit_registry() -> None:
+    writers = {name for name in ROLES if ("WRITE", "TOPIC", "yz.units.registry") in _grants(name)}
+    assert writers == {"forces_admin"}

@@ -1,11 +1,11 @@
 """Travel time by road: which unit gets to a place first, not which is nearest as the crow flies.
 
 The road graph is the topology's points and their `neighbours` (each edge a straight road segment between
-two points, the way the checkpoint graph is drawn). A journey is an off-road leg from where the unit is to
-the road point nearest it (or one hardly farther), the roads, and an off-road leg from a road point near the place to
-the place: by the triangle inequality never shorter than the straight line, and across a river or around a
-ring road much longer. One Dijkstra from the place (a few thousand points, a few milliseconds) gives every
-road point's distance to it; each unit then costs one nearest-points lookup in a grid.
+two points, the way the checkpoint graph is drawn). A journey is an off-road leg from where the unit is
+to the road point nearest it (or one hardly farther), the roads, and an off-road leg from a road point
+near the place to the place: by the triangle inequality never shorter than the straight line, and across
+a river or around a ring road much longer. One Dijkstra from the place (a few thousand points, a few
+milliseconds) gives every road point's distance to it; each unit then costs one nearest-points lookup.
 
 `rank` orders candidates best-first and stops early: a unit's straight-line time is a lower bound of its road
 time, so once the `count`-th best road time beats the next candidate's lower bound, no later one can win.

@@ -19,7 +19,8 @@ from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
     "acl", "alert", "cameras", "console", "deploy", "gateway", "incidents", "lift", "lockdowns", "operators",
-    "scenario", "simulate", "staff", "tail", "topics", "topology", "watchlist", "worker",
+    "scenario", "simulate", "staff", "tail", "topics", "topology", "units", "watchlist",
+    "worker",
 ]  # fmt: skip
 
 

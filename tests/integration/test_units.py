@@ -1,0 +1,74 @@
+"""`citygate units` on the real broker: import a CSV whole or not at all, list it back, retire a unit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streams import topics
+from tests.integration.conftest import Cluster
+
+pytestmark = pytest.mark.kafka
+
+UNITS_CSV = """unit_id,kind,home_workstation,radio_id,capabilities,name
+MP-07,motor_patrol,WS-03,R-4407,armed vehicle,机动巡逻 7组
+WS03-F1,workstation_unit,WS-03,R-5301,foot,荷花池 步巡 1
+SG-BAOJI-02,security_guard,WS-11,,foot,宝吉半岛 夜班保安
+"""
+
+
+def citygate(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streams.cli", *args],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_import_list_and_retire(cluster: Cluster, tmp_path: Path) -> None:
+    good = tmp_path / "units.csv"
+    good.write_text(UNITS_CSV, encoding="utf-8")
+    imported = citygate(cluster, "units", "import", str(good))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == f"registered 3 units from {good}"
+
+    records = cluster.read(topics.UNITS, until=lambda found: len(found) >= 3)
+    assert {r["unit_id"] for r in records} == {"MP-07", "WS03-F1", "SG-BAOJI-02"}
+    assert next(r for r in records if r["unit_id"] == "MP-07")["capabilities"] == ["armed", "vehicle"]
+
+    listed = citygate(cluster, "units", "list")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 3
+    assert "机动巡逻 7组" in listed.stdout
+
+    retired = citygate(cluster, "units", "retire", "SG-BAOJI-02")
+    assert retired.returncode == 0 and retired.stdout.strip() == "retired unit SG-BAOJI-02"
+    again = citygate(cluster, "units", "retire", "SG-BAOJI-02")
+    assert again.returncode == 0 and "already retired" in again.stdout
+    listed = citygate(cluster, "units", "list")
+    assert "SG-BAOJI-02" not in listed.stdout and len(listed.stdout.splitlines()) == 2
+    assert "(retired)" in citygate(cluster, "units", "list", "--all").stdout
+    unknown = citygate(cluster, "units", "retire", "NOBODY")
+    assert unknown.returncode == 1 and unknown.stderr.strip().startswith("Error: no unit 'NOBODY'")
+    assert "Traceback" not in unknown.stderr
+
+
+def test_a_file_with_a_bad_row_imports_nothing_and_names_every_defect(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        UNITS_CSV.replace("WS-11", "WS-99") + "MP-07,motor_patrol,WS-03,,armed flying,\n", encoding="utf-8"
+    )
+    refused = citygate(cluster, "units", "import", str(bad))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "line 4: home_workstation 'WS-99' is not a workstation" in refused.stderr
+    assert "line 5: capabilities 'flying' not among" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    written = cluster.read(topics.UNITS, until=lambda found: True, settle=1.0)
+    assert written == []
