@@ -25,6 +25,7 @@ TOPICS = [
     ("gateway.keys", "key id (compacted)"),
     ("cameras.status", "camera key vendor:site:camera_id (compacted)"),
     ("units.registry", "unit id (compacted; a unit is retired, not deleted)"),
+    ("units.state", "unit id (compacted)"),
     ("alerts", "alert id"),
     ("alerts.restricted", "alert id"),
     ("lockdowns", "lockdown id"),

@@ -40,7 +40,14 @@ class Role:
 
 # The console's topics, the answers to the commands an operator sends (`citygate alert|lift|staff` wait),
 # and the units the desk can send.
-OPERATOR_READS = (topics.ALERTS, topics.INCIDENTS, topics.LOCKDOWNS, topics.COMMAND_RESULTS, topics.UNITS)
+OPERATOR_READS = (
+    topics.ALERTS,
+    topics.INCIDENTS,
+    topics.LOCKDOWNS,
+    topics.COMMAND_RESULTS,
+    topics.UNITS,
+    topics.UNITS_STATE,
+)
 CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
 
 ROLES: dict[str, Role] = {

@@ -38,6 +38,7 @@ GATEWAY_KEYS = "gateway.keys"
 CAMERA_STATUS = "cameras.status"
 # The forces the desk can send (streams/domain/forces/), managed with `citygate units`.
 UNITS = "units.registry"
+UNITS_STATE = "units.state"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
@@ -51,7 +52,17 @@ FAUST_INPUTS = (WATCHLIST, *SIGNED_COMMAND_SIDE)
 # Every topic a worker consumes as input (metrics count each by outcome).
 WORKER_INPUTS = (HITS, *FAUST_INPUTS)
 # Every topic a worker writes: only the worker may write the alert topics (streams/roles.py).
-WORKER_OUTPUTS = (ALERTS, ALERTS_RESTRICTED, INCIDENTS, LOCKDOWNS, COMMAND_RESULTS, AUDIT, DEADLETTER, TICKS)
+WORKER_OUTPUTS = (
+    ALERTS,
+    ALERTS_RESTRICTED,
+    INCIDENTS,
+    LOCKDOWNS,
+    UNITS_STATE,
+    COMMAND_RESULTS,
+    AUDIT,
+    DEADLETTER,
+    TICKS,
+)
 # Read by every worker for monitoring only (checkpoint health), never dead-lettered by it.
 WORKER_MONITORS = (CAMERA_STATUS,)
 # What the HTTP gateway and its admin tools use (streams/gateway/).
@@ -90,6 +101,7 @@ REGISTRY_TABLE = "registry"
 NONCES_TABLE = "nonces"
 # The answers given to operator commands of the last hour, so a command read again is answered the same.
 ANSWERS_TABLE = "answers"
+UNITS_TABLE = "units"
 TABLES = (
     INCIDENTS_TABLE,
     LOCKDOWNS_TABLE,
@@ -98,6 +110,7 @@ TABLES = (
     REGISTRY_TABLE,
     NONCES_TABLE,
     ANSWERS_TABLE,
+    UNITS_TABLE,
 )
 TABLE_PARTITIONS = 1
 _TABLE_KEYS = {
@@ -108,6 +121,7 @@ _TABLE_KEYS = {
     REGISTRY_TABLE: "operator id",
     NONCES_TABLE: "signer and nonce",
     ANSWERS_TABLE: "command id",
+    UNITS_TABLE: "unit id",
 }
 
 
@@ -236,6 +250,15 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "forces administrators (citygate units)",
             "operators' consoles, the simulator",
             {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+        ),
+        # The latest state per unit is what matters: compacted, like incidents.
+        TopicSpec(
+            UNITS_STATE,
+            1,
+            "unit id",
+            "citygate",
+            "operators' consoles, dashboards",
+            {"cleanup.policy": "compact"},
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.

@@ -34,6 +34,7 @@ from streams.worker.command_side.signed_inputs import (
     registry_root,
     worker_key,
 )
+from streams.worker.command_side.unit_board import UnitDesk
 from streams.worker.credentials import faust_credentials
 from streams.worker.faust_internals import Assignment, commit_before_revoking, idempotent_producer
 from streams.worker.followers import AlertFollower, CameraStatusFollower
@@ -171,7 +172,8 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
             "not checked (a development broker only)"
         )
     answers = CommandAnswers(settings, app.Table(topics.ANSWERS_TABLE, partitions=topics.TABLE_PARTITIONS))
-    command_side = CommandRouter(settings, book, desk, signed, answers)
+    units = UnitDesk(settings, app.Table(topics.UNITS_TABLE, partitions=topics.TABLE_PARTITIONS))
+    command_side = CommandRouter(settings, book, desk, signed, answers, units)
     command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
     pipeline = Pipeline(settings, metrics, send, answers=command_side.answers_by_topic)
 

@@ -72,3 +72,27 @@ def test_a_file_with_a_bad_row_imports_nothing_and_names_every_defect(
     assert "nothing was imported" in refused.stderr
     written = cluster.read(topics.UNITS, until=lambda found: True, settle=1.0)
     assert written == []
+
+
+def test_a_worker_publishes_each_units_state_from_its_radio_reports(cluster: Cluster) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cluster.start_worker()
+    now = datetime.now(UTC)
+    for n, (unit_id, lon) in enumerate([("MP-07", 119.431), ("WS03-F1", 119.402), ("MP-07", 119.433)]):
+        report = {
+            "schema_version": 1,
+            "report_id": f"{unit_id}-{n}",
+            "unit_id": unit_id,
+            "unit_kind": "patrol_car",
+            "kind": "position",
+            "at": (now + timedelta(seconds=n)).isoformat(),
+            "place": {"lon": lon, "lat": 32.395},
+        }
+        cluster.send(topics.PATROL_REPORTS, report, key=unit_id)
+    cluster.flush()
+    states = cluster.read(topics.UNITS_STATE, until=lambda found: len(found) >= 3)
+    last = {s["unit_id"]: s for s in states}
+    assert set(last) == {"MP-07", "WS03-F1"}
+    assert last["MP-07"]["position"] == {"lon": 119.433, "lat": 32.395}
+    assert last["MP-07"]["status"] == "available" and last["MP-07"]["position_stale"] is False

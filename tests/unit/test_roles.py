@@ -36,7 +36,14 @@ def test_an_operator_reads_alerts_incidents_lockdowns_answers_units_and_writes_c
     grants = _grants("operator")
     reads = {name for op, _, name in grants if op == "READ"}
     writes = {name for op, _, name in grants if op == "WRITE"}
-    assert reads == {"yz.alerts", "yz.incidents", "yz.lockdowns", "yz.command.results", "yz.units.registry"}
+    assert reads == {
+        "yz.alerts",
+        "yz.incidents",
+        "yz.lockdowns",
+        "yz.command.results",
+        "yz.units.registry",
+        "yz.units.state",
+    }
     assert writes == {"yz.operator.commands"}
     assert not {name for _, kind, name in grants if kind == "GROUP"}
 

@@ -148,3 +148,84 @@ def propose(
     return [
         Proposal(chosen[j.unit_id][0], j, chosen[j.unit_id][1]) for j in rank(graph, place, candidates, count)
     ]
+
+
+# ------------------------------------------------------------------------------------- records and messages
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: object) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(str(text))
+
+
+def state_record(state: UnitState) -> dict[str, object]:
+    """The state as a table record (JSON types only); `state_from_record` reads it back."""
+    task = state.task
+    return {
+        "unit_id": state.unit_id,
+        "status": state.status,
+        "position": None if state.position is None else list(state.position),
+        "position_at": _iso(state.position_at),
+        "task": None
+        if task is None
+        else {
+            "dispatch_id": task.dispatch_id,
+            "place": list(task.place),
+            "dispatched_at": _iso(task.dispatched_at),
+            "incident_id": task.incident_id,
+            "point_id": task.point_id,
+            "arrived_at": _iso(task.arrived_at),
+        },
+    }
+
+
+def state_from_record(record: Mapping[str, object]) -> UnitState:
+    position = record.get("position")
+    task = record.get("task")
+    found_task = None
+    if isinstance(task, dict):
+        lon, lat = task["place"]
+        dispatched = _moment(task["dispatched_at"])
+        assert dispatched is not None  # noqa: S101 - written by state_record
+        found_task = Task(
+            str(task["dispatch_id"]),
+            (float(lon), float(lat)),
+            dispatched,
+            task.get("incident_id"),
+            task.get("point_id"),
+            _moment(task.get("arrived_at")),
+        )
+    return UnitState(
+        unit_id=str(record["unit_id"]),
+        status=str(record["status"]),
+        position=None if not isinstance(position, list) else (float(position[0]), float(position[1])),
+        position_at=_moment(record.get("position_at")),
+        task=found_task,
+    )
+
+
+def state_message(state: UnitState, now: datetime) -> dict[str, object]:
+    """The `units.state` message of a unit as of `now` (schemas/units.state.schema.json)."""
+    position, task = state.position, state.task
+    return {
+        "schema_version": 1,
+        "unit_id": state.unit_id,
+        "status": state.status,
+        "position": None if position is None else {"lon": position[0], "lat": position[1]},
+        "position_at": _iso(state.position_at),
+        "position_stale": state.stale(now),
+        "task": None
+        if task is None
+        else {
+            "dispatch_id": task.dispatch_id,
+            "place": {"lon": task.place[0], "lat": task.place[1]},
+            "dispatched_at": _iso(task.dispatched_at),
+            "incident_id": task.incident_id,
+            "point_id": task.point_id,
+            "arrived_at": _iso(task.arrived_at),
+        },
+        "updated_at": _iso(now),
+    }

@@ -21,6 +21,7 @@ from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.incident_desk import IncidentDesk
 from streams.worker.command_side.signed_inputs import SignedInputs
+from streams.worker.command_side.unit_board import UnitDesk
 from streams.worker.pipeline import Answer, Handler, InputMessage, Outgoing, received
 
 # Alerts that say a listed vehicle was seen: what the incident desk follows.
@@ -39,16 +40,19 @@ class CommandRouter:
         desk: IncidentDesk,
         signed: SignedInputs | None = None,
         answers: CommandAnswers | None = None,
+        units: UnitDesk | None = None,
     ) -> None:
         """`signed` checks who signed each command (None: CITYGATE_REQUIRE_SIGNATURES=false, and the
         registry's records are not read); `answers` writes every command's outcome (its table: a plain
-        dict when not given, as in tests; the worker gives a Faust table)."""
+        dict when not given, as in tests; the worker gives a Faust table), and so does `units`, the unit
+        board that radio reports also go to."""
         self.settings = settings
         self.signed = signed
         self.bounds = settings.time_bounds()
         self.book = book
         self.desk = desk
         self.answers = answers if answers is not None else CommandAnswers(settings, {})
+        self.units = units if units is not None else UnitDesk(settings, {})
         # What the pipeline tells a refused command's sender (streams/worker/pipeline.py `answers`).
         self.answers_by_topic: Mapping[str, Answer] = {topics.OPERATOR_COMMANDS: self.answers.refused}
         self.by_topic: Mapping[str, Handler] = {
@@ -56,8 +60,8 @@ class CommandRouter:
             topics.ALERTS_RESTRICTED: self.on_alert,
             topics.OPERATOR_COMMANDS: self.on_command,
             topics.CALLS: desk.on_call,
-            topics.PATROL_REPORTS: desk.on_report,
-            topics.TICKS: desk.on_tick,
+            topics.PATROL_REPORTS: self.on_report,
+            topics.TICKS: self.on_tick,
         }
         if signed is not None:
             self.by_topic = {**self.by_topic, topics.REGISTRY: signed.on_registry}
@@ -76,6 +80,13 @@ class CommandRouter:
         if self.signed is not None:
             self.signed.sweep(now)
         return self.by_topic[self.settings.logical_topic(message.topic)](message, now)
+
+    def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """Incidents first: a report the desk refuses (an invalid one) then changes no unit either."""
+        return [*self.desk.on_report(message, now), *self.units.on_report(message, now)]
+
+    def on_tick(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        return [*self.desk.on_tick(message, now), *self.units.on_tick(now)]
 
     def on_alert(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         """An alert read back: book it; a sighting of a lookout or an incident's plate (live or found by the

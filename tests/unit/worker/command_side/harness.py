@@ -22,6 +22,7 @@ from streams.settings import Settings
 from streams.worker.command_side import AlertBook, CommandRouter, IncidentDesk
 from streams.worker.command_side.answers import CommandAnswers
 from streams.worker.command_side.signed_inputs import SignedInputs
+from streams.worker.command_side.unit_board import UnitDesk
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputRecord, Outgoing, Pipeline
 
@@ -85,7 +86,10 @@ class CommandSide:
             else None
         )
         self.answers = CommandAnswers(self.settings, self.tables["answers"])
-        self.router = CommandRouter(self.settings, self.book, self.desk, self.signed, self.answers)
+        self.units = UnitDesk(self.settings, self.tables[topics.UNITS_TABLE])
+        self.router = CommandRouter(
+            self.settings, self.book, self.desk, self.signed, self.answers, self.units
+        )
         self.pipeline = Pipeline(self.settings, self.metrics, _never_sent, self.router.answers_by_topic)
         self._offsets: dict[str, itertools.count[int]] = {}
 
