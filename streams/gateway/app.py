@@ -110,11 +110,11 @@ class Gateway:
         return self.intake.openalpr(body, self.follower.cameras, gateway_id, self.clock())
 
     async def _read_platerecognizer(self, request: web.Request, gateway_id: str) -> Mapped:
-        if request.content_type.startswith("multipart/"):
+        if _is_form(request):  # multipart with the image, or Stream's form post with only the json field
             form = await request.post()
             part = form.get("json")
             if part is None:
-                raise BadBody("a multipart webhook needs its JSON in a field named json")
+                raise BadBody("a form or multipart webhook needs its JSON in a field named json")
             if isinstance(part, str):
                 raw = part.encode("utf-8", "surrogatepass")
             elif isinstance(part, bytes | bytearray):
@@ -143,7 +143,7 @@ class Gateway:
             raise web.HTTPRequestEntityTooLarge(
                 max_size=self.intake.settings.gateway_max_body_bytes, actual_size=length
             )
-        type_ok = route == "platerecognizer" and request.content_type.startswith("multipart/")
+        type_ok = route == "platerecognizer" and _is_form(request)
         if not type_ok and request.content_type not in ("application/json", *_NDJSON, "text/plain", ""):
             return refuse(415, f"Content-Type {request.content_type!r} is not JSON")
         try:
@@ -230,6 +230,12 @@ class Gateway:
 
 _OTHER_ROUTES = {"/health": "health", "/metrics": "metrics"}
 _NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+
+
+def _is_form(request: web.Request) -> bool:
+    return request.content_type.startswith("multipart/") or (
+        request.content_type == "application/x-www-form-urlencoded"
+    )
 
 
 def _presented_key(request: web.Request) -> str | None:

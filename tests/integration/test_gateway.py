@@ -197,3 +197,18 @@ def test_a_heartbeat_reports_each_registered_camera_at_once(
     assert back.status == 200 and back.body["camera_statuses"] == 1
     _until(lambda: "citygate_cameras_dark 0.0" in worker.metrics(), "the camera back never cleared")
     assert 'checkpoint="EC-0001"' not in worker.metrics()
+
+
+def test_stream_s_form_post_with_only_the_json_field_is_a_webhook_too(
+    cluster: Cluster, gateway: GatewayProcess
+) -> None:
+    import urllib.parse
+
+    webhook = platerecognizer(PLATE_RECOGNIZER_CAMERA, "苏E24680", stamp=_utc_now())
+    webhook["data"]["results"][0]["region"] = {"code": "", "score": 0}  # no region read
+    body = urllib.parse.urlencode({"json": orjson.dumps(webhook).decode()}).encode()
+    posted = gateway.post("/v1/platerecognizer", body, content_type="application/x-www-form-urlencoded")
+    assert posted.status == 200 and posted.body["accepted"] == 1, posted.body
+    hits = _hits(cluster, 1)
+    [hit] = hits[posted.body["hit_ids"][0]]
+    assert hit["plate_text"] == "苏E24680" and "plate_region" not in hit

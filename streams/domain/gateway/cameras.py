@@ -144,6 +144,12 @@ class CameraRegistry:
     """The registry as the gateway follows it: the last record per key."""
 
     cameras: dict[str, Camera] = field(default_factory=dict)
+    # (vendor, camera id) → key → camera: the reads that name no site look here (a dict lookup, not a scan)
+    _by_id: dict[tuple[str, str], dict[str, Camera]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for key, camera in self.cameras.items():
+            self._by_id.setdefault((camera.vendor, camera.camera_id), {})[key] = camera
 
     def __len__(self) -> int:
         return len(self.cameras)
@@ -153,19 +159,31 @@ class CameraRegistry:
 
     def apply(self, key: str, camera: Camera | None) -> None:
         """One record of the topic: a camera (registered or changed) or a tombstone (removed)."""
-        if camera is None:
-            self.cameras.pop(key, None)
-        else:
+        old = self.cameras.pop(key, None)
+        if old is not None:
+            same = self._by_id.get((old.vendor, old.camera_id), {})
+            same.pop(key, None)
+            if not same:
+                self._by_id.pop((old.vendor, old.camera_id), None)
+        if camera is not None:
             self.cameras[key] = camera
+            self._by_id.setdefault((camera.vendor, camera.camera_id), {})[key] = camera
 
     def find(self, vendor: str, camera_id: str, *, site_id: str | None, agent_uid: str | None) -> Camera:
-        """The camera a read came from; `Unregistered` saying why none is."""
+        """The camera a read came from; `Unregistered` saying why none is.
+
+        A read that names its site is looked up at that site, then at `*`. Rekor / OpenALPR agents send no
+        `site_id` at all, so a read without one is looked up at `*`, then among the cameras of that id at
+        any site: the one pinned to the read's agent, else the only one there is. Two sites' camera 1 with
+        nothing to tell them apart is refused (register them pinned to their agents)."""
         found = None
         if site_id:
             found = self.cameras.get(camera_key(vendor, site_id, camera_id))
         if found is None:
             found = self.cameras.get(camera_key(vendor, None, camera_id))
         where = f" at site {site_id!r}" if site_id else ""
+        if found is None and not site_id:
+            found = self._by_agent(vendor, camera_id, agent_uid)
         if found is None:
             raise Unregistered(
                 f"camera {camera_id!r} of {vendor}{where} is not registered: add it to the camera "
@@ -177,3 +195,18 @@ class CameraRegistry:
                 f"not {agent_uid!r}: re-register it if the agent was replaced"
             )
         return found
+
+    def _by_agent(self, vendor: str, camera_id: str, agent_uid: str | None) -> Camera | None:
+        same = list(self._by_id.get((vendor, camera_id), {}).values())
+        pinned = [c for c in same if agent_uid and c.agent_uid == agent_uid]
+        if len(pinned) == 1:
+            return pinned[0]
+        if len(same) == 1:
+            return same[0]  # its agent pin, if any, is checked by the caller
+        if same:
+            sites = ", ".join(sorted(str(c.site_id) for c in same))
+            raise Unregistered(
+                f"camera {camera_id!r} of {vendor} is registered at several sites ({sites}) and the read "
+                "names no site_id: pin each to its agent_uid in the camera registry"
+            )
+        return None

@@ -133,7 +133,7 @@ def _results(reader: Reader, context: _Context) -> None:
         plate = item.text("plate", required=True, max_length=PLATE_MAX)
         confidence = item.number("confidence", required=True, low=0, high=100)
         plate_index = item.number("plate_index", low=0, high=1000)
-        region = item.text("region", max_length=16)
+        region = item.text("region", max_length=16, empty_is_none=True)
         candidates = _candidates(item, "candidates")
         if plate is None or confidence is None or camera is None or uuid is None or event_time is None:
             continue
@@ -161,7 +161,7 @@ def _group(reader: Reader, context: _Context) -> None:
     confidence = reader.number("best_confidence", required=True, low=0, high=100)
     best_uuid = reader.text("best_uuid", required=True, max_length=256)
     epoch = reader.number("epoch_start", required=True, low=0)
-    region = reader.text("best_region", max_length=16)
+    region = reader.text("best_region", max_length=16, empty_is_none=True)
     best = reader.child("best_plate")
     plate_index = best.number("plate_index", low=0, high=1000) if best else None
     candidates = _candidates(reader, "candidates")

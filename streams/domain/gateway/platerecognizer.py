@@ -6,9 +6,17 @@ in a `json` field and the image in `upload` (the adapter takes the JSON part; th
 only the file name as the read's image reference). Scores are 0..1. Stream's own id of a recognition is the
 camera, its timestamp and the result's place in it, so that is what the hit id is derived from: a webhook
 Stream resends (it retries until a 2xx) is the same hit.
+
+What real Stream installations send besides: a form post (`application/x-www-form-urlencoded`) with the
+JSON in a `json` field; `"region": {"code": ""}` when no region was read; `timestamp_camera` null or in a
+form without a zone (then the gateway's `timestamp`, always UTC, is the read's time); and, in
+`detection_mode = vehicle`, `plate` as an object (`{"type", "score", "props": {"plate": [{"value",
+"score"}], "region": [{"value", "score"}]}}`) or null for a vehicle with no plate read (skipped).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from streams.domain.gateway.cameras import CameraRegistry, Unregistered
 from streams.domain.gateway.hits import (
@@ -45,13 +53,14 @@ def map_webhook(record: object, registry: CameraRegistry, *, gateway_id: str) ->
     camera_stamp = data.text("timestamp_camera", max_length=64)
     filename = data.text("filename", max_length=400)
     results = data.items("results", required=True, max_items=100)
-    event_time = None
-    for name, text in (("timestamp_camera", camera_stamp), ("timestamp", stamp)):
-        if text is not None:
-            event_time = iso_time(text)
-            if event_time is None:
-                data.defect(f"must be an ISO 8601 time with its zone in 2000..2099, got {text[:40]!r}", name)
-            break
+    # The camera's own clock when it says its zone; else Stream's timestamp (UTC).
+    event_time = iso_time(camera_stamp) if camera_stamp is not None else None
+    if event_time is None and stamp is not None:
+        event_time = iso_time(stamp)
+        if event_time is None:
+            data.defect(
+                f"must be an ISO 8601 time with its zone in 2000..2099, got {stamp[:40]!r}", "timestamp"
+            )
     camera = None
     if camera_id is not None:
         try:
@@ -62,8 +71,11 @@ def map_webhook(record: object, registry: CameraRegistry, *, gateway_id: str) ->
         return mapped
     for index, value in enumerate(results):
         item = data.element("results", index, value)
-        plate = item.text("plate", required=True, max_length=PLATE_MAX)
-        score = item.number("score", required=True, low=0, high=1)
+        read = _plate_read(item)
+        if read is None:  # a vehicle with no plate read (detection_mode = vehicle)
+            mapped.skipped += 1
+            continue
+        plate, score, region_code = read
         candidates: list[tuple[str, float]] = []
         for position, raw in enumerate(item.items("candidates", max_items=100)):
             candidate = item.element("candidates", position, raw)
@@ -71,7 +83,6 @@ def map_webhook(record: object, registry: CameraRegistry, *, gateway_id: str) ->
             candidate_score = candidate.number("score", low=0, high=1)
             if text is not None and candidate_score is not None:
                 candidates.append((text, round(candidate_score, 4)))
-        region = item.child("region")
         vehicle = item.child("vehicle")
         if plate is None or score is None:
             continue
@@ -87,9 +98,38 @@ def map_webhook(record: object, registry: CameraRegistry, *, gateway_id: str) ->
                 vehicle=vehicle_type(vehicle.text("type", max_length=64)) if vehicle else None,
                 colour=item.first_name("color", "color"),
                 image_refs=[f"platerecognizer:{camera_id}/{filename}"] if filename else None,
-                region=region.text("code", max_length=16) if region else None,
+                region=region_code,
             )
         )
     if mapped.defects:
         mapped.hits.clear()
     return mapped
+
+
+def _plate_read(item: Reader) -> tuple[str | None, float | None, str | None] | None:
+    """(plate, score, region code) of one result, None when it has no plate read at all. Defects are
+    recorded on `item`; a field in defect is None."""
+    if "plate" in item.obj and item.obj["plate"] is None:
+        return None
+    if isinstance(item.obj.get("plate"), Mapping):  # detection_mode = vehicle
+        plate = item.child("plate", required=True)
+        props = plate.child("props", required=True) if plate else None
+        if props is None or not props.valid:
+            return None, None, None
+        plates = props.items("plate", max_items=20)
+        if not plates:
+            return None
+        best = props.element("plate", 0, plates[0])
+        regions = props.items("region", max_items=20)
+        first = props.element("region", 0, regions[0]) if regions else None
+        return (
+            best.text("value", required=True, max_length=PLATE_MAX),
+            best.number("score", required=True, low=0, high=1),
+            first.text("value", max_length=16, empty_is_none=True) if first else None,
+        )
+    region = item.child("region")
+    return (
+        item.text("plate", required=True, max_length=PLATE_MAX),
+        item.number("score", required=True, low=0, high=1),
+        region.text("code", max_length=16, empty_is_none=True) if region else None,
+    )

@@ -63,13 +63,18 @@ class Reader:
             return None
         return value
 
-    def text(self, name: str, *, required: bool = False, max_length: int = MAX_TEXT) -> str | None:
-        """A non-empty string of at most `max_length` characters."""
+    def text(
+        self, name: str, *, required: bool = False, max_length: int = MAX_TEXT, empty_is_none: bool = False
+    ) -> str | None:
+        """A non-empty string of at most `max_length` characters; with `empty_is_none`, "" is taken as
+        absent (vendors write `"region": ""` when they detected none)."""
         value = self._get(name, required)
         if value is None:
             return None
         if not isinstance(value, str):
             self.defect(f"must be a string, got {kind(value)}", name)
+            return None
+        if not value and empty_is_none and not required:
             return None
         if not value or len(value) > max_length:
             self.defect(f"must be 1..{max_length} characters, got {len(value)}", name)

@@ -159,3 +159,81 @@ def test_a_webhook_of_another_event_is_skipped() -> None:
     webhook["hook"]["event"] = "image.done"
     mapped = platerecognizer.map_webhook(webhook, registry(), gateway_id="gw-1")
     assert mapped.hits == [] and mapped.skipped == 1 and not mapped.defects
+
+
+# What real installations send besides the documented happy path (Rekor agent samples, Stream webhooks).
+
+
+def test_a_rekor_agent_sends_no_site_and_its_camera_is_found_at_the_site_it_was_registered_at() -> None:
+    record = alpr_results(OPENALPR_CAMERA, "苏A12345", uuid_tail="rekor")
+    del record["site_id"]  # Rekor / Watchman agents do not send it
+    mapped = oa(record)
+    assert not mapped.defects and mapped.hits[0]["checkpoint_id"] == "EC-0001"
+    beat = heartbeat(OPENALPR_CAMERA, streaming=False)
+    del beat["site_id"]
+    assert oa(beat).statuses[0].camera == OPENALPR_CAMERA
+
+
+def test_two_sites_camera_1_without_a_site_is_told_apart_by_its_agent_or_refused() -> None:
+    cameras = CameraRegistry()
+    east = OPENALPR_CAMERA.__class__("openalpr", "1", "EC-0001", 1, "inbound", "east", "agent-e")
+    west = OPENALPR_CAMERA.__class__("openalpr", "1", "EC-0002", 1, "inbound", "west", None)
+    for camera in (east, west):
+        cameras.apply(camera.key, camera)
+    assert cameras.find("openalpr", "1", site_id=None, agent_uid="agent-e") == east
+    with pytest.raises(LookupError, match="several sites"):
+        cameras.find("openalpr", "1", site_id=None, agent_uid="agent-w")
+    cameras.apply(west.key, None)
+    assert cameras.find("openalpr", "1", site_id=None, agent_uid="agent-e") == east
+    with pytest.raises(LookupError, match="registered for agent 'agent-e'"):
+        cameras.find("openalpr", "1", site_id=None, agent_uid="agent-x")
+
+
+def test_an_empty_region_is_no_region_not_a_defect() -> None:
+    frame = alpr_results(OPENALPR_CAMERA, "苏A12345", uuid_tail="noregion")
+    frame["results"][0]["region"] = ""
+    frame["results"][0]["region_confidence"] = 0
+    mapped = oa(frame)
+    assert not mapped.defects and "plate_region" not in mapped.hits[0]
+    group = alpr_group(OPENALPR_CAMERA, "苏A12345", uuid_tail="noregion")
+    group["best_region"] = ""
+    assert not oa(group).defects
+    webhook = pr_webhook(PLATE_RECOGNIZER_CAMERA, "苏K66666", stamp="2026-12-02T09:14:03Z")
+    webhook["data"]["results"][0]["region"] = {"code": "", "score": 0}
+    mapped = platerecognizer.map_webhook(webhook, registry(), gateway_id="gw-1")
+    assert not mapped.defects and "plate_region" not in mapped.hits[0]
+
+
+def test_stream_in_vehicle_mode_gives_the_plate_as_an_object_or_null() -> None:
+    webhook = pr_webhook(PLATE_RECOGNIZER_CAMERA, "苏K66666", stamp="2026-12-02T09:14:03Z")
+    first = webhook["data"]["results"][0]
+    vehicle_mode = {
+        **first,
+        "plate": {
+            "type": "Plate",
+            "score": 0.93,
+            "box": {"xmin": 1, "ymin": 2, "xmax": 3, "ymax": 4},
+            "props": {
+                "plate": [{"value": "苏k66666", "score": 0.88}, {"value": "苏k66668", "score": 0.4}],
+                "region": [{"value": "cn", "score": 0.8}],
+            },
+        },
+    }
+    no_plate = {**first, "plate": None}
+    webhook["data"]["results"] = [vehicle_mode, no_plate]
+    mapped = platerecognizer.map_webhook(webhook, registry(), gateway_id="gw-1")
+    assert not mapped.defects and mapped.skipped == 1
+    (hit,) = mapped.hits
+    assert (hit["plate_text"], hit["plate_confidence"], hit["plate_region"]) == ("苏K66666", 0.88, "cn")
+    broken = {**first, "plate": {"type": "Plate", "props": {"plate": [{"value": 7}]}}}
+    webhook["data"]["results"] = [broken]
+    defects = platerecognizer.map_webhook(webhook, registry(), gateway_id="gw-1").defects
+    assert any("results[0].plate.props.plate[0].value" in d for d in defects), defects
+    assert any("results[0].plate.props.plate[0].score: is required" in d for d in defects), defects
+
+
+def test_a_camera_time_without_its_zone_falls_back_to_streams_utc_timestamp() -> None:
+    webhook = pr_webhook(PLATE_RECOGNIZER_CAMERA, "苏K66666", stamp="2026-12-02T09:14:03Z")
+    webhook["data"]["timestamp_camera"] = "2026-12-02 17:14:02.5"
+    mapped = platerecognizer.map_webhook(webhook, registry(), gateway_id="gw-1")
+    assert not mapped.defects and mapped.hits[0]["event_time"] == "2026-12-02T09:14:03.000Z"
