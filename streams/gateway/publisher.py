@@ -6,10 +6,11 @@ read and posts it again), 429 when accepting it would hold more than `queue_max`
 
 Retries are what cameras do, so a repeated hit id is never sent twice by one gateway: a hit still in flight
 (a previous post timed out waiting for a broker that is away) is joined, not sent again; a hit acknowledged
-in the last `ACKED_MEMORY_S` is answered at once. Each send runs in a task of its own that no timeout
-cancels: it ends when the producer knows (acknowledged, or failed after its request timeout), so a slow
-broker never makes a record half-sent. Behind several gateways a retry may reach another one; the worker's
-dedup by hit id counts such a copy once.
+in the last `ACKED_MEMORY_S` is answered at once. A post's new records are sent by one task that no
+timeout cancels: it ends when the producer knows the outcome of each (acknowledged, or failed after its
+request timeout), so a slow broker never makes a record half-sent. One task per post, not per record: a
+batch of a thousand reads costs one task and one gather, not a thousand. Behind several gateways a retry
+may reach another one; the worker's dedup by hit id counts such a copy once.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class Publisher:
         self.queue_max = queue_max
         self.ack_timeout_s = ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
-        self._pending: dict[str, asyncio.Task[None]] = {}  # by hit id
-        self._unkeyed: set[asyncio.Task[None]] = set()
+        self._pending: dict[str, asyncio.Task[None]] = {}  # by hit id: the task sending it
+        self._sizes: dict[asyncio.Task[None], int] = {}  # every sending task: how many records it sends
         self._acked: OrderedDict[str, float] = OrderedDict()
         self.last_ack_s: float | None = None  # monotonic time of the last acknowledgement
         self.last_failure: str = ""
@@ -85,7 +86,7 @@ class Publisher:
 
     async def stop(self) -> None:
         """Wait for what is in flight (bounded by the producer's own timeout), then close."""
-        waiting = [*self._pending.values(), *self._unkeyed]
+        waiting = list(self._sizes)
         if waiting:
             await asyncio.wait(waiting, timeout=PRODUCER_REQUEST_TIMEOUT_MS / 1000)
         if self._producer is not None:
@@ -93,7 +94,7 @@ class Publisher:
 
     @property
     def in_flight(self) -> int:
-        return len(self._pending) + len(self._unkeyed)
+        return sum(self._sizes.values())
 
     async def publish(self, records: list[Record]) -> Published:
         """Send `records` and wait until all are acknowledged; `QueueFull` or `BrokerUnavailable` if not."""
@@ -101,70 +102,87 @@ class Publisher:
             raise BrokerUnavailable("not connected to the cluster yet")
         started = time.monotonic()
         self._forget_acked(started)
-        tasks: list[asyncio.Task[None]] = []
         duplicates = 0
-        fresh = [
-            r
-            for r in records
-            if r.hit_id is None or (r.hit_id not in self._acked and r.hit_id not in self._pending)
-        ]
+        joined: set[asyncio.Task[None]] = set()
+        fresh: list[Record] = []
+        in_post: set[str] = set()
+        for record in records:
+            if record.hit_id is not None:
+                if record.hit_id in self._acked:
+                    duplicates += 1
+                    continue
+                sending = self._pending.get(record.hit_id)
+                if sending is not None:  # a retry of a post still waiting for the brokers: join it
+                    joined.add(sending)
+                    continue
+                if record.hit_id in in_post:  # the same read twice in one post: one hit
+                    continue
+                in_post.add(record.hit_id)
+            fresh.append(record)
         if fresh and self.in_flight + len(fresh) > self.queue_max:
             raise QueueFull(
                 f"{self.in_flight} records are waiting for the brokers (at most {self.queue_max}); "
                 "retry shortly"
             )
-        for record in records:
-            if record.hit_id is not None and record.hit_id in self._acked:
-                duplicates += 1
-                continue
-            joined = self._pending.get(record.hit_id) if record.hit_id is not None else None
-            tasks.append(joined or self._start(record))
+        tasks = set(joined)
+        if fresh:
+            tasks.add(self._start(fresh))
         if tasks:
             done, waiting = await asyncio.wait(tasks, timeout=self.ack_timeout_s)
             failed = [task for task in done if task.exception() is not None]
             if waiting or failed:
+                total = len(records) - duplicates
                 reason = (
-                    f"{len(waiting)} of {len(tasks)} records not acknowledged within {self.ack_timeout_s:g} s"
+                    f"{sum(self._sizes.get(t, 0) for t in waiting)} of {total} records not acknowledged "
+                    f"within {self.ack_timeout_s:g} s"
                     if waiting
-                    else f"the brokers refused {len(failed)} of {len(tasks)} records: {failed[0].exception()}"
+                    else f"the brokers refused records of this post: {failed[0].exception()}"
                 )
                 self.last_failure, self.last_failure_s = reason, time.monotonic()
                 raise BrokerUnavailable(reason)
-        return Published(len(tasks), duplicates, time.monotonic() - started)
+        return Published(len(records) - duplicates, duplicates, time.monotonic() - started)
 
-    def _known(self, hit_id: str) -> bool:
-        return hit_id in self._acked or hit_id in self._pending
-
-    def _start(self, record: Record) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(self._send(record))
+    def _start(self, records: list[Record]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._send(records))
         task.add_done_callback(_retrieved)
-        if record.hit_id is None:
-            self._unkeyed.add(task)
-        else:
-            self._pending[record.hit_id] = task
+        self._sizes[task] = len(records)
+        for record in records:
+            if record.hit_id is not None:
+                self._pending[record.hit_id] = task
         return task
 
-    async def _send(self, record: Record) -> None:
+    async def _send(self, records: list[Record]) -> None:
         assert self._producer is not None  # noqa: S101 (start() before publish())
+        deliveries: list[Any] = []
+        failure: BaseException | None = None
         try:
-            delivery: Any = await self._producer.send(record.topic, record.value, key=record.key)
-            await delivery
-        except KafkaError as error:
-            log.warning("a record for %s failed: %s: %s", record.topic, type(error).__name__, error)
-            raise
-        else:
+            try:
+                for record in records:
+                    deliveries.append(await self._producer.send(record.topic, record.value, key=record.key))
+            except KafkaError as error:  # the rest of the post is not sent; what was is still awaited
+                failure = error
+            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
             now = time.monotonic()
-            self.last_ack_s = now
-            if record.hit_id is not None:
-                self._acked[record.hit_id] = now
-                self._acked.move_to_end(record.hit_id)
-                if len(self._acked) > ACKED_MAX:
-                    self._acked.popitem(last=False)
+            for record, outcome in zip(records, outcomes, strict=False):
+                if isinstance(outcome, BaseException):
+                    failure = failure or outcome
+                    continue
+                self.last_ack_s = now
+                if record.hit_id is not None:
+                    self._acked[record.hit_id] = now
+                    self._acked.move_to_end(record.hit_id)
+                    if len(self._acked) > ACKED_MAX:
+                        self._acked.popitem(last=False)
         finally:
-            if record.hit_id is None:
-                self._unkeyed.discard(asyncio.current_task())
-            else:
-                self._pending.pop(record.hit_id, None)
+            me = asyncio.current_task()
+            self._sizes.pop(me, None)  # type: ignore[arg-type]
+            for record in records:
+                if record.hit_id is not None and self._pending.get(record.hit_id) is me:
+                    del self._pending[record.hit_id]
+        if failure is not None:
+            topic = records[0].topic if records else "?"
+            log.warning("records for %s failed: %s: %s", topic, type(failure).__name__, failure)
+            raise failure
 
     def _forget_acked(self, now: float) -> None:
         while self._acked:
