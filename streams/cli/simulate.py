@@ -70,6 +70,11 @@ def _parse_start(_ctx: click.Context, _param: click.Parameter, value: str | None
     show_default=True,
     help="Share of guard reports that report suspicious activity (each opens an incident).",
 )
+@click.option(
+    "--units-from-registry",
+    is_flag=True,
+    help="Move the unit registry's patrols and guards (citygate units import) instead of generated ones.",
+)
 def simulate(
     rate: float,
     seed: int,
@@ -80,9 +85,23 @@ def simulate(
     watchlist_sample: int,
     topology_path: str | None,
     suspicious_share: float,
+    units_from_registry: bool,
 ) -> None:
     """City traffic on the road graph: hits at every checkpoint a car passes, patrol and guard reports."""
     from streams.tools.simulate.runner import SimulateOptions, run_simulation
+
+    settings = load_settings()
+    roster = None
+    if units_from_registry:
+        from streams.tools.exceptions import AdminError
+        from streams.tools.units_admin import read_units
+
+        try:
+            roster = tuple(u for u in read_units(settings).values() if u.active)
+        except AdminError as error:
+            raise click.ClickException(str(error)) from None
+        if not roster:
+            raise click.ClickException("the unit registry has no active unit: `citygate units import FILE`")
 
     options = SimulateOptions(
         rate=rate,
@@ -94,5 +113,6 @@ def simulate(
         watchlist_sample=watchlist_sample,
         topology=topology_path,
         suspicious_share=suspicious_share,
+        roster=roster,
     )
-    run_simulation(load_settings(), options, click.echo)
+    run_simulation(settings, options, click.echo)

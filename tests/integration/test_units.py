@@ -96,3 +96,18 @@ def test_a_worker_publishes_each_units_state_from_its_radio_reports(cluster: Clu
     assert set(last) == {"MP-07", "WS03-F1"}
     assert last["MP-07"]["position"] == {"lon": 119.433, "lat": 32.395}
     assert last["MP-07"]["status"] == "available" and last["MP-07"]["position_stale"] is False
+
+
+def test_the_simulator_moves_the_registrys_units(cluster: Cluster, tmp_path: Path) -> None:
+    empty = citygate(cluster, "simulate", "--units-from-registry", "--seconds", "60", "--speed", "60")
+    assert empty.returncode == 1 and "the unit registry has no active unit" in empty.stderr
+    units = tmp_path / "units.csv"
+    units.write_text(UNITS_CSV, encoding="utf-8")
+    assert citygate(cluster, "units", "import", str(units)).returncode == 0
+    run = citygate(
+        cluster, "simulate", "--units-from-registry", "--rate", "0.01", "--seconds", "1800", "--speed", "900"
+    )
+    assert run.returncode == 0, run.stderr
+    assert "3 units from the unit registry" in run.stdout
+    reports = cluster.read(topics.PATROL_REPORTS, until=lambda found: len(found) >= 3, settle=1.0)
+    assert {r["unit_id"] for r in reports} <= {"MP-07", "WS03-F1", "SG-BAOJI-02"} and reports

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from streams.domain.forces import units as registry
 from streams.domain.geography import geo
 from streams.tools.simulate.network import RoadNetwork
 from streams.tools.simulate.records import TrafficConfig
@@ -54,6 +56,32 @@ class Report:
         return message
 
 
+SPEEDS_KMH = {"patrol_car": 30.0, "foot": 4.5, "motorcycle": 25.0}
+
+
+def roster_units(network: RoadNetwork, roster: Sequence[registry.Unit]) -> tuple[list[Unit], list[str]]:
+    """The registry's active units as the simulator moves them: each posted at its home workstation, a
+    unit with a vehicle driving (a patrol car) and any other walking a beat of the dozen points nearest
+    its home, a guard staying by it; (units, ids of those whose home is not a point of the network)."""
+    index = {point_id: i for i, point_id in enumerate(network.ids)}
+    drivable = network.drivable
+    units: list[Unit] = []
+    homeless: list[str] = []
+    for entry in sorted((u for u in roster if u.active), key=lambda u: u.unit_id):
+        post = index.get(entry.home_workstation)
+        if post is None:
+            homeless.append(entry.unit_id)
+            continue
+        if entry.kind == "security_guard":
+            units.append(Unit(entry.unit_id, "security_guard", post, [], 0.0, post))
+            continue
+        here = network.locations[post]
+        beat = sorted(drivable, key=lambda i: (geo.distance_m(here, network.locations[i]), i))[1:13]
+        unit_kind = "patrol_car" if entry.mounted else "foot"
+        units.append(Unit(entry.unit_id, unit_kind, post, beat, SPEEDS_KMH[unit_kind] / 3.6, post))
+    return units, homeless
+
+
 def make_units(rng: random.Random, network: RoadNetwork, config: TrafficConfig) -> list[Unit]:
     """A post and its patrols at every street workstation (a beat of the dozen points nearest it), and the
     guards, each at a point off the rings."""
@@ -67,7 +95,7 @@ def make_units(rng: random.Random, network: RoadNetwork, config: TrafficConfig) 
         units.append(Unit(f"SIM-{name}", "workstation", post, [], 0.0, post))
         for k in range(config.patrols_per_workstation):
             unit_kind = ("patrol_car", "foot", "motorcycle")[k % 3]
-            speed_kmh = {"patrol_car": 30.0, "foot": 4.5, "motorcycle": 25.0}[unit_kind]
+            speed_kmh = SPEEDS_KMH[unit_kind]
             units.append(Unit(f"SIM-{name}-P{k + 1}", unit_kind, post, near, speed_kmh / 3.6, post))
     homes = [i for i in drivable if network.rings[i] is None]
     for k in range(config.guards):

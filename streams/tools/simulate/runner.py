@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from streams import codecs, topics
+from streams.domain.forces.units import Unit
 from streams.domain.geography.topology import Topology
 from streams.settings import Settings
 from streams.tools.kafka_io import BrokerLag, producer
 from streams.tools.signer import RecordSigner
+from streams.tools.simulate import patrols
 from streams.tools.simulate.network import RoadNetwork
 from streams.tools.simulate.records import TrafficConfig, watchlist_entries
 from streams.tools.simulate.traffic import TrafficSimulation
@@ -42,6 +44,7 @@ class SimulateOptions:
     watchlist_sample: int = 0
     topology: str | None = None  # a GeoJSON file; None: what the worker uses
     suspicious_share: float = 0.0
+    roster: tuple[Unit, ...] | None = None  # the unit registry's units to move; None: generated ones
 
 
 @dataclass
@@ -76,7 +79,14 @@ def run_simulation(settings: Settings, options: SimulateOptions, echo: Callable[
     network = RoadNetwork.build(topology, options.seed)
     config = TrafficConfig(rate=options.rate, suspicious_share=options.suspicious_share)
     start = options.start or default_start(datetime.now(UTC), options.speed, options.seconds)
-    simulation = TrafficSimulation(network, start, seed=options.seed, config=config)
+    units = None
+    if options.roster is not None:
+        units, homeless = patrols.roster_units(network, options.roster)
+        echo(f"simulate: {len(units):,} units from the unit registry")
+        if homeless:
+            shown = ", ".join(homeless[:5]) + (" …" if len(homeless) > 5 else "")
+            echo(f"simulate: {len(homeless)} units left out (their home is not on the map): {shown}")
+    simulation = TrafficSimulation(network, start, seed=options.seed, config=config, units=units)
     local_start = simulation.now
     end = None if options.seconds is None else local_start + timedelta(seconds=options.seconds)
     echo(

@@ -88,8 +88,16 @@ class TrafficSimulation:
     """
 
     def __init__(
-        self, network: RoadNetwork, start: datetime, *, seed: int, config: TrafficConfig | None = None
+        self,
+        network: RoadNetwork,
+        start: datetime,
+        *,
+        seed: int,
+        config: TrafficConfig | None = None,
+        units: list[patrols.Unit] | None = None,
     ) -> None:
+        """`units`: the patrols and guards to move (from the unit registry, `patrols.roster_units`);
+        None: the simulator's own, generated at every street workstation."""
         self.network = network
         self.config = config or TrafficConfig()
         self.seed = seed
@@ -115,7 +123,7 @@ class TrafficSimulation:
         # The road is empty when the warm-up begins: count against the target only once it has filled up.
         self._accounting_from_ms = self.start_ms - int(self.config.warmup_s * 500)
         self._push(self._clock_ms, _SPAWN, None)
-        for unit in patrols.make_units(self._rng, self.network, self.config):
+        for unit in units if units is not None else patrols.make_units(self._rng, self.network, self.config):
             self._push(self._clock_ms + self._rng.randrange(0, 600_000), _UNIT, unit)
         self._run(self.start_ms, emit=False)
 

@@ -426,3 +426,25 @@ def test_a_sample_watchlist_lists_cars_that_are_read_within_minutes() -> None:
     read = {truth(e).plate for e in simulation.advance(START + timedelta(minutes=2)) if e.kind == "hit"}
     assert {vehicle.plate for vehicle in sample} <= read
     assert not any(vehicle.special for vehicle in sample)
+
+
+def test_the_registrys_units_are_the_ones_that_report_when_given() -> None:
+    from streams.domain.forces.units import Unit
+    from streams.tools.simulate import patrols
+
+    roster = [
+        Unit("MP-07", "motor_patrol", "WS-03", frozenset({"armed", "vehicle"})),
+        Unit("WS03-F1", "workstation_unit", "WS-03", frozenset({"foot"})),
+        Unit("SG-BAOJI-02", "security_guard", "WS-11", frozenset({"foot"})),
+        Unit("OLD-1", "motor_patrol", "WS-03", frozenset({"vehicle"}), status="retired"),
+        Unit("LOST-1", "motor_patrol", "NOWHERE", frozenset({"vehicle"})),
+    ]
+    units, homeless = patrols.roster_units(network(), roster)
+    assert homeless == ["LOST-1"]
+    kinds = {u.unit_id: u.unit_kind for u in units}
+    assert kinds == {"MP-07": "patrol_car", "WS03-F1": "foot", "SG-BAOJI-02": "security_guard"}
+    simulation = TrafficSimulation(network(), START, seed=SEED, config=TrafficConfig(rate=RATE), units=units)
+    reports = [e for e in simulation.advance(START + timedelta(hours=1)) if e.kind == "report"]
+    assert {e.key for e in reports} == set(kinds)
+    for emission in reports:
+        parse_report(emission.key, orjson.dumps(emission.message), ref=START, max_bytes=65536)
