@@ -48,10 +48,13 @@ class UnitDesk:
     def on_tick(self, now: datetime) -> Sequence[Outgoing]:
         out = []
         for record in list(self.units.values()):
-            if record.get(PUBLISHED_STALE) is False:
+            # Only the position's time is read for each unit (a city's guards are thousands, every tick).
+            at = record.get("position_at")
+            if record.get(PUBLISHED_STALE) is False and (
+                at is None or now - datetime.fromisoformat(str(at)) > board.STALE_AFTER
+            ):
                 state = board.state_from_record(record)
-                if state.stale(now):
-                    out.append(self._publish(state, board.state_record(state), now))
+                out.append(self._publish(state, board.state_record(state), now))
         return out
 
     def _publish(self, state: board.UnitState, record: dict[str, Any], now: datetime) -> Outgoing:
