@@ -78,3 +78,70 @@ def units_retire(unit_id: str) -> None:
     if unit is None:
         raise click.ClickException(f"no unit {unit_id!r} is registered (`citygate units list --all`)")
     click.echo(f"retired unit {unit_id}" if changed else f"unit {unit_id} was already retired")
+
+
+def _place(text: str) -> tuple[float, float]:
+    try:
+        lon_text, lat_text = text.split(",")
+        lon, lat = float(lon_text), float(lat_text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not LON,LAT (e.g. 119.4312,32.3958)") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise click.BadParameter(f"{text!r} is not a place on Earth (LON,LAT)")
+    return lon, lat
+
+
+@units_group.command("propose")
+@click.option("--at", "at_text", metavar="LON,LAT", help="The place to send units to.")
+@click.option("--point", "point_id", metavar="ID", help="Or a point of the topology (point-to-point).")
+@click.option("--needs", multiple=True, type=click.Choice(["armed", "vehicle", "foot"]), help="Repeatable.")
+@click.option("--count", type=click.IntRange(1, 50), default=3, show_default=True)
+def units_propose(at_text: str | None, point_id: str | None, needs: tuple[str, ...], count: int) -> None:
+    """The units to send to a place: the active, available ones able to do what is needed that reach it
+    soonest by road, from the registry and the units' states on units.state (a unit that never reported
+    starts at its home workstation)."""
+    from datetime import UTC, datetime
+
+    from streams.domain.forces.board import propose
+    from streams.domain.forces.travel import RoadGraph
+    from streams.tools.exceptions import AdminError
+    from streams.tools.units_admin import read_unit_states, read_units
+    from streams.topology_file import load_topology
+
+    if (at_text is None) == (point_id is None):
+        raise click.UsageError("give the place: --at LON,LAT or --point ID")
+    settings = load_settings()
+    topology = load_topology(settings)
+    if point_id is not None:
+        if point_id not in topology.points:
+            raise click.ClickException(f"no point {point_id!r} in the topology (`citygate topology`)")
+        place = topology.points[point_id].location
+    else:
+        assert at_text is not None  # noqa: S101 - checked above
+        place = _place(at_text)
+    try:
+        units = read_units(settings)
+        states = read_unit_states(settings)
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    homes = {p.id: p.location for p in topology.points.values()}
+    proposals = propose(
+        units.values(),
+        states,
+        homes,
+        RoadGraph.of(topology),
+        place,
+        datetime.now(UTC),
+        count=count,
+        needs=needs,
+    )
+    if not proposals:
+        wanted = f" able to be {', '.join(needs)}" if needs else ""
+        raise click.ClickException(f"no active, available unit{wanted} can be sent (`citygate units list`)")
+    for rank, proposal in enumerate(proposals, 1):
+        minutes, seconds = divmod(round(proposal.journey.travel_s), 60)
+        click.echo(
+            f"{rank}. {proposal.unit.unit_id:<20} {proposal.unit.kind:<17} {minutes:>3}:{seconds:02d}  "
+            f"{proposal.journey.road_m / 1000:6.2f} km by road  {proposal.journey.straight_m / 1000:6.2f} km "
+            f"straight  from {proposal.position_from}"
+        )

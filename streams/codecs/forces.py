@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from streams.codecs.messages import Identifier64, Message, Version
+from streams.codecs.messages import Identifier64, Message, Time, Version
 
 Capability = Literal["armed", "vehicle", "foot"]
 
@@ -36,3 +36,31 @@ class UnitMessage(Message):
 FORCES_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "units.registry": msgspec.json.Decoder(UnitMessage),
 }
+
+
+class PlaceMessage(Message):
+    lon: Annotated[float, Meta(ge=-180.0, le=180.0)]
+    lat: Annotated[float, Meta(ge=-90.0, le=90.0)]
+
+
+class TaskMessage(Message):
+    dispatch_id: Identifier64
+    place: PlaceMessage
+    dispatched_at: Time
+    incident_id: Identifier64 | None
+    point_id: Identifier64 | None
+    arrived_at: Time | None
+
+
+class UnitStateMessage(Message):
+    schema_version: Version
+    unit_id: Annotated[str, Meta(pattern=r"\A[A-Za-z0-9._:-]{1,64}\Z")]
+    status: Literal["available", "dispatched", "en_route", "on_scene", "off_duty"]
+    position: PlaceMessage | None
+    position_at: Time | None
+    position_stale: bool
+    task: TaskMessage | None
+    updated_at: Time
+
+
+FORCES_DECODERS["units.state"] = msgspec.json.Decoder(UnitStateMessage)

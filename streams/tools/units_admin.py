@@ -12,6 +12,8 @@ import orjson
 
 from streams import topics
 from streams.codecs.forces import FORCES_DECODERS
+from streams.domain.exceptions import InvalidInput
+from streams.domain.forces.board import UnitState, state_from_message
 from streams.domain.forces.units import Unit, check_unit_row, unit_from
 from streams.settings import Settings
 from streams.tools.registries import parse_rows, produce, read_registry
@@ -51,3 +53,16 @@ def retire_unit(settings: Settings, unit_id: str) -> tuple[Unit | None, bool]:
     retired = unit.retired()
     write_units(settings, [retired])
     return retired, True
+
+
+def read_unit_states(settings: Settings) -> dict[str, UnitState]:
+    """Each unit's state as the command side last published it on `units.state`."""
+    decode = FORCES_DECODERS[topics.UNITS_STATE].decode
+
+    def parse(value: bytes, key: str) -> UnitState:
+        state = state_from_message(decode(value))
+        if state.unit_id != key:
+            raise InvalidInput("key_mismatch", f"message key {key!r} is not the unit id {state.unit_id!r}")
+        return state
+
+    return read_registry(settings, topics.UNITS_STATE, parse)

@@ -111,3 +111,66 @@ def test_the_simulator_moves_the_registrys_units(cluster: Cluster, tmp_path: Pat
     assert "3 units from the unit registry" in run.stdout
     reports = cluster.read(topics.PATROL_REPORTS, until=lambda found: len(found) >= 3, settle=1.0)
     assert {r["unit_id"] for r in reports} <= {"MP-07", "WS03-F1", "SG-BAOJI-02"} and reports
+
+
+def test_the_proposal_ranks_registered_units_by_road_from_their_reported_positions(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from streams.domain.forces.travel import Candidate, RoadGraph, rank
+    from streams.topology_file import load_topology
+
+    topology = load_topology(cluster.settings)
+    places = {p: topology.points[p].location for p in ("WS-03", "WS-05", "WS-11")}
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "unit_id,kind,home_workstation,capabilities\n"
+        "NEAR,motor_patrol,WS-11,armed vehicle\n"  # reports from right at WS-03
+        "FAR,motor_patrol,WS-03,armed vehicle\n"  # reports from WS-11
+        "HOME,workstation_unit,WS-05,foot\n"  # never reports: at its home
+        "UNARMED,motor_patrol,WS-03,vehicle\n",
+        encoding="utf-8",
+    )
+    assert citygate(cluster, "units", "import", str(units)).returncode == 0
+    cluster.start_worker()
+    now = datetime.now(UTC).isoformat()
+    for unit_id, point in (("NEAR", "WS-03"), ("FAR", "WS-11")):
+        lon, lat = places[point]
+        report = {
+            "schema_version": 1,
+            "report_id": f"{unit_id}-1",
+            "unit_id": unit_id,
+            "unit_kind": "patrol_car",
+            "kind": "position",
+            "at": now,
+            "place": {"lon": lon, "lat": lat},
+        }
+        cluster.send(topics.PATROL_REPORTS, report, key=unit_id)
+    cluster.flush()
+    cluster.read(topics.UNITS_STATE, until=lambda found: {s["unit_id"] for s in found} >= {"NEAR", "FAR"})
+
+    proposed = citygate(cluster, "units", "propose", "--point", "WS-03", "--needs", "armed", "--count", "3")
+    assert proposed.returncode == 0, proposed.stderr
+    lines = proposed.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["NEAR", "FAR"]  # HOME is unarmed too: not proposed
+    assert "from report" in lines[0] and "0.00 km by road" in lines[0]
+    anyone = citygate(cluster, "units", "propose", "--point", "WS-03", "--count", "4").stdout.splitlines()
+    graph = RoadGraph.of(topology)
+    expected = rank(
+        graph,
+        places["WS-03"],
+        [
+            Candidate("NEAR", places["WS-03"], True),
+            Candidate("FAR", places["WS-11"], True),
+            Candidate("HOME", places["WS-05"], False),
+            Candidate("UNARMED", places["WS-03"], True),  # never reported: at its home, WS-03
+        ],
+        4,
+    )
+    assert [line.split()[1] for line in anyone] == [j.unit_id for j in expected]
+    assert "from home" in next(line for line in anyone if " HOME " in line)
+    nobody = citygate(
+        cluster, "units", "propose", "--at", "119.43,32.39", "--needs", "armed", "--needs", "foot"
+    )
+    assert nobody.returncode == 1 and "no active, available unit able to be armed, foot" in nobody.stderr

@@ -231,4 +231,5 @@ def test_an_http_gateway_as_the_gateway_role_turns_a_cameras_post_into_an_operat
         topics.CAMERA_STATUS,
         lambda found: any(s.get("camera") == OPENALPR_CAMERA.key for s in found),
     )
-    assert any(s["camera"] == OPENALPR_CAMERA.key and s["streaming"] is False for s in statuses)
+    # The tier's role tests write other records here too: only this camera's count.
+    assert any(s.get("camera") == OPENALPR_CAMERA.key and s.get("streaming") is False for s in statuses)

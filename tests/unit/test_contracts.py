@@ -483,3 +483,26 @@ def test_the_forces_topics_agree_with_their_schemas(topic: str) -> None:
         assert not validator(topic).is_valid(message.values[0]), message.id
         with pytest.raises(msgspec.ValidationError):
             FORCES_DECODERS[topic].decode(json.dumps(message.values[0]).encode())
+
+
+def test_units_state_agrees_with_its_schema_and_what_the_command_side_writes() -> None:
+    import msgspec
+
+    from streams.codecs.forces import FORCES_DECODERS
+    from streams.domain.forces.board import state_from_message, state_message
+
+    topic = "units.state"
+    for message in examples(topic, "valid"):
+        validator(topic).validate(message.values[0])
+        decoded = FORCES_DECODERS[topic].decode(json.dumps(message.values[0]).encode())
+        state = state_from_message(decoded)
+        written = state_message(state, NOW)
+        validator(topic).validate(written)
+        # Everything but the time it was written (and staleness as of then) comes back as it was.
+        skip = {"updated_at", "position_stale"}
+        expected = {k: v for k, v in message.values[0].items() if k not in skip}
+        assert {k: v for k, v in written.items() if k not in skip} == json.loads(json.dumps(expected))
+    for message in examples(topic, "invalid"):
+        assert not validator(topic).is_valid(message.values[0]), message.id
+        with pytest.raises(msgspec.ValidationError):
+            FORCES_DECODERS[topic].decode(json.dumps(message.values[0]).encode())

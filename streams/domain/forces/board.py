@@ -16,12 +16,51 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from streams.domain.forces.travel import Candidate, Journey, RoadGraph, rank
 from streams.domain.forces.units import Unit
 from streams.domain.geography import geo
 from streams.domain.geography.geo import LonLat
 from streams.domain.incidents.reports import Report
+
+
+class PlaceFields(Protocol):
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
+
+
+class TaskFields(Protocol):
+    @property
+    def dispatch_id(self) -> str: ...
+    @property
+    def place(self) -> PlaceFields: ...
+    @property
+    def dispatched_at(self) -> str: ...
+    @property
+    def incident_id(self) -> str | None: ...
+    @property
+    def point_id(self) -> str | None: ...
+    @property
+    def arrived_at(self) -> str | None: ...
+
+
+class StateFields(Protocol):
+    """A `units.state` message as decoded (schema-checked)."""
+
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def position(self) -> PlaceFields | None: ...
+    @property
+    def position_at(self) -> str | None: ...
+    @property
+    def task(self) -> TaskFields | None: ...
+
 
 UNIT_STATUSES = ("available", "dispatched", "en_route", "on_scene", "off_duty")
 STALE_AFTER = timedelta(minutes=10)
@@ -229,3 +268,24 @@ def state_message(state: UnitState, now: datetime) -> dict[str, object]:
         },
         "updated_at": _iso(now),
     }
+
+
+def state_from_message(message: StateFields) -> UnitState:
+    """A `units.state` message (decoded, schema-checked) as the state it describes."""
+    task = message.task
+    return UnitState(
+        unit_id=message.unit_id,
+        status=message.status,
+        position=None if message.position is None else (message.position.lon, message.position.lat),
+        position_at=_moment(message.position_at),
+        task=None
+        if task is None
+        else Task(
+            task.dispatch_id,
+            (task.place.lon, task.place.lat),
+            datetime.fromisoformat(task.dispatched_at),
+            task.incident_id,
+            task.point_id,
+            _moment(task.arrived_at),
+        ),
+    )
