@@ -20,6 +20,7 @@ from streams.domain.geography.topology import RING_ORDER, Topology
 from streams.domain.incidents import correlation, sightings
 from streams.domain.incidents import lifecycle as desk
 from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
+from streams.domain.incidents.reports import Report
 from streams.settings import Settings
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, received
@@ -63,14 +64,17 @@ class IncidentDesk:
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
         return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
 
-    def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        report = codecs.parse_report(
+    def read_report(self, message: InputMessage, now: datetime) -> Report:
+        """The radio report a message is (`InvalidInput` if none), parsed once for the desk and the units."""
+        return codecs.parse_report(
             codecs.decode_key(message.key),
             message.value,
             ref=received(message, now),
             bounds=self.bounds,
             max_bytes=self.max_bytes,
         )
+
+    def on_report(self, report: Report, now: datetime) -> Sequence[Outgoing]:
         if report.kind == "arrived_at_point":
             assert report.point_id is not None  # noqa: S101 - check_report requires it
             return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))

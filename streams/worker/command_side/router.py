@@ -83,7 +83,8 @@ class CommandRouter:
 
     def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         """Incidents first: a report the desk refuses (an invalid one) then changes no unit either."""
-        return [*self.desk.on_report(message, now), *self.units.on_report(message, now)]
+        report = self.desk.read_report(message, now)
+        return [*self.desk.on_report(report, now), *self.units.on_report(report, now)]
 
     def on_tick(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         return [*self.desk.on_tick(message, now), *self.units.on_tick(now)]

@@ -15,8 +15,9 @@ from typing import Any
 
 from streams import codecs, topics
 from streams.domain.forces import board
+from streams.domain.incidents.reports import Report
 from streams.settings import Settings
-from streams.worker.pipeline import InputMessage, Outgoing, received
+from streams.worker.pipeline import Outgoing
 
 Table = MutableMapping[str, dict[str, Any]]
 PUBLISHED_STALE = "published_stale"  # in the table record: the flag the last published state carried
@@ -25,17 +26,9 @@ PUBLISHED_STALE = "published_stale"  # in the table record: the flag the last pu
 class UnitDesk:
     def __init__(self, settings: Settings, units: Table) -> None:
         self.units = units  # unit id → board.state_record(...) plus PUBLISHED_STALE
-        self.bounds = settings.time_bounds()
-        self.max_bytes = settings.max_message_bytes
 
-    def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
-        report = codecs.parse_report(
-            codecs.decode_key(message.key),
-            message.value,
-            ref=received(message, now),
-            bounds=self.bounds,
-            max_bytes=self.max_bytes,
-        )
+    def on_report(self, report: Report, now: datetime) -> Sequence[Outgoing]:
+        """One radio report, already parsed (and refused, if it had to be) by the incident desk."""
         before = self.units.get(report.unit_id)
         state, _arrived = board.apply_report(
             None if before is None else board.state_from_record(before), report
