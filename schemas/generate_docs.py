@@ -26,6 +26,7 @@ TOPICS = [
     ("cameras.status", "camera key vendor:site:camera_id (compacted)"),
     ("units.registry", "unit id (compacted; a unit is retired, not deleted)"),
     ("units.state", "unit id (compacted)"),
+    ("dispatches", "dispatch id"),
     ("alerts", "alert id"),
     ("alerts.restricted", "alert id"),
     ("lockdowns", "lockdown id"),

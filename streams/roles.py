@@ -47,6 +47,7 @@ OPERATOR_READS = (
     topics.COMMAND_RESULTS,
     topics.UNITS,
     topics.UNITS_STATE,
+    topics.DISPATCHES,
 )
 CONSOLE_RATES = (topics.HITS, topics.PATROL_REPORTS, topics.CALLS, topics.DEADLETTER)
 
@@ -77,7 +78,7 @@ ROLES: dict[str, Role] = {
         ),
         Role(
             "operator",
-            "an operator's console: reads alerts, incidents, lockdowns and answers; writes commands",
+            "an operator's console: reads alerts, incidents, lockdowns, answers and units; writes commands",
             reads=OPERATOR_READS,
             writes=(topics.OPERATOR_COMMANDS,),
             describes=CONSOLE_RATES,

@@ -39,12 +39,15 @@ CAMERA_STATUS = "cameras.status"
 # The forces the desk can send (streams/domain/forces/), managed with `citygate units`.
 UNITS = "units.registry"
 UNITS_STATE = "units.state"
+# What happened to each dispatch of a unit (sent, arrived, released), key: the dispatch id; the log is the
+# history response accounting and consoles read (streams/domain/forces/dispatching.py).
+DISPATCHES = "dispatches"
 # Internal, not a public contract: the clock of the command side. A Faust table may only change inside an
 # event, so the workers' timers send ticks through this topic instead of touching state themselves.
 TICKS = "ticks"
 # What the single-partition command side reads (streams/worker/command_side/router.py has a handler for each;
 # the worker subscribes to them, checks they have one partition, counts them and reports their lag).
-COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPORTS, TICKS)
+COMMAND_SIDE = (ALERTS, ALERTS_RESTRICTED, OPERATOR_COMMANDS, CALLS, PATROL_REPORTS, UNITS, TICKS)
 # What the command side reads when it checks signatures (streams/worker/command_side/signed_inputs.py).
 SIGNED_COMMAND_SIDE = (*COMMAND_SIDE, REGISTRY)
 # What Faust's consumer group reads: the watchlist checker and the command side (hits have their own).
@@ -58,6 +61,7 @@ WORKER_OUTPUTS = (
     INCIDENTS,
     LOCKDOWNS,
     UNITS_STATE,
+    DISPATCHES,
     COMMAND_RESULTS,
     AUDIT,
     DEADLETTER,
@@ -102,6 +106,7 @@ NONCES_TABLE = "nonces"
 # The answers given to operator commands of the last hour, so a command read again is answered the same.
 ANSWERS_TABLE = "answers"
 UNITS_TABLE = "units"
+UNIT_REGISTRY_TABLE = "unit_registry"
 TABLES = (
     INCIDENTS_TABLE,
     LOCKDOWNS_TABLE,
@@ -111,6 +116,7 @@ TABLES = (
     NONCES_TABLE,
     ANSWERS_TABLE,
     UNITS_TABLE,
+    UNIT_REGISTRY_TABLE,
 )
 TABLE_PARTITIONS = 1
 _TABLE_KEYS = {
@@ -122,6 +128,7 @@ _TABLE_KEYS = {
     NONCES_TABLE: "signer and nonce",
     ANSWERS_TABLE: "command id",
     UNITS_TABLE: "unit id",
+    UNIT_REGISTRY_TABLE: "unit id",
 }
 
 
@@ -248,7 +255,7 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             1,
             "unit id",
             "forces administrators (citygate units)",
-            "operators' consoles, the simulator",
+            "citygate (the command side's proposals and dispatches), operators' consoles, the simulator",
             {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
         ),
         # The latest state per unit is what matters: compacted, like incidents.
@@ -259,6 +266,15 @@ def public_topics(settings: Settings) -> list[TopicSpec]:
             "citygate",
             "operators' consoles, dashboards",
             {"cleanup.policy": "compact"},
+        ),
+        # Every dispatch's history (sent, arrived, released) for accounting: kept as long as reports.
+        TopicSpec(
+            DISPATCHES,
+            1,
+            "dispatch id",
+            "citygate",
+            "operators' consoles, dashboards, response accounting (citygate report response)",
+            dict(reports),
         ),
         # Alerts are ~0.1% of hits; one partition keeps them co-partitioned with operator.commands, so one
         # worker holds the alert book that operators' decisions apply to.

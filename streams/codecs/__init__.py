@@ -21,6 +21,7 @@ import orjson
 
 from streams.codecs.alerts import AlertMessage
 from streams.codecs.decoding import decode
+from streams.codecs.forces import UnitMessage
 from streams.codecs.messages import (
     READINGS,
     CallMessage,
@@ -31,6 +32,7 @@ from streams.codecs.messages import (
 )
 from streams.domain.commands import COMMANDS, OperatorCommand, check_command
 from streams.domain.exceptions import InvalidInput
+from streams.domain.forces.units import Unit, unit_from
 from streams.domain.incidents.calls import Call, check_call
 from streams.domain.incidents.reports import Report, check_report
 from streams.domain.matching.hits import ANY_KEY, Hit, HitLimits, check_hit
@@ -235,6 +237,13 @@ def parse_report(
     message = decode("patrol.reports", _wire(value), max_bytes=max_bytes)
     assert isinstance(message, ReportMessage)  # noqa: S101
     return check_report(key, message, ref=ref, bounds=bounds)
+
+
+def parse_unit(key: str | None, value: Value, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Unit:
+    """A `units.registry` value as a `Unit`; `InvalidInput` saying why not."""
+    message = decode("units.registry", _wire(value), max_bytes=max_bytes)
+    assert isinstance(message, UnitMessage)  # noqa: S101
+    return unit_from(message, key)
 
 
 def parse_command(

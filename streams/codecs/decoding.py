@@ -13,6 +13,7 @@ import re
 import msgspec
 
 from streams.codecs.alerts import AlertMessage
+from streams.codecs.forces import FORCES_DECODERS
 from streams.codecs.messages import DECODERS, Message
 from streams.domain.exceptions import InvalidInput
 
@@ -26,7 +27,12 @@ _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "bo
 
 _ALERTS = msgspec.json.Decoder(AlertMessage)
 # Every topic citygate consumes: the inputs, and the alert topics the command side and followers read back.
-TYPED = {**DECODERS, "alerts": _ALERTS, "alerts.restricted": _ALERTS}
+TYPED = {
+    **DECODERS,
+    "alerts": _ALERTS,
+    "alerts.restricted": _ALERTS,
+    "units.registry": FORCES_DECODERS["units.registry"],
+}
 
 
 def decode(topic: str, value: bytes | None, *, max_bytes: int) -> Message | AlertMessage:

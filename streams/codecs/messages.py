@@ -187,7 +187,7 @@ class ReportMessage(Message):
 class CommandMessage(Message):
     schema_version: Version
     command_id: Identifier64
-    command: Literal["accept_hit", "reject_hit", "staff_point", "lift_lockdown"]
+    command: Literal["accept_hit", "reject_hit", "staff_point", "lift_lockdown", "dispatch", "release_unit"]
     target_id: Identifier64
     operator_id: Annotated[str, Meta(min_length=1, max_length=100)]
     issued_at: Time
@@ -204,10 +204,15 @@ class CommandMessage(Message):
             "radio_confirmed",
             "situation_resolved",
             "false_alarm",
+            "proposal",
+            "operator_choice",
+            "task_done",
+            "called_off",
         ]
         | None
     ) = None
     note: Annotated[str, Meta(max_length=500)] | None = None
+    units: Annotated[list[Identifier64], Meta(min_length=1, max_length=8)] | None = None
     signature: SignatureMessage = None  # type: ignore[assignment]
 
 

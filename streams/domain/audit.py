@@ -18,6 +18,8 @@ AUDIT_ACTIONS = frozenset(
         "alert_rejected",
         "point_staffed",
         "lockdown_lifted",
+        "units_dispatched",
+        "unit_released",
         # An input refused for who (or who not) stands behind it: unsigned, forged, replayed, unauthorised.
         "refused",
         # An operator command refused for what it asks (an unknown or lifted target, a message off the

@@ -1,10 +1,12 @@
 """Operators' commands (`operator.commands`): accept or reject an alert (hit acceptance, as ANPR hotlist
-systems call it), staff a point, lift a lockdown. `check_command` checks one decoded message; what a
-command does is the matching side's (`matching/reviews.py`) or the incident side's (`incidents/`).
+systems call it), staff a point, lift a lockdown, dispatch units to an incident or a point and release a
+unit. `check_command` checks one decoded message; what a command does is the matching side's
+(`matching/reviews.py`), the incident side's (`incidents/`) or the forces' (`forces/dispatching.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -13,7 +15,7 @@ from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
 from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
 
-COMMANDS = frozenset({"accept_hit", "reject_hit", "staff_point", "lift_lockdown"})
+COMMANDS = frozenset({"accept_hit", "reject_hit", "staff_point", "lift_lockdown", "dispatch", "release_unit"})
 ACCEPT_REASONS = frozenset({"confirmed_visually", "vehicle_stopped", "other"})
 REJECT_REASONS = frozenset(
     {"misread", "not_the_vehicle", "already_handled", "entry_outdated", "duplicate", "other"}
@@ -22,12 +24,19 @@ REJECT_REASONS = frozenset(
 STAFF_REASONS = frozenset({"radio_confirmed", "other"})
 LIFT_REASONS = frozenset({"situation_resolved", "false_alarm", "other"})
 LOCKDOWN_REASONS = STAFF_REASONS | LIFT_REASONS
+# dispatch: the desk's proposal sent as it stands ("one key"), or units the operator chose; release_unit:
+# a unit back to available, its task done or called off.
+DISPATCH_REASONS = frozenset({"proposal", "operator_choice", "other"})
+RELEASE_REASONS = frozenset({"task_done", "called_off", "other"})
+MAX_DISPATCHED_UNITS = 8  # units one dispatch command may name
 # The reason codes each command may carry (the schema's enum is their union).
 REASONS = {
     "accept_hit": ACCEPT_REASONS,
     "reject_hit": REJECT_REASONS,
     "staff_point": STAFF_REASONS,
     "lift_lockdown": LIFT_REASONS,
+    "dispatch": DISPATCH_REASONS,
+    "release_unit": RELEASE_REASONS,
 }
 
 
@@ -40,6 +49,7 @@ class OperatorCommand:
     issued_at: datetime
     reason_code: str | None
     note: str | None
+    units: tuple[str, ...] = ()  # dispatch: the units named (none: the desk's proposal)
 
 
 class CommandFields(Protocol):
@@ -59,6 +69,8 @@ class CommandFields(Protocol):
     def reason_code(self) -> str | None: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def units(self) -> Sequence[str] | None: ...
 
 
 def check_command(
@@ -80,6 +92,11 @@ def check_command(
         raise InvalidInput("invalid_value", f"field 'reason_code' of a {command} must be one of {allowed}")
     if command in ("reject_hit", "lift_lockdown") and reason_code is None:
         raise InvalidInput("missing_field", f"a {command} needs a reason_code")
+    units = tuple(message.units or ())
+    if units and command != "dispatch":
+        raise InvalidInput("invalid_value", f"field 'units' belongs to a dispatch, not a {command}")
+    if len(set(units)) != len(units):
+        raise InvalidInput("invalid_value", "field 'units' names one unit twice")
     return OperatorCommand(
         message.command_id,
         command,
@@ -88,4 +105,5 @@ def check_command(
         issued_at,
         reason_code,
         message.note,
+        units,
     )

@@ -32,8 +32,10 @@ def command_result(
     source_partition: int,
     source_offset: int,
     now: datetime,
+    effect: str | None = None,
 ) -> dict[str, object]:
-    """The `command.results` value: applied when `refusal` is None, else refused with (code, detail)."""
+    """The `command.results` value: applied when `refusal` is None, else refused with (code, detail);
+    `effect` says on one line what an applied command did, when there is more to say than "applied"."""
     if refusal is None and (command is None or target_id is None or operator_id is None):
         raise ValueError("an applied command names its command, target and operator")
     reason = None
@@ -52,4 +54,5 @@ def command_result(
         "reason": reason,
         "source": {"topic": source_topic, "partition": source_partition, "offset": source_offset},
         "decided_at": now.isoformat(),
+        "effect": None if refusal is not None or not effect else one_line(effect)[:500],
     }

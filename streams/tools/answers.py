@@ -33,7 +33,8 @@ def outcome(command: str, target_id: str, answer: dict[str, Any] | None, waited_
     if answer is None:
         return Outcome(NO_ANSWER, f"no worker answered within {waited_s:g} s: is a worker running?")
     if answer.get("outcome") == "applied":
-        return Outcome(APPLIED, f"{command} {target_id} applied")
+        effect = " ".join(str(answer.get("effect") or "").split())
+        return Outcome(APPLIED, f"{command} {target_id} applied" + (f": {effect}" if effect else ""))
     reason = answer.get("reason") or {}
     code, detail = reason.get("code", "refused"), " ".join(str(reason.get("detail", "")).split())
     return Outcome(REFUSED, f"{command} {target_id} refused ({code}): {detail}")

@@ -172,7 +172,12 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
             "not checked (a development broker only)"
         )
     answers = CommandAnswers(settings, app.Table(topics.ANSWERS_TABLE, partitions=topics.TABLE_PARTITIONS))
-    units = UnitDesk(settings, app.Table(topics.UNITS_TABLE, partitions=topics.TABLE_PARTITIONS))
+    units = UnitDesk(
+        settings,
+        app.Table(topics.UNITS_TABLE, partitions=topics.TABLE_PARTITIONS),
+        app.Table(topics.UNIT_REGISTRY_TABLE, partitions=topics.TABLE_PARTITIONS),
+        topology,
+    )
     command_side = CommandRouter(settings, book, desk, signed, answers, units)
     command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
     pipeline = Pipeline(settings, metrics, send, answers=command_side.answers_by_topic)

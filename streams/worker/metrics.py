@@ -90,6 +90,23 @@ class Metrics:
             buckets=(60, 120, 180, 300, 420, 600, 900, 1200, 1800, 2700, 3600),
             registry=r,
         )
+        # Response accounting (streams/domain/forces/accounting.py): a call received → the first unit sent,
+        # and → the first unit on scene, by the incident's priority.
+        response_buckets = (60, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600)
+        self.dispatch_delay = Histogram(
+            "citygate_dispatch_delay_seconds",
+            "From an incident received to its first unit dispatched, by priority.",
+            ["priority"],
+            buckets=response_buckets,
+            registry=r,
+        )
+        self.response_time = Histogram(
+            "citygate_response_seconds",
+            "From an incident received to its first dispatched unit on scene, by priority.",
+            ["priority"],
+            buckets=response_buckets,
+            registry=r,
+        )
         self.lockdown_events = Counter(
             "citygate_lockdown_events", "Lockdown lifecycle events, by type.", ["type"], registry=r
         )
@@ -114,6 +131,8 @@ class Metrics:
             self.time_to_seal.labels(ring)
         for priority in ("1", "2", "3"):
             self.incidents_open.labels(priority)
+            self.dispatch_delay.labels(priority)
+            self.response_time.labels(priority)
         for kind in ("raised", "point_staffed", "ring_sealed", "escalated", "lifted"):
             self.lockdown_events.labels(kind)
 

@@ -43,6 +43,7 @@ def test_an_operator_reads_alerts_incidents_lockdowns_answers_units_and_writes_c
         "yz.command.results",
         "yz.units.registry",
         "yz.units.state",
+        "yz.dispatches",
     }
     assert writes == {"yz.operator.commands"}
     assert not {name for _, kind, name in grants if kind == "GROUP"}

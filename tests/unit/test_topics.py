@@ -43,6 +43,7 @@ def test_faust_s_topics_are_named_after_the_app_id_and_public_ones_under_the_pre
         "yz-city-nonces-changelog",
         "yz-city-answers-changelog",
         "yz-city-units-changelog",
+        "yz-city-unit_registry-changelog",
         "yz-city-__assignor-__leader",
     ]
     assert all(spec.internal and spec.faust_owned for spec in topics.faust_topics(settings))

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from streams.domain.geography import geo
 from streams.domain.geography.geo import LonLat
+from streams.domain.incidents.lifecycle import Incident
 
 REPEAT_WITHIN = timedelta(hours=24)
 REPEAT_RADIUS_M = 500.0
@@ -77,6 +78,30 @@ def area_of(place: LonLat, workstations: Mapping[str, LonLat]) -> str:
     if not workstations:
         return "none"
     return min(workstations, key=lambda ws: (geo.distance_m(place, workstations[ws]), ws))
+
+
+def timeline_of(incident: Incident, workstations: Mapping[str, LonLat]) -> Timeline:
+    """An incident's timeline from its record: received when it started, dispatched when its first unit
+    was sent, on scene when the first of them arrived (and that unit's kind), closed when it closed."""
+    place = (incident.lon, incident.lat)
+    sent = [datetime.fromisoformat(str(e["dispatched_at"])) for e in incident.dispatches]
+    arrivals = sorted(
+        (datetime.fromisoformat(str(e["arrived_at"])), str(e["unit_kind"]))
+        for e in incident.dispatches
+        if e.get("arrived_at")
+    )
+    closed = incident.closed_at or (incident.updated_at if incident.status == "closed" else None)
+    return Timeline(
+        incident_id=incident.incident_id,
+        category=incident.category,
+        place=place,
+        area=area_of(place, workstations),
+        received_at=datetime.fromisoformat(incident.started_at),
+        dispatched_at=min(sent) if sent else None,
+        on_scene_at=arrivals[0][0] if arrivals else None,
+        closed_at=None if closed is None else datetime.fromisoformat(closed),
+        first_unit_kind=arrivals[0][1] if arrivals else None,
+    )
 
 
 def nearest_rank(values: Sequence[float], share: float) -> float | None:

@@ -12,10 +12,12 @@ from collections.abc import Iterable
 
 # Role → what it may do. The table is the policy: change it here and every check follows.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    # Review alerts (accept, reject) and confirm a point staffed over the radio.
-    "operator": frozenset({"accept_hit", "reject_hit", "staff_point"}),
+    # Review alerts (accept, reject), confirm a point staffed over the radio, send and release units.
+    "operator": frozenset({"accept_hit", "reject_hit", "staff_point", "dispatch", "release_unit"}),
     # All an operator may, and lift a lockdown: "close the city gates" is opened again by a commander only.
-    "commander": frozenset({"accept_hit", "reject_hit", "staff_point", "lift_lockdown"}),
+    "commander": frozenset(
+        {"accept_hit", "reject_hit", "staff_point", "dispatch", "release_unit", "lift_lockdown"}
+    ),
     # Watchlist changes: list an entry (covert ones too: only a watchlist administrator lists a covert
     # entry), change and remove one.
     "watchlist_admin": frozenset({"list_entry", "list_covert_entry", "list_incident_entry", "remove_entry"}),
@@ -29,7 +31,7 @@ ROLES = frozenset(PERMISSIONS)
 ACTIONS = frozenset().union(*PERMISSIONS.values())
 # A line per role for help texts and docs.
 ROLE_SUMMARIES = {
-    "operator": "accept and reject alerts, confirm points staffed",
+    "operator": "accept and reject alerts, confirm points staffed, dispatch and release units",
     "commander": "as operator, and lift lockdowns",
     "watchlist_admin": "add, change and remove watchlist entries, covert ones included",
     "registry_admin": "register and revoke operators (not administrators: the root does that)",

@@ -58,6 +58,11 @@ class Incident:
     suggested_units: tuple[str, ...] = ()
     attachments: tuple[dict[str, Any], ...] = ()  # reports tied to it: report id, score, reasons
     sightings: tuple[dict[str, Any], ...] = ()  # checkpoint reads of its plates: checkpoint, time, alert
+    # The forces (streams/domain/forces/dispatching.py): the units the desk proposed when it opened, those
+    # sent (dispatch id, unit, kind, when sent, when arrived), and when it was closed.
+    proposal: tuple[dict[str, Any], ...] = ()
+    dispatches: tuple[dict[str, Any], ...] = ()
+    closed_at: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -72,6 +77,8 @@ class Incident:
                 "suggested_units": tuple(record.get("suggested_units", ())),
                 "attachments": tuple(record.get("attachments", ())),
                 "sightings": tuple(record.get("sightings", ())),
+                "proposal": tuple(record.get("proposal", ())),
+                "dispatches": tuple(record.get("dispatches", ())),
             }
         )
 
@@ -350,7 +357,7 @@ def on_capture(incident: Incident, count: int, at: datetime, lockdown: Lockdown 
     captured = incident.captured + count
     updated = replace(incident, captured=captured, updated_at=at.isoformat())
     if incident.suspects and captured >= incident.suspects:
-        updated = replace(updated, status="closed", closed_reason="all_captured")
+        updated = replace(updated, status="closed", closed_reason="all_captured", closed_at=at.isoformat())
         if lockdown is not None and lockdown.status == "active":
             out.merge(lift(lockdown, "captured_all", at))
     out.incidents.append(updated)

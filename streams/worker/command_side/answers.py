@@ -76,10 +76,15 @@ class CommandAnswers:
         return [self._kept_result(command.command_id)]
 
     def applied(
-        self, command: OperatorCommand, message: InputMessage, records: Sequence[Outgoing], now: datetime
+        self,
+        command: OperatorCommand,
+        message: InputMessage,
+        records: Sequence[Outgoing],
+        now: datetime,
+        effect: str | None = None,
     ) -> list[Outgoing]:
-        """The handler's records and the answer `applied`, kept for a second reading."""
-        result = self._result(command, message, None, now)
+        """The handler's records and the answer `applied` (saying `effect`), kept for a second reading."""
+        result = self._result(command, message, None, now, effect)
         self._keep(command, message, now, result, records=records, refusal=None)
         return [*records, Outgoing(topics.COMMAND_RESULTS, command.command_id.encode(), result)]
 
@@ -138,7 +143,12 @@ class CommandAnswers:
             del self.table[command_id]
 
     def _result(
-        self, command: OperatorCommand, message: InputMessage, refusal: InvalidInput | None, now: datetime
+        self,
+        command: OperatorCommand,
+        message: InputMessage,
+        refusal: InvalidInput | None,
+        now: datetime,
+        effect: str | None = None,
     ) -> bytes:
         return codecs.encode(
             command_result(
@@ -151,6 +161,7 @@ class CommandAnswers:
                 source_partition=message.partition,
                 source_offset=message.offset,
                 now=now,
+                effect=effect,
             )
         )
 

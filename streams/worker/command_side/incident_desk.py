@@ -9,13 +9,17 @@ injected (Faust tables in the worker, plain dicts in tests).
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from streams import codecs, topics
 from streams.domain.audit import command_audit
 from streams.domain.commands import OperatorCommand
 from streams.domain.exceptions import InvalidInput
+from streams.domain.forces import dispatching
+from streams.domain.forces.board import Arrived
+from streams.domain.forces.dispatching import Sent, Target
 from streams.domain.geography.topology import RING_ORDER, Topology
 from streams.domain.incidents import correlation, sightings
 from streams.domain.incidents import lifecycle as desk
@@ -26,6 +30,13 @@ from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, received
 
 Table = MutableMapping[str, dict[str, Any]]
+
+
+class Forces(Protocol):
+    """What the desk asks of the unit board (streams/worker/command_side/unit_board.py)."""
+
+    def propose(self, incident: Incident, now: datetime) -> tuple[dict[str, object], ...]: ...
+    def incident_closed(self, incident_id: str, now: datetime) -> list[Outgoing]: ...
 
 
 class IncidentDesk:
@@ -39,10 +50,13 @@ class IncidentDesk:
         lockdowns: Table,  # lockdown id → Lockdown record
         lookouts: Table,  # lookout entry id → its first sighting here
         sign_listing: Callable[[dict[str, object]], dict[str, object]] | None = None,
+        forces: Forces | None = None,
     ) -> None:
         """`sign_listing` signs the vehicles calls name before they are listed (the worker's key, role
-        incident_desk); None when signatures are not checked."""
+        incident_desk); None when signatures are not checked. `forces`: the unit board, which proposes
+        units for a new incident and releases them when it closes (None: no proposals)."""
         self.sign_listing = sign_listing
+        self.forces = forces
         self.metrics = metrics
         self.lookouts = lookouts
         self.settings = settings
@@ -62,7 +76,7 @@ class IncidentDesk:
             max_bytes=self.max_bytes,
         )
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
-        return self._apply(desk.on_call(call, open_incidents, self.topology, now, self.rules))
+        return self._apply(now, desk.on_call(call, open_incidents, self.topology, now, self.rules))
 
     def read_report(self, message: InputMessage, now: datetime) -> Report:
         """The radio report a message is (`InvalidInput` if none), parsed once for the desk and the units."""
@@ -77,18 +91,20 @@ class IncidentDesk:
     def on_report(self, report: Report, now: datetime) -> Sequence[Outgoing]:
         if report.kind == "arrived_at_point":
             assert report.point_id is not None  # noqa: S101 - check_report requires it
-            return self._apply(desk.on_arrival(report.point_id, report.at, self._active(), self.topology))
+            return self._apply(
+                now, desk.on_arrival(report.point_id, report.at, self._active(), self.topology)
+            )
         if report.kind == "suspect_captured" and report.incident_id is not None:
             assert report.count is not None  # noqa: S101 - check_report requires it
             incident = self._incident(report.incident_id)
             return self._apply(
-                desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
+                now, desk.on_capture(incident, report.count, report.at, self._lockdown_of(incident))
             )
         if report.kind == "position":
             return ()  # unit positions feed the console and unit suggestions later, not incidents
         open_incidents = [Incident.from_record(r) for r in self.incidents.values() if r["status"] == "open"]
         lockdowns = {r["lockdown_id"]: Lockdown.from_record(r) for r in self.lockdowns.values()}
-        return self._apply(correlation.on_report(report, open_incidents, lockdowns, self.topology, now))
+        return self._apply(now, correlation.on_report(report, open_incidents, lockdowns, self.topology, now))
 
     def staff_point(
         self, command: OperatorCommand, message: InputMessage, now: datetime
@@ -125,7 +141,7 @@ class IncidentDesk:
             now=now,
         )
         audit_out = Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
-        return [*self._apply(outcome), audit_out]
+        return [*self._apply(now, outcome), audit_out]
 
     def on_alert_sighting(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
         """A live match of an incident's plate: record it, predict ahead, catch a ring breach."""
@@ -134,7 +150,7 @@ class IncidentDesk:
             return ()
         incident = Incident.from_record(record)
         result = sightings.on_sighting(alert, incident, self._lockdown_of(incident), self.topology, now)
-        out = self._apply(result.outcome)
+        out = self._apply(now, result.outcome)
         for new_alert in result.alerts:
             self.metrics.alerts.labels(new_alert.kind, str(new_alert.priority)).inc()
             message = codecs.encode(new_alert.to_message())
@@ -162,7 +178,7 @@ class IncidentDesk:
         outcome = Outcome()
         for lockdown in self._active():
             outcome.merge(desk.on_tick(lockdown, self.topology, now, self.rules))
-        out = self._apply(outcome)
+        out = self._apply(now, outcome)
         # The worker holding the command side republishes the gauges on every tick: after a rebalance (or a
         # restart that recovered the tables) they are right again within one tick, with no event needed.
         self._publish_gauges()
@@ -178,14 +194,21 @@ class IncidentDesk:
             self.metrics.points_required.labels(ring).set(0)
             self.metrics.points_staffed.labels(ring).set(0)
 
-    def _apply(self, outcome: Outcome) -> list[Outgoing]:
+    def _apply(self, now: datetime, outcome: Outcome) -> list[Outgoing]:
         out: list[Outgoing] = []
         for lockdown in outcome.lockdowns:
             self.lockdowns[lockdown.lockdown_id] = lockdown.to_record()
         for incident in outcome.incidents:
+            before = self.incidents.get(incident.incident_id)
+            if self.forces is not None and incident.status == "open" and not incident.dispatches:
+                if not incident.proposal:  # a new incident (or one nothing could be proposed for yet)
+                    incident = replace(incident, proposal=self.forces.propose(incident, now))
             self.incidents[incident.incident_id] = incident.to_record()
             state = {"schema_version": 1, **incident.to_record()}
             out.append(Outgoing(topics.INCIDENTS, incident.incident_id.encode(), codecs.encode(state)))
+            if self.forces is not None and incident.status == "closed":
+                if before is None or before["status"] != "closed":
+                    out.extend(self.forces.incident_closed(incident.incident_id, now))
         for event in outcome.events:
             self.metrics.lockdown_events.labels(event["type"]).inc()
             if event["type"] == "ring_sealed":
@@ -197,6 +220,47 @@ class IncidentDesk:
             signed = listing if self.sign_listing is None else self.sign_listing(listing)
             out.append(Outgoing(topics.WATCHLIST, str(listing["entry_id"]).encode(), codecs.encode(signed)))
         return out
+
+    # ------------------------------------------------------------------------------------------ forces
+
+    def dispatch_target(self, target_id: str) -> Target:
+        """Where a dispatch command sends units: an open incident, or a point of the topology."""
+        record = self.incidents.get(target_id)
+        if record is not None:
+            incident = Incident.from_record(record)
+            if incident.status != "open":
+                raise InvalidInput("invalid_value", f"incident {target_id} is {incident.status}")
+            return Target((incident.lon, incident.lat), incident=incident)
+        point = self.topology.points.get(target_id)
+        if point is not None:
+            return Target(point.location, point_id=point.id)
+        raise InvalidInput("invalid_value", f"no incident and no point {target_id}")
+
+    def record_dispatches(self, target: Target, sent: Sequence[Sent], now: datetime) -> list[Outgoing]:
+        """The units just sent go on the incident's record (a point's dispatch has none)."""
+        if target.incident is None or not sent:
+            return []
+        current = self._incident(target.incident.incident_id)
+        if not current.dispatches:
+            delay = (now - datetime.fromisoformat(current.started_at)).total_seconds()
+            self.metrics.dispatch_delay.labels(str(current.priority)).observe(max(0.0, delay))
+        updated = dispatching.with_dispatches(current, [one.entry for one in sent], now)
+        return self._apply(now, Outcome(incidents=[updated]))
+
+    def record_arrival(self, arrived: Arrived, now: datetime) -> list[Outgoing]:
+        """A unit reached the incident it was sent to: on its entry; the first arrival is the incident's
+        response time (received → first unit on scene)."""
+        record = None if arrived.incident_id is None else self.incidents.get(arrived.incident_id)
+        if record is None:
+            return []
+        incident = Incident.from_record(record)
+        updated = dispatching.with_arrival(incident, arrived, now)
+        if updated is None:
+            return []
+        if dispatching.first_arrival(incident) is None:
+            response = (arrived.arrived_at - datetime.fromisoformat(incident.started_at)).total_seconds()
+            self.metrics.response_time.labels(str(incident.priority)).observe(max(0.0, response))
+        return self._apply(now, Outcome(incidents=[updated]))
 
     def _publish_gauges(self) -> None:
         """Recount from the tables (they are small: the open incidents and the lockdowns of a few hours)."""

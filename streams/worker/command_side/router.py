@@ -10,12 +10,14 @@ added without a handler stops the worker at start instead of dead-lettering ever
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from streams import codecs, topics
+from streams.domain.audit import command_audit
 from streams.domain.commands import COMMANDS, OperatorCommand
 from streams.domain.exceptions import InvalidInput, Refused
+from streams.domain.forces import dispatching
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
 from streams.worker.command_side.answers import CommandAnswers
@@ -27,7 +29,16 @@ from streams.worker.pipeline import Answer, Handler, InputMessage, Outgoing, rec
 # Alerts that say a listed vehicle was seen: what the incident desk follows.
 SIGHTING_KINDS = frozenset({"watchlist_match", "retro_match"})
 
-CommandHandler = Callable[[OperatorCommand, InputMessage, datetime], Sequence[Outgoing]]
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """What a command handler did when there is more to tell its sender than "applied"."""
+
+    records: Sequence[Outgoing]
+    summary: str
+
+
+CommandHandler = Callable[[OperatorCommand, InputMessage, datetime], Sequence[Outgoing] | Effect]
 
 
 class CommandRouter:
@@ -52,7 +63,9 @@ class CommandRouter:
         self.book = book
         self.desk = desk
         self.answers = answers if answers is not None else CommandAnswers(settings, {})
-        self.units = units if units is not None else UnitDesk(settings, {})
+        self.units = units if units is not None else UnitDesk(settings, {}, {}, desk.topology)
+        if desk.forces is None:  # the desk proposes units for new incidents and releases them at closing
+            desk.forces = self.units
         # What the pipeline tells a refused command's sender (streams/worker/pipeline.py `answers`).
         self.answers_by_topic: Mapping[str, Answer] = {topics.OPERATOR_COMMANDS: self.answers.refused}
         self.by_topic: Mapping[str, Handler] = {
@@ -61,6 +74,7 @@ class CommandRouter:
             topics.OPERATOR_COMMANDS: self.on_command,
             topics.CALLS: desk.on_call,
             topics.PATROL_REPORTS: self.on_report,
+            topics.UNITS: self.units.on_registry,
             topics.TICKS: self.on_tick,
         }
         if signed is not None:
@@ -70,6 +84,8 @@ class CommandRouter:
             "reject_hit": book.review,
             "staff_point": desk.staff_point,
             "lift_lockdown": desk.lift,
+            "dispatch": self.dispatch,
+            "release_unit": self.release_unit,
         }
         reads = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
         _same("command-side topics", set(self.by_topic), set(reads))
@@ -84,7 +100,12 @@ class CommandRouter:
     def on_report(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         """Incidents first: a report the desk refuses (an invalid one) then changes no unit either."""
         report = self.desk.read_report(message, now)
-        return [*self.desk.on_report(report, now), *self.units.on_report(report, now)]
+        out = [*self.desk.on_report(report, now)]
+        records, arrivals = self.units.on_report(report, now)
+        out.extend(records)
+        for arrived in arrivals:
+            out.extend(self.desk.record_arrival(arrived, now))
+        return out
 
     def on_tick(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         return [*self.desk.on_tick(message, now), *self.units.on_tick(now)]
@@ -137,12 +158,49 @@ class CommandRouter:
         if repeated is not None:
             return repeated
         try:
-            records = self.by_command[command.command](command, message, now)
+            done = self.by_command[command.command](command, message, now)
         except InvalidInput as refusal:
             if self.signed is not None:  # the nonce is spent: read again, it must say the same
                 self.answers.keep_refusal(command, message, refusal, now)
             raise
-        return self.answers.applied(command, message, records, now)
+        if isinstance(done, Effect):
+            return self.answers.applied(command, message, done.records, now, done.summary)
+        return self.answers.applied(command, message, done, now)
+
+    def dispatch(self, command: OperatorCommand, message: InputMessage, now: datetime) -> Effect:
+        """Units sent to an incident or a point: the desk's proposal, or the units the command names."""
+        target = self.desk.dispatch_target(command.target_id)
+        records, sent = self.units.dispatch(command, target, now)
+        incident_records = self.desk.record_dispatches(target, sent, now)
+        units = [{"unit_id": one.unit.unit_id, "dispatch_id": one.record["dispatch_id"]} for one in sent]
+        after: dict[str, object] = {"units": units}
+        audit = self._audit(command, message, now, "units_dispatched", after)
+        return Effect([*records, *incident_records, audit], dispatching.summary(sent, target))
+
+    def release_unit(
+        self, command: OperatorCommand, message: InputMessage, now: datetime
+    ) -> Sequence[Outgoing]:
+        """A unit back to available, its task ended by the operator."""
+        return [*self.units.release(command, now), self._audit(command, message, now, "unit_released", None)]
+
+    def _audit(
+        self,
+        command: OperatorCommand,
+        message: InputMessage,
+        now: datetime,
+        action: str,
+        after: dict[str, object] | None,
+    ) -> Outgoing:
+        audit = command_audit(
+            command,
+            action=action,
+            source_topic=topics.OPERATOR_COMMANDS,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            after=after,
+            now=now,
+        )
+        return Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
 
 
 def _same(what: str, handled: set[str], declared: set[str]) -> None:

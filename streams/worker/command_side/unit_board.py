@@ -1,10 +1,14 @@
-"""The unit board: each unit's state from its radio reports, kept in a table and published on
-`units.state` (compacted) for the operators' consoles and dashboards.
+"""The unit board: the registry of units the desk can send, each unit's state from its radio reports and
+the desk's dispatches, kept in tables and published on `units.state` (compacted) and `dispatches`.
 
-The rules are the domain's (streams/domain/forces/board.py); this adapter loads a unit's record, stores what
-changed and returns the records to send. A report that changes nothing of a unit's state (a late one, say)
-sends nothing. On each tick, a unit whose position has gone stale since its state was last published is
-published once more, so a console that only reads the topic sees the flag without doing the arithmetic.
+The rules are the domain's (streams/domain/forces/board.py for a unit's state, dispatching.py for who goes
+where); this adapter loads the records, stores what changed and returns the records to send. A report that
+changes nothing of a unit's state (a late one, say) sends nothing. On each tick, a unit whose position has
+gone stale since its state was last published is published once more, so a console that only reads the
+topic sees the flag without doing the arithmetic.
+
+The registry (`units.registry`) is read by the command side like its other inputs, into a table: a worker
+taking the command side over recovers it with the other tables, and an invalid record is dead-lettered.
 """
 
 from __future__ import annotations
@@ -14,29 +18,135 @@ from datetime import datetime
 from typing import Any
 
 from streams import codecs, topics
-from streams.domain.forces import board
+from streams.domain.commands import OperatorCommand
+from streams.domain.exceptions import InvalidInput
+from streams.domain.forces import board, dispatching
+from streams.domain.forces.board import Arrived, Task, UnitState
+from streams.domain.forces.dispatching import Sent, Target
+from streams.domain.forces.travel import RoadGraph
+from streams.domain.forces.units import HOME_KINDS, Unit
+from streams.domain.geography.topology import Topology
+from streams.domain.incidents.lifecycle import Incident
 from streams.domain.incidents.reports import Report
 from streams.settings import Settings
-from streams.worker.pipeline import Outgoing
+from streams.worker.pipeline import InputMessage, Outgoing
 
 Table = MutableMapping[str, dict[str, Any]]
 PUBLISHED_STALE = "published_stale"  # in the table record: the flag the last published state carried
 
 
 class UnitDesk:
-    def __init__(self, settings: Settings, units: Table) -> None:
-        self.units = units  # unit id → board.state_record(...) plus PUBLISHED_STALE
+    def __init__(
+        self,
+        settings: Settings,
+        units: Table,
+        registry: Table | None = None,
+        topology: Topology | None = None,
+    ) -> None:
+        """`units`: unit id → board.state_record(...) plus PUBLISHED_STALE; `registry`: unit id → its
+        registry record (a plain dict when not given, as in tests); `topology`: the road graph proposals
+        are ranked on and the homes of units that never reported (None: no proposals)."""
+        self.max_bytes = settings.max_message_bytes
+        self.units = units
+        self.registry = registry if registry is not None else {}
+        self.graph = RoadGraph.of(topology) if topology is not None else None
+        self.homes = (
+            {}
+            if topology is None
+            else {p.id: p.location for p in topology.points.values() if p.kind in HOME_KINDS}
+        )
 
-    def on_report(self, report: Report, now: datetime) -> Sequence[Outgoing]:
-        """One radio report, already parsed (and refused, if it had to be) by the incident desk."""
+    # ---------------------------------------------------------------------------------------- registry
+
+    def on_registry(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
+        """A registry record: the unit's latest description (a null value removes the unit)."""
+        key = codecs.decode_key(message.key)
+        if message.value is None:
+            if key is None:
+                raise InvalidInput("invalid_key", "a registry tombstone needs the unit id as its key")
+            self.registry.pop(key, None)
+            return ()
+        unit = codecs.parse_unit(key, message.value, max_bytes=self.max_bytes)
+        self.registry[unit.unit_id] = unit.value()
+        return ()
+
+    def registered(self) -> dict[str, Unit]:
+        return {unit_id: _unit(record) for unit_id, record in self.registry.items()}
+
+    def states(self) -> dict[str, UnitState]:
+        return {unit_id: board.state_from_record(record) for unit_id, record in self.units.items()}
+
+    # ---------------------------------------------------------------------------------------- dispatch
+
+    def propose(self, incident: Incident, now: datetime) -> tuple[dict[str, object], ...]:
+        """The proposal a new incident records (empty without a registry or a road graph)."""
+        if self.graph is None or not self.registry:
+            return ()
+        units = self.registered().values()
+        return dispatching.propose_for(incident, units, self.states(), self.homes, self.graph, now)
+
+    def dispatch(
+        self, command: OperatorCommand, target: Target, now: datetime
+    ) -> tuple[list[Outgoing], list[Sent]]:
+        """An operator's dispatch: the units chosen, tasked, published; a re-tasked unit's earlier task
+        is released first. `InvalidInput` when nothing can be sent."""
+        if self.graph is None:
+            raise InvalidInput("invalid_value", "this worker has no road graph to dispatch on")
+        states = self.states()
+        chosen = dispatching.choose(command, target, self.registered(), states, self.homes, self.graph, now)
+        sent = dispatching.send(command, target, chosen, states, now)
+        out: list[Outgoing] = []
+        for one in sent:
+            earlier = states.get(one.unit.unit_id)
+            if earlier is not None and earlier.task is not None:
+                out.append(self._history("released", earlier.task, one.unit.unit_id, now, reason="retasked"))
+            out.append(self._publish(one.state, now))
+            out.append(_dispatch_out(one.record))
+        return out, sent
+
+    def release(self, command: OperatorCommand, now: datetime) -> list[Outgoing]:
+        """An operator releases a unit: available again, its task (if any) ended."""
+        unit_id = command.target_id
+        record = self.units.get(unit_id)
+        state = None if record is None else board.state_from_record(record)
+        if unit_id not in self.registry and state is None:
+            raise InvalidInput("invalid_value", f"unit {unit_id} is not in the unit registry")
+        if state is None or state.task is None:
+            raise InvalidInput("invalid_value", f"unit {unit_id} has no task to be released from")
+        reason = command.reason_code or "task_done"
+        return [
+            self._history("released", state.task, unit_id, now, reason=reason, command=command),
+            self._publish(board.release(state, unit_id), now),
+        ]
+
+    def incident_closed(self, incident_id: str, now: datetime) -> list[Outgoing]:
+        """The incident is closed: every unit still tasked to it is available again."""
+        out = []
+        for unit_id, record in list(self.units.items()):
+            task = record.get("task")
+            if isinstance(task, dict) and task.get("incident_id") == incident_id:
+                state = board.state_from_record(record)
+                assert state.task is not None  # noqa: S101 - the record has one
+                out.append(self._history("released", state.task, unit_id, now, reason="incident_closed"))
+                out.append(self._publish(board.release(state, unit_id), now))
+        return out
+
+    # ------------------------------------------------------------------------------------ radio reports
+
+    def on_report(self, report: Report, now: datetime) -> tuple[list[Outgoing], list[Arrived]]:
+        """One radio report, already parsed (and refused, if it had to be) by the incident desk: the
+        records to send, and the arrivals it shows (for the incident desk)."""
         before = self.units.get(report.unit_id)
-        state, _arrived = board.apply_report(
+        state, arrived = board.apply_report(
             None if before is None else board.state_from_record(before), report
         )
         record = board.state_record(state)
         if before is not None and {k: v for k, v in before.items() if k != PUBLISHED_STALE} == record:
-            return ()
-        return [self._publish(state, record, now)]
+            return [], []
+        out = [self._publish(state, now)]
+        if arrived and state.task is not None:
+            out.append(self._history("arrived", state.task, report.unit_id, now))
+        return out, arrived
 
     def on_tick(self, now: datetime) -> Sequence[Outgoing]:
         out = []
@@ -46,11 +156,49 @@ class UnitDesk:
             if record.get(PUBLISHED_STALE) is False and (
                 at is None or now - datetime.fromisoformat(str(at)) > board.STALE_AFTER
             ):
-                state = board.state_from_record(record)
-                out.append(self._publish(state, board.state_record(state), now))
+                out.append(self._publish(board.state_from_record(record), now))
         return out
 
-    def _publish(self, state: board.UnitState, record: dict[str, Any], now: datetime) -> Outgoing:
+    # ------------------------------------------------------------------------------------------ records
+
+    def _unit(self, unit_id: str) -> Unit | None:
+        record = self.registry.get(unit_id)
+        return None if record is None else _unit(record)
+
+    def _history(
+        self,
+        event: str,
+        task: Task,
+        unit_id: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        command: OperatorCommand | None = None,
+    ) -> Outgoing:
+        """A record of `dispatches` about one unit's task."""
+        unit = self._unit(unit_id)
+        kind = None if unit is None else unit.kind
+        return _dispatch_out(
+            dispatching.dispatch_record(event, task, unit_id, kind, now, command=command, reason=reason)
+        )
+
+    def _publish(self, state: UnitState, now: datetime) -> Outgoing:
         message = board.state_message(state, now)
-        self.units[state.unit_id] = {**record, PUBLISHED_STALE: message["position_stale"]}
+        self.units[state.unit_id] = {**board.state_record(state), PUBLISHED_STALE: message["position_stale"]}
         return Outgoing(topics.UNITS_STATE, state.unit_id.encode(), codecs.encode(message))
+
+
+def _dispatch_out(record: dict[str, object]) -> Outgoing:
+    return Outgoing(topics.DISPATCHES, str(record["dispatch_id"]).encode(), codecs.encode(record))
+
+
+def _unit(record: dict[str, Any]) -> Unit:
+    return Unit(
+        unit_id=str(record["unit_id"]),
+        kind=str(record["kind"]),
+        home_workstation=str(record["home_workstation"]),
+        capabilities=frozenset(record["capabilities"]),
+        radio_id=record.get("radio_id"),
+        name=record.get("name"),
+        status=str(record.get("status", "active")),
+    )

@@ -86,7 +86,12 @@ class CommandSide:
             else None
         )
         self.answers = CommandAnswers(self.settings, self.tables["answers"])
-        self.units = UnitDesk(self.settings, self.tables[topics.UNITS_TABLE])
+        self.units = UnitDesk(
+            self.settings,
+            self.tables[topics.UNITS_TABLE],
+            self.tables[topics.UNIT_REGISTRY_TABLE],
+            topology or default_topology(),
+        )
         self.router = CommandRouter(
             self.settings, self.book, self.desk, self.signed, self.answers, self.units
         )
