@@ -210,7 +210,50 @@ HEALTH = (
     ),
 )
 
-ROWS = (("Overview", OVERVIEW), ("Lockdowns", LOCKDOWNS), ("Health", HEALTH))
+FORCES = (
+    Panel(
+        "Response time (over the time range)",
+        "From a call received to its first dispatched unit on scene, median and 90th percentile by the "
+        "incident's priority, of the arrivals in the dashboard's time range (docs/forces.md).",
+        tuple(
+            Query(
+                quantile(q, "citygate_response_seconds", "priority, le", "$__range", "increase"),
+                f"priority {{{{priority}}}} p{round(q * 100)}",
+                instant=True,
+            )
+            for q in (0.5, 0.9)
+        ),
+        kind="bargauge",
+        unit="s",
+    ),
+    Panel(
+        "Dispatch delay (over the time range)",
+        "From a call received to its first unit dispatched by an operator, median and 90th percentile by "
+        "priority.",
+        tuple(
+            Query(
+                quantile(q, "citygate_dispatch_delay_seconds", "priority, le", "$__range", "increase"),
+                f"priority {{{{priority}}}} p{round(q * 100)}",
+                instant=True,
+            )
+            for q in (0.5, 0.9)
+        ),
+        kind="bargauge",
+        unit="s",
+    ),
+    Panel(
+        "Units by status",
+        "Registered units the command side knows a state of, by status (available, dispatched, en_route, "
+        "on_scene, off_duty), and those whose last position is stale (older than 10 min).",
+        (
+            Query("sum by (status) (citygate_units)", "{{status}}"),
+            Query("sum(citygate_units_stale)", "stale position"),
+        ),
+        custom={"drawStyle": "line", "lineInterpolation": "stepAfter", "stacking": {"mode": "none"}},
+    ),
+)
+
+ROWS = (("Overview", OVERVIEW), ("Lockdowns", LOCKDOWNS), ("Forces", FORCES), ("Health", HEALTH))
 
 
 def target(query: Query, ref_id: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from streams.cli import (
     gateway,
     lockdowns,
     operators,
+    report,
     scenario,
     simulate,
     tail,
@@ -82,6 +83,8 @@ for command in (
     gateway.gateway_group,
     gateway.cameras_group,
     units.units_group,
+    units.dispatch_command,
+    report.report_group,
 ):
     main.add_command(command)
 _with_bootstrap_option(main)

@@ -120,6 +120,7 @@ def send_command(
     resolve: Resolve | None = None,
     wait_timeout: float = WAIT_S,
     no_wait: bool = False,
+    units: tuple[str, ...] = (),
 ) -> None:
     """Check and send one operator command, keyed by its target (`resolve` turns the id typed, a prefix, into
     the full one first: unknown or ambiguous, nothing is sent), print its id, then wait for the worker's
@@ -139,6 +140,7 @@ def send_command(
                 reason_code=reason,
                 note=note,
                 now=datetime.now(UTC),
+                units=units,
             )
         except InvalidInput as exc:
             raise click.ClickException(exc.detail) from None

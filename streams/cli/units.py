@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from streams.cli.common import load_settings
+from streams.cli.common import answer_options, choice, load_settings, send_command
 from streams.cli.group import CitygateGroup
+from streams.domain.commands import DISPATCH_REASONS, MAX_DISPATCHED_UNITS, RELEASE_REASONS
+from streams.settings import Settings
 
 
 @click.group("units", cls=CitygateGroup)
@@ -145,3 +147,70 @@ def units_propose(at_text: str | None, point_id: str | None, needs: tuple[str, .
             f"{proposal.journey.road_m / 1000:6.2f} km by road  {proposal.journey.straight_m / 1000:6.2f} km "
             f"straight  from {proposal.position_from}"
         )
+
+
+@units_group.command("release")
+@click.argument("unit_id")
+@click.option("--reason", type=choice(RELEASE_REASONS), default=None, help="Default: task_done.")
+@click.option("--by", "operator", required=True)
+@click.option("--note", default=None)
+@answer_options
+def units_release(
+    unit_id: str, reason: str | None, operator: str, note: str | None, wait_timeout: float, no_wait: bool
+) -> None:
+    """Release UNIT_ID from its task: available again (the `release_unit` command, audited)."""
+    send_command(unit_id, "release_unit", operator, reason, note, wait_timeout=wait_timeout, no_wait=no_wait)
+
+
+def resolve_dispatch_target(settings: Settings, given: str) -> str:
+    """A point of the topology as typed, else the incident a unique prefix names (an open one first)."""
+    from streams import topics
+    from streams.tools.kafka_io import read_to_end
+    from streams.tools.listings import latest_by_key
+    from streams.tools.targets import incident_tiers, resolve
+    from streams.topology_file import load_topology
+
+    if given in load_topology(settings).points:
+        return given
+    records = latest_by_key(read_to_end(settings, topics.INCIDENTS)).values()
+    return resolve(given, incident_tiers(records), "incident (or point)")
+
+
+@click.command("dispatch")
+@click.argument("target")
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    metavar="ID",
+    help=f"A unit to send (repeatable, at most {MAX_DISPATCHED_UNITS}); none: the desk's proposal.",
+)
+@click.option("--reason", type=choice(DISPATCH_REASONS), default=None)
+@click.option("--by", "operator", required=True)
+@click.option("--note", default=None)
+@answer_options
+def dispatch_command(
+    target: str,
+    units: tuple[str, ...],
+    reason: str | None,
+    operator: str,
+    note: str | None,
+    wait_timeout: float,
+    no_wait: bool,
+) -> None:
+    """Send units to TARGET: an incident (its id, or a unique prefix) or a point of the topology
+    (point-to-point). Without --unit, the incident's proposal goes ("one key"); the answer names the units
+    sent and their travel times by road."""
+    if len(units) > MAX_DISPATCHED_UNITS:
+        raise click.UsageError(f"at most {MAX_DISPATCHED_UNITS} --unit options in one dispatch")
+    send_command(
+        target,
+        "dispatch",
+        operator,
+        reason or ("operator_choice" if units else "proposal"),
+        note,
+        resolve=resolve_dispatch_target,
+        wait_timeout=wait_timeout,
+        no_wait=no_wait,
+        units=units,
+    )

@@ -58,9 +58,10 @@ def operator_command(
     reason_code: str | None,
     note: str | None,
     now: datetime,
+    units: tuple[str, ...] = (),
 ) -> dict[str, object]:
-    """An `operator.commands` value (keyed by `target_id`) issued `now`, with a new command id; raises
-    InvalidInput."""
+    """An `operator.commands` value (keyed by `target_id`) issued `now`, with a new command id (`units`: a
+    dispatch's named units); raises InvalidInput."""
     message: dict[str, object] = {
         "schema_version": 1,
         "command_id": f"cmd-{uuid.uuid4().hex[:16]}",
@@ -71,5 +72,7 @@ def operator_command(
         "reason_code": reason_code,
         "note": note,
     }
+    if units:
+        message["units"] = list(units)
     parse_command(target_id, message)
     return message

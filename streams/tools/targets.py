@@ -72,3 +72,11 @@ def point_tiers(events: Iterable[Mapping[str, Any]]) -> tuple[set[str], set[str]
     needed = {p for ld in active for p in required.get(ld, set())}
     open_points = {p for ld in active for p in required.get(ld, set()) - staffed.get(ld, set())}
     return open_points, needed
+
+
+def incident_tiers(records: Iterable[Mapping[str, Any]]) -> tuple[set[str], set[str]]:
+    """(open incident ids, every incident id) from the `incidents` topic's latest records."""
+    status = {
+        str(r["incident_id"]): str(r.get("status")) for r in records if isinstance(r.get("incident_id"), str)
+    }
+    return {i for i, state in status.items() if state == "open"}, set(status)

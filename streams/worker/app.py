@@ -177,6 +177,7 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
         app.Table(topics.UNITS_TABLE, partitions=topics.TABLE_PARTITIONS),
         app.Table(topics.UNIT_REGISTRY_TABLE, partitions=topics.TABLE_PARTITIONS),
         topology,
+        metrics,
     )
     command_side = CommandRouter(settings, book, desk, signed, answers, units)
     command_topics = topics.SIGNED_COMMAND_SIDE if signed is not None else topics.COMMAND_SIDE
@@ -251,6 +252,7 @@ def build_app(settings: Settings, topology: Topology | None = None) -> Citygate:
         await public[topics.TICKS].send(key=b"tick", value=datetime.now(UTC).isoformat().encode())
         if not app.rebalancing and assignment.holds(ticks_partition) is False:
             desk.clear_gauges()
+            units.clear_gauges()
 
     @app.page("/metrics")
     class MetricsPage(View):

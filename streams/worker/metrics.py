@@ -107,6 +107,14 @@ class Metrics:
             buckets=response_buckets,
             registry=r,
         )
+        self.units = Gauge(
+            "citygate_units", "Units the command side holds a state of, by status.", ["status"], registry=r
+        )
+        self.units_stale = Gauge(
+            "citygate_units_stale",
+            "Units whose last reported position is stale (over 10 min old).",
+            registry=r,
+        )
         self.lockdown_events = Counter(
             "citygate_lockdown_events", "Lockdown lifecycle events, by type.", ["type"], registry=r
         )
@@ -133,6 +141,10 @@ class Metrics:
             self.incidents_open.labels(priority)
             self.dispatch_delay.labels(priority)
             self.response_time.labels(priority)
+        from streams.domain.forces.board import UNIT_STATUSES
+
+        for status in UNIT_STATUSES:
+            self.units.labels(status)
         for kind in ("raised", "point_staffed", "ring_sealed", "escalated", "lifted"):
             self.lockdown_events.labels(kind)
 

@@ -36,8 +36,8 @@ from streams.worker.health import CitygateHealth
 from streams.worker.metrics import Metrics
 from streams.worker.sensor.consumer import OffsetLedger
 from tests.integration.conftest import Cluster, WorkerProcess, free_port
+from tests.integration.test_drill import LOTUS_POND_WEST_GATE, report
 from tests.integration.test_drill import drill_call as call
-from tests.integration.test_drill import report
 from tests.unit.fixtures import entry_message, hit_message
 
 pytestmark = pytest.mark.kafka
@@ -299,6 +299,40 @@ def close_the_gates(cluster: Cluster, n: int, seal_core: bool) -> dict[str, Any]
     return raised
 
 
+def send_a_unit(cluster: Cluster, incident_id: str) -> None:
+    """A registered unit dispatched to the incident, radioing from the scene: a dispatch delay and a
+    response time observed."""
+    unit = {
+        "schema_version": 1,
+        "unit_id": "U-PROM",
+        "kind": "motor_patrol",
+        "home_workstation": "WS-03",
+        "capabilities": ["armed", "vehicle"],
+        "status": "active",
+    }
+    cluster.send(topics.UNITS, unit, key="U-PROM")
+    away = {"lon": LOTUS_POND_WEST_GATE["lon"] + 0.01, "lat": LOTUS_POND_WEST_GATE["lat"]}
+    cluster.send(topics.PATROL_REPORTS, report("pos-prom", "U-PROM", "position", place=away), key="U-PROM")
+    cluster.flush()
+    cluster.read(topics.UNITS_STATE, until=lambda m: any(s["unit_id"] == "U-PROM" for s in m))
+    order = {
+        "schema_version": 1,
+        "command_id": "cmd-prom-dispatch",
+        "command": "dispatch",
+        "target_id": incident_id,
+        "operator_id": "op-7",
+        "issued_at": datetime.now(UTC).isoformat(),
+        "units": ["U-PROM"],
+    }
+    cluster.send(topics.OPERATOR_COMMANDS, order, key=incident_id)
+    cluster.flush()
+    cluster.read(topics.DISPATCHES, until=lambda m: len(m) >= 1)
+    scene = {"lon": LOTUS_POND_WEST_GATE["lon"], "lat": LOTUS_POND_WEST_GATE["lat"]}
+    cluster.send(topics.PATROL_REPORTS, report("arr-prom", "U-PROM", "position", place=scene), key="U-PROM")
+    cluster.flush()
+    cluster.read(topics.DISPATCHES, until=lambda m: any(d["event"] == "arrived" for d in m))
+
+
 def test_prometheus_has_data_for_every_panel_and_recording_rule(cluster: Cluster) -> None:
     ensure_prometheus()
     watchlist = {"WL-PROM-STOLEN": ("苏K12345", "stolen"), "WL-PROM-WANTED": ("苏A9B876", "wanted")}
@@ -335,8 +369,9 @@ def test_prometheus_has_data_for_every_panel_and_recording_rule(cluster: Cluster
             cluster.send(topics.PATROL_REPORTS, captured, key="U-1-0")
         cluster.flush()
         lockdown_events(cluster, lambda m: count(m, "lifted") >= 1)
-        close_the_gates(cluster, 2, seal_core=True)
+        second = close_the_gates(cluster, 2, seal_core=True)
         cluster.send(topics.CALLS, call("110-prom-bad", category="alien_landing"), key="110-prom-bad")
+        send_a_unit(cluster, str(second["incident_id"]))
 
         # Hits, in two rounds with a scrape between them, as a steady feed would be: a labelled counter's
         # first sample already holds its first increments, which rate() cannot see. Nine live sites (one

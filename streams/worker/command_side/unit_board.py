@@ -29,6 +29,7 @@ from streams.domain.geography.topology import Topology
 from streams.domain.incidents.lifecycle import Incident
 from streams.domain.incidents.reports import Report
 from streams.settings import Settings
+from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing
 
 Table = MutableMapping[str, dict[str, Any]]
@@ -42,11 +43,14 @@ class UnitDesk:
         units: Table,
         registry: Table | None = None,
         topology: Topology | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`units`: unit id → board.state_record(...) plus PUBLISHED_STALE; `registry`: unit id → its
         registry record (a plain dict when not given, as in tests); `topology`: the road graph proposals
-        are ranked on and the homes of units that never reported (None: no proposals)."""
+        are ranked on and the homes of units that never reported (None: no proposals); `metrics`: the
+        units-by-status gauges, republished on every tick."""
         self.max_bytes = settings.max_message_bytes
+        self.metrics = metrics
         self.units = units
         self.registry = registry if registry is not None else {}
         self.graph = RoadGraph.of(topology) if topology is not None else None
@@ -150,14 +154,30 @@ class UnitDesk:
 
     def on_tick(self, now: datetime) -> Sequence[Outgoing]:
         out = []
+        by_status = dict.fromkeys(board.UNIT_STATUSES, 0)
+        stale = 0
         for record in list(self.units.values()):
+            by_status[str(record.get("status"))] = by_status.get(str(record.get("status")), 0) + 1
+            stale += record.get(PUBLISHED_STALE) is not False
             # Only the position's time is read for each unit (a city's guards are thousands, every tick).
             at = record.get("position_at")
             if record.get(PUBLISHED_STALE) is False and (
                 at is None or now - datetime.fromisoformat(str(at)) > board.STALE_AFTER
             ):
                 out.append(self._publish(board.state_from_record(record), now))
+                stale += 1
+        if self.metrics is not None:
+            for status, count in by_status.items():
+                self.metrics.units.labels(status).set(count)
+            self.metrics.units_stale.set(stale)
         return out
+
+    def clear_gauges(self) -> None:
+        """Zero the gauges on a worker that does not hold the command side (the holder publishes them)."""
+        if self.metrics is not None:
+            for status in board.UNIT_STATUSES:
+                self.metrics.units.labels(status).set(0)
+            self.metrics.units_stale.set(0)
 
     # ------------------------------------------------------------------------------------------ records
 

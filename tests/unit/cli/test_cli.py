@@ -18,9 +18,9 @@ from streams.settings import Settings
 from streams.tools.console import DEFAULT_MAX_ALERTS
 
 COMMANDS = [
-    "acl", "alert", "cameras", "console", "deploy", "gateway", "incidents", "lift", "lockdowns", "operators",
-    "scenario", "simulate", "staff", "tail", "topics", "topology", "units", "watchlist",
-    "worker",
+    "acl", "alert", "cameras", "console", "deploy", "dispatch", "gateway", "incidents", "lift", "lockdowns",
+    "operators", "report", "scenario", "simulate", "staff", "tail", "topics", "topology", "units",
+    "watchlist", "worker",
 ]  # fmt: skip
 
 

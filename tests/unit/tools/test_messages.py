@@ -64,6 +64,33 @@ def test_an_operator_command_is_what_the_command_side_accepts() -> None:
         )
 
 
+def test_a_dispatch_carries_its_named_units_and_only_a_dispatch_may() -> None:
+    message = operator_command(
+        command="dispatch", target_id="inc-1", operator_id="op-1", reason_code=None, note=None, now=NOW,
+        units=("MP-07", "WS-2"),
+    )  # fmt: skip
+    assert parse_command("inc-1", message).units == ("MP-07", "WS-2")
+    one_key = operator_command(
+        command="dispatch", target_id="inc-1", operator_id="op-1", reason_code="proposal", note=None, now=NOW
+    )
+    assert "units" not in one_key and parse_command("inc-1", one_key).units == ()
+    with pytest.raises(InvalidInput, match="names one unit twice"):
+        operator_command(
+            command="dispatch", target_id="inc-1", operator_id="o", reason_code=None, note=None, now=NOW,
+            units=("MP-07", "MP-07"),
+        )  # fmt: skip
+    with pytest.raises(InvalidInput, match="'units' belongs to a dispatch"):
+        operator_command(
+            command="staff_point", target_id="BP-1", operator_id="o", reason_code=None, note=None, now=NOW,
+            units=("MP-07",),
+        )  # fmt: skip
+    with pytest.raises(InvalidInput):
+        operator_command(
+            command="dispatch", target_id="inc-1", operator_id="o", reason_code=None, note=None, now=NOW,
+            units=tuple(f"U-{i}" for i in range(9)),
+        )  # fmt: skip
+
+
 def test_lift_reasons_are_the_lockdown_reasons_that_lift() -> None:
     for reason in LIFT_REASONS:
         message = operator_command(

@@ -91,6 +91,7 @@ class CommandSide:
             self.tables[topics.UNITS_TABLE],
             self.tables[topics.UNIT_REGISTRY_TABLE],
             topology or default_topology(),
+            self.metrics,
         )
         self.router = CommandRouter(
             self.settings, self.book, self.desk, self.signed, self.answers, self.units

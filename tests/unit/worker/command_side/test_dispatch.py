@@ -236,3 +236,19 @@ def test_registry_records_are_checked_and_a_tombstone_removes_the_unit() -> None
 def _observed(histogram: Any) -> tuple[float, float]:
     samples = {s.name: s.value for metric in histogram.collect() for s in metric.samples}
     return samples["citygate_response_seconds_count"], samples["citygate_response_seconds_sum"]
+
+
+def test_each_tick_publishes_the_units_by_status(side: tuple[CommandSide, list[str]]) -> None:
+    command_side, expected = side
+    incident_id = open_call(command_side)["incident_id"]
+    at = CALL_AT + timedelta(minutes=1)
+    command_side.feed(topics.OPERATOR_COMMANDS, incident_id, command("dispatch", incident_id, at=at), now=at)
+    command_side.tick(at)
+    gauge = command_side.metrics.units
+    assert gauge.labels("dispatched")._value.get() == len(expected)
+    assert gauge.labels("available")._value.get() == 3 - len(expected)
+    assert command_side.metrics.units_stale._value.get() == 0
+    command_side.tick(at + timedelta(minutes=30))  # nobody has reported since: every position is stale
+    assert command_side.metrics.units_stale._value.get() == 3
+    command_side.units.clear_gauges()
+    assert gauge.labels("dispatched")._value.get() == 0
