@@ -74,6 +74,7 @@ for command in (
     lockdowns.lockdowns_command,
     lockdowns.lift_command,
     lockdowns.staff_command,
+    lockdowns.seal_command,
     scenario.scenario_group,
     simulate.simulate,
     console.console,

@@ -176,3 +176,64 @@ def send_command(
     if found.status == REFUSED:
         raise click.ClickException(found.line)
     raise NoAnswer(found.line)
+
+
+def send_commands(
+    targets: list[str],
+    command: str,
+    operator: str,
+    reason: str | None,
+    note: str | None,
+    *,
+    wait_timeout: float = WAIT_S,
+    no_wait: bool = False,
+) -> None:
+    """One `command` per target, sent together and applied in order by the worker (one partition), then
+    every answer waited for at once: each printed; exit 0 when all were applied, 1 when any was refused,
+    2 when any got no answer in `wait_timeout` s."""
+    from streams.domain.exceptions import InvalidInput
+    from streams.tools.kafka_io import produce
+    from streams.tools.messages import operator_command
+
+    settings = load_settings()
+    key = signing_key(settings)
+    records: list[tuple[bytes, bytes]] = []
+    ids: list[str] = []
+    for target in targets:
+        try:
+            message = operator_command(
+                command=command,
+                target_id=target,
+                operator_id=operator,
+                reason_code=reason,
+                note=note,
+                now=datetime.now(UTC),
+            )
+        except InvalidInput as exc:
+            raise click.ClickException(f"{target}: {exc.detail}") from None
+        if key is not None:
+            message["operator_id"] = key.person_id
+            signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target, value=message)
+            message = {**message, "signature": signature.fields()}
+        records.append((target.encode(), orjson.dumps(message)))
+        ids.append(str(message["command_id"]))
+    if no_wait:
+        produce(settings, topics.OPERATOR_COMMANDS, records)
+        for target, command_id in zip(targets, ids, strict=True):
+            click.echo(f"{command} {target} sent ({command_id})")
+        return
+    from streams.tools.answers import APPLIED, REFUSED, AnswerWatch, outcome
+
+    with AnswerWatch(settings) as watch:
+        produce(settings, topics.OPERATOR_COMMANDS, records)
+        click.echo(f"{len(records)} {command} commands sent; waiting for the answers")
+        answers = watch.wait_all(ids, wait_timeout)
+    statuses = []
+    for target, command_id in zip(targets, ids, strict=True):
+        found = outcome(command, target, answers.get(command_id), wait_timeout)
+        click.echo(found.line, err=found.status != APPLIED)
+        statuses.append(found.status)
+    if any(status not in (APPLIED, REFUSED) for status in statuses):
+        raise NoAnswer(f"{statuses.count(2)} of {len(statuses)} commands got no answer: is a worker running?")
+    if REFUSED in statuses:
+        raise click.ClickException(f"{statuses.count(REFUSED)} of {len(statuses)} commands were refused")

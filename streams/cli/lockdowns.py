@@ -1,13 +1,13 @@
-"""`citygate incidents`, `lockdowns`, `lift` and `staff`: the command side's state as its topics hold it,
-the commander's decision on it, and an operator's radio confirmation of a point; the commands wait for the
-worker's answer (docs/operators.md, exit statuses)."""
+"""`citygate incidents`, `lockdowns`, `lift`, `staff` and `seal`: the command side's state as its topics
+hold it, the commander's decision on it, an operator's radio confirmation of a point, and units sent to
+seal a ring; the commands wait for the worker's answer (docs/operators.md, exit statuses)."""
 
 from __future__ import annotations
 
 import click
 
 from streams import topics
-from streams.cli.common import answer_options, choice, load_settings, send_command
+from streams.cli.common import answer_options, choice, load_settings, send_command, send_commands
 from streams.domain.commands import LIFT_REASONS, STAFF_REASONS
 from streams.settings import Settings
 
@@ -106,6 +106,46 @@ def staff_command(
         reason,
         note,
         resolve=resolve_point,
+        wait_timeout=wait_timeout,
+        no_wait=no_wait,
+    )
+
+
+@click.command("seal")
+@click.argument("lockdown_id")
+@click.option("--ring", type=click.Choice(["core", "urban", "city"]), default=None, help="Only this ring.")
+@click.option("--by", "operator", required=True)
+@answer_options
+def seal_command(
+    lockdown_id: str, ring: str | None, operator: str, wait_timeout: float, no_wait: bool
+) -> None:
+    """Send a unit from the unit registry to every point of LOCKDOWN_ID (or a unique prefix) not staffed
+    yet, innermost ring first: one `dispatch` per point, each the nearest available unit by road, applied
+    in order. A unit's arrival at its point staffs it. Exits 1 if any point got nobody."""
+    import orjson
+
+    from streams.tools.kafka_io import read_to_end
+    from streams.tools.targets import TargetError, points_to_seal
+
+    settings = load_settings()
+    try:
+        full_id = resolve_lockdown(settings, lockdown_id)
+    except TargetError as exc:
+        raise click.ClickException(str(exc)) from None
+    events = [
+        orjson.loads(value) for _, value in read_to_end(settings, topics.LOCKDOWNS) if value is not None
+    ]
+    points = points_to_seal(events, full_id, ring)
+    if not points:
+        raise click.ClickException(
+            f"lockdown {full_id} has no point left to staff{f' in {ring}' if ring else ''}"
+        )
+    send_commands(
+        points,
+        "dispatch",
+        operator,
+        "proposal",
+        f"seal {full_id}",
         wait_timeout=wait_timeout,
         no_wait=no_wait,
     )

@@ -55,20 +55,25 @@ class AnswerWatch:
 
     def wait(self, command_id: str, timeout_s: float) -> dict[str, Any] | None:
         """The answer to `command_id`, or None when none came within `timeout_s` seconds."""
-        key = command_id.encode()
+        return self.wait_all([command_id], timeout_s).get(command_id)
+
+    def wait_all(self, command_ids: list[str], timeout_s: float) -> dict[str, dict[str, Any]]:
+        """The answers to `command_ids` that came within `timeout_s` seconds (by command id)."""
+        wanted = {command_id.encode(): command_id for command_id in command_ids}
+        found: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + timeout_s
-        while (left := deadline - time.monotonic()) > 0:
+        while len(found) < len(wanted) and (left := deadline - time.monotonic()) > 0:
             for records in self._consumer.poll(timeout_ms=max(1, min(500, int(left * 1000)))).values():
                 for record in records:
-                    if record.key != key or record.value is None:
+                    if record.key not in wanted or record.value is None:
                         continue
                     try:
                         answer = orjson.loads(record.value)
                     except orjson.JSONDecodeError:
                         continue
                     if isinstance(answer, dict):
-                        return answer
-        return None
+                        found.setdefault(wanted[record.key], answer)
+        return found
 
     def close(self) -> None:
         self._consumer.close()

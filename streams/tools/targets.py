@@ -80,3 +80,23 @@ def incident_tiers(records: Iterable[Mapping[str, Any]]) -> tuple[set[str], set[
         str(r["incident_id"]): str(r.get("status")) for r in records if isinstance(r.get("incident_id"), str)
     }
     return {i for i, state in status.items() if state == "open"}, set(status)
+
+
+def points_to_seal(events: Iterable[Mapping[str, Any]], lockdown_id: str, ring: str | None) -> list[str]:
+    """The points of `lockdown_id` still to be staffed, innermost ring first (only `ring`'s when given), in
+    the plan's order, from the `lockdowns` topic's events, oldest first; [] when it is not active."""
+    plan: list[tuple[str, list[str]]] = []
+    staffed: set[str] = set()
+    status = None
+    for event in events:
+        if event.get("lockdown_id") != lockdown_id:
+            continue
+        status = event.get("status")
+        if event.get("type") == "raised":
+            rings = (event.get("plan") or {}).get("rings") or []
+            plan = [(str(r.get("ring")), [str(p) for p in r.get("required") or []]) for r in rings]
+        elif event.get("type") == "point_staffed" and isinstance(event.get("point_id"), str):
+            staffed.add(event["point_id"])
+    if status != "active":
+        return []
+    return [p for name, points in plan if ring in (None, name) for p in points if p not in staffed]

@@ -125,3 +125,51 @@ def test_a_call_gets_the_right_proposal_a_dispatch_and_the_arrival_s_response_ti
     minutes, seconds = divmod(round(response_s), 60)
     assert row[1] == "1" and row[4] == f"{minutes}:{seconds:02d}" and row[-1] == "1"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_citygate_seal_sends_a_registered_unit_to_each_point_and_their_arrival_seals_the_ring(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    topology = load_topology(cluster.settings)
+    homes = sorted(p.id for p in topology.points.values() if p.kind == "rapid_response_point")[:40]
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "unit_id,kind,home_workstation,capabilities\n"
+        + "".join(f"S-{n},motor_patrol,{home},vehicle\n" for n, home in enumerate(homes)),
+        encoding="utf-8",
+    )
+    assert citygate(cluster, "units", "import", str(units)).returncode == 0
+    cluster.start_worker()
+    call = drill_call("110-seal-1")
+    cluster.send(topics.CALLS, call, key=call["call_id"])
+    cluster.flush()
+    [raised] = [
+        e
+        for e in cluster.read(topics.LOCKDOWNS, until=lambda found: any(e["type"] == "raised" for e in found))
+        if e["type"] == "raised"
+    ]
+    lockdown_id = str(raised["lockdown_id"])
+    core = next(r for r in raised["plan"]["rings"] if r["ring"] == "core")["required"]
+    assert 0 < len(core) <= len(homes)
+
+    done = citygate(cluster, "seal", lockdown_id[:11], "--ring", "core", "--by", "op-7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    applied = [line for line in done.stdout.splitlines() if " applied: sent " in line]
+    assert [line.split()[1] for line in applied] == core  # one dispatch per point, in the plan's order
+    sent = cluster.read(topics.DISPATCHES, until=lambda found: len(found) >= len(core))
+    assert sorted(d["point_id"] for d in sent) == sorted(core)
+    assert len({d["unit_id"] for d in sent}) == len(core)  # a different unit for each point
+
+    # Each unit radios its position from its point: staffed, and the core ring sealed.
+    for dispatch in sent:
+        point = topology.points[str(dispatch["point_id"])].location
+        unit_id = str(dispatch["unit_id"])
+        cluster.send(topics.PATROL_REPORTS, position(unit_id, point, datetime.now(UTC)), key=unit_id)
+    cluster.flush()
+    events = cluster.read(
+        topics.LOCKDOWNS,
+        until=lambda found: any(e["type"] == "ring_sealed" and e["ring"] == "core" for e in found),
+    )
+    assert {e["point_id"] for e in events if e["type"] == "point_staffed"} == set(core)
+    again = citygate(cluster, "seal", lockdown_id, "--ring", "core", "--by", "op-7")
+    assert again.returncode == 1 and "has no point left to staff in core" in again.stderr

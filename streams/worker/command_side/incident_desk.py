@@ -248,8 +248,12 @@ class IncidentDesk:
         return self._apply(now, Outcome(incidents=[updated]))
 
     def record_arrival(self, arrived: Arrived, now: datetime) -> list[Outgoing]:
-        """A unit reached the incident it was sent to: on its entry; the first arrival is the incident's
-        response time (received → first unit on scene)."""
+        """A unit reached what it was sent to. A point: staffed, if an active lockdown needs it (a unit sent
+        to seal a ring got there). An incident: on its entry; the first arrival is the incident's response
+        time (received → first unit on scene)."""
+        if arrived.point_id is not None:
+            outcome = desk.on_arrival(arrived.point_id, arrived.arrived_at, self._active(), self.topology)
+            return self._apply(now, outcome)
         record = None if arrived.incident_id is None else self.incidents.get(arrived.incident_id)
         if record is None:
             return []
