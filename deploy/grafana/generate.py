@@ -210,36 +210,32 @@ HEALTH = (
     ),
 )
 
+
+def by_priority_over_range(title: str, description: str, metric: str) -> Panel:
+    """Median and p90 of a seconds histogram by incident priority, over the dashboard's time range."""
+    queries = tuple(
+        Query(
+            quantile(q, metric, "priority, le", "$__range", "increase"),
+            f"priority {{{{priority}}}} p{round(q * 100)}",
+            instant=True,
+        )
+        for q in (0.5, 0.9)
+    )
+    return Panel(title, description, queries, kind="bargauge", unit="s")
+
+
 FORCES = (
-    Panel(
+    by_priority_over_range(
         "Response time (over the time range)",
         "From a call received to its first dispatched unit on scene, median and 90th percentile by the "
         "incident's priority, of the arrivals in the dashboard's time range (docs/forces.md).",
-        tuple(
-            Query(
-                quantile(q, "citygate_response_seconds", "priority, le", "$__range", "increase"),
-                f"priority {{{{priority}}}} p{round(q * 100)}",
-                instant=True,
-            )
-            for q in (0.5, 0.9)
-        ),
-        kind="bargauge",
-        unit="s",
+        "citygate_response_seconds",
     ),
-    Panel(
+    by_priority_over_range(
         "Dispatch delay (over the time range)",
         "From a call received to its first unit dispatched by an operator, median and 90th percentile by "
         "priority.",
-        tuple(
-            Query(
-                quantile(q, "citygate_dispatch_delay_seconds", "priority, le", "$__range", "increase"),
-                f"priority {{{{priority}}}} p{round(q * 100)}",
-                instant=True,
-            )
-            for q in (0.5, 0.9)
-        ),
-        kind="bargauge",
-        unit="s",
+        "citygate_dispatch_delay_seconds",
     ),
     Panel(
         "Units by status",

@@ -125,25 +125,11 @@ def send_command(
     """Check and send one operator command, keyed by its target (`resolve` turns the id typed, a prefix, into
     the full one first: unknown or ambiguous, nothing is sent), print its id, then wait for the worker's
     answer: exit 0 when applied, 1 when refused (with the reason), 2 when none came in `wait_timeout` s."""
-    from streams.domain.exceptions import InvalidInput
     from streams.tools.kafka_io import produce
     from streams.tools.targets import TargetError
 
     def message_for(target: str) -> dict[str, object]:
-        from streams.tools.messages import operator_command
-
-        try:
-            return operator_command(
-                command=command,
-                target_id=target,
-                operator_id=operator,
-                reason_code=reason,
-                note=note,
-                now=datetime.now(UTC),
-                units=units,
-            )
-        except InvalidInput as exc:
-            raise click.ClickException(exc.detail) from None
+        return _command_message(command, target, operator, reason, note, units)
 
     message = message_for(target_id)  # a bad id or reason fails here, before any client connects
     settings = load_settings()
@@ -155,10 +141,7 @@ def send_command(
             raise click.ClickException(str(exc)) from None
         if full_id != target_id:
             target_id, message = full_id, message_for(full_id)
-    if key is not None:
-        message["operator_id"] = key.person_id  # the signer is who gives it, whatever --by said
-        signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target_id, value=message)
-        message = {**message, "signature": signature.fields()}
+    message = _signed(key, target_id, message)
     command_id = str(message["command_id"])
     if no_wait:
         produce(settings, topics.OPERATOR_COMMANDS, [(target_id.encode(), orjson.dumps(message))])
@@ -191,30 +174,14 @@ def send_commands(
     """One `command` per target, sent together and applied in order by the worker (one partition), then
     every answer waited for at once: each printed; exit 0 when all were applied, 1 when any was refused,
     2 when any got no answer in `wait_timeout` s."""
-    from streams.domain.exceptions import InvalidInput
     from streams.tools.kafka_io import produce
-    from streams.tools.messages import operator_command
 
     settings = load_settings()
     key = signing_key(settings)
     records: list[tuple[bytes, bytes]] = []
     ids: list[str] = []
     for target in targets:
-        try:
-            message = operator_command(
-                command=command,
-                target_id=target,
-                operator_id=operator,
-                reason_code=reason,
-                note=note,
-                now=datetime.now(UTC),
-            )
-        except InvalidInput as exc:
-            raise click.ClickException(f"{target}: {exc.detail}") from None
-        if key is not None:
-            message["operator_id"] = key.person_id
-            signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target, value=message)
-            message = {**message, "signature": signature.fields()}
+        message = _signed(key, target, _command_message(command, target, operator, reason, note, ()))
         records.append((target.encode(), orjson.dumps(message)))
         ids.append(str(message["command_id"]))
     if no_wait:
@@ -237,3 +204,33 @@ def send_commands(
         raise NoAnswer(f"{statuses.count(2)} of {len(statuses)} commands got no answer: is a worker running?")
     if REFUSED in statuses:
         raise click.ClickException(f"{statuses.count(REFUSED)} of {len(statuses)} commands were refused")
+
+
+def _command_message(
+    command: str, target: str, operator: str, reason: str | None, note: str | None, units: tuple[str, ...]
+) -> dict[str, object]:
+    """An operator command's value, checked as the worker will check it (a one-line error if not)."""
+    from streams.domain.exceptions import InvalidInput
+    from streams.tools.messages import operator_command
+
+    try:
+        return operator_command(
+            command=command,
+            target_id=target,
+            operator_id=operator,
+            reason_code=reason,
+            note=note,
+            now=datetime.now(UTC),
+            units=units,
+        )
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+def _signed(key: SigningKey | None, target: str, message: dict[str, object]) -> dict[str, object]:
+    """The message signed by `key` (None: unsigned); the signer is who gives it, whatever --by said."""
+    if key is None:
+        return message
+    message = {**message, "operator_id": key.person_id}
+    signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target, value=message)
+    return {**message, "signature": signature.fields()}

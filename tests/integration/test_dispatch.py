@@ -5,8 +5,6 @@ the first unit's arrival closes the loop on the incident with the right response
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from streams import topics
 from streams.domain.forces.travel import Candidate, RoadGraph, rank
 from streams.topology_file import load_topology
 from tests.integration.conftest import Cluster
+from tests.integration.test_command_answers import citygate
 from tests.integration.test_drill import drill_call
 
 pytestmark = pytest.mark.kafka
@@ -30,17 +29,6 @@ UNITS_CSV = (
     "A-3,motor_patrol,WS-07,armed vehicle\n"
     "UNARMED,motor_patrol,WS-03,vehicle\n"  # right at the scene, but the suspects are armed
 )
-
-
-def citygate(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
 
 
 def position(unit_id: str, place: tuple[float, float], at: datetime) -> dict[str, Any]:

@@ -23,12 +23,12 @@ from typing import Any
 
 import orjson
 
-from streams import codecs, topics
-from streams.domain.audit import command_audit
+from streams import codecs
 from streams.domain.commands import OperatorCommand
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.reviews import review_alert
 from streams.settings import Settings
+from streams.worker.command_side.answers import audited
 from streams.worker.pipeline import InputMessage, Outgoing
 
 SWEEP_EVERY = timedelta(hours=1)
@@ -85,19 +85,10 @@ class AlertBook:
             )
         reviewed = review_alert(_message(booked), command, now=now)
         self.book[command.target_id] = _entry(booked["topic"], reviewed)
-        audit = command_audit(
-            command,
-            action=f"alert_{reviewed['state']}",
-            source_topic=topics.OPERATOR_COMMANDS,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            after=reviewed["review"],  # type: ignore[arg-type]
-            now=now,
-        )
         key = command.target_id.encode()
         return (
             Outgoing(booked["topic"], key, codecs.encode(reviewed)),
-            Outgoing(topics.AUDIT, key, codecs.encode(audit)),
+            audited(command, message, now, f"alert_{reviewed['state']}", reviewed["review"]),  # type: ignore[arg-type]
         )
 
     def sweep(self, now: datetime) -> None:

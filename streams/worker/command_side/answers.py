@@ -22,12 +22,12 @@ command arrived: an older record is refused as stale before the table is asked.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from streams import codecs, topics
-from streams.domain.audit import refusal_audit
+from streams.domain.audit import command_audit, refusal_audit
 from streams.domain.commands import OperatorCommand
 from streams.domain.exceptions import InvalidInput, Refused
 from streams.domain.results import command_result
@@ -188,6 +188,26 @@ class CommandAnswers:
         return Outgoing(
             topics.COMMAND_RESULTS, command_id.encode(), self.table[command_id]["result"].encode()
         )
+
+
+def audited(
+    command: OperatorCommand,
+    message: InputMessage,
+    now: datetime,
+    action: str,
+    after: Mapping[str, object] | None = None,
+) -> Outgoing:
+    """The `audit` record of an applied operator command (key: its target), naming the record it came in."""
+    audit = command_audit(
+        command,
+        action=action,
+        source_topic=topics.OPERATOR_COMMANDS,
+        source_partition=message.partition,
+        source_offset=message.offset,
+        after=after,
+        now=now,
+    )
+    return Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
 
 
 def _kept(record: Outgoing) -> list[str]:

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from streams import codecs, topics
-from streams.domain.audit import command_audit
 from streams.domain.commands import OperatorCommand
 from streams.domain.exceptions import InvalidInput
 from streams.domain.forces import dispatching
@@ -26,6 +25,7 @@ from streams.domain.incidents import lifecycle as desk
 from streams.domain.incidents.lifecycle import Incident, IncidentSettings, Lockdown, Outcome
 from streams.domain.incidents.reports import Report
 from streams.settings import Settings
+from streams.worker.command_side.answers import audited
 from streams.worker.metrics import Metrics
 from streams.worker.pipeline import InputMessage, Outgoing, received
 
@@ -131,17 +131,7 @@ class IncidentDesk:
     def _commanded(
         self, outcome: Outcome, command: OperatorCommand, message: InputMessage, now: datetime, action: str
     ) -> list[Outgoing]:
-        audit = command_audit(
-            command,
-            action=action,
-            source_topic=topics.OPERATOR_COMMANDS,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            after=None,
-            now=now,
-        )
-        audit_out = Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
-        return [*self._apply(now, outcome), audit_out]
+        return [*self._apply(now, outcome), audited(command, message, now, action)]
 
     def on_alert_sighting(self, alert: dict[str, Any], now: datetime) -> Sequence[Outgoing]:
         """A live match of an incident's plate: record it, predict ahead, catch a ring breach."""

@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from streams import codecs, topics
-from streams.domain.audit import command_audit
 from streams.domain.commands import COMMANDS, OperatorCommand
 from streams.domain.exceptions import InvalidInput, Refused
 from streams.domain.forces import dispatching
 from streams.settings import Settings
 from streams.worker.command_side.alert_book import AlertBook
-from streams.worker.command_side.answers import CommandAnswers
+from streams.worker.command_side.answers import CommandAnswers, audited
 from streams.worker.command_side.incident_desk import IncidentDesk
 from streams.worker.command_side.signed_inputs import SignedInputs
 from streams.worker.command_side.unit_board import UnitDesk
@@ -174,33 +173,14 @@ class CommandRouter:
         incident_records = self.desk.record_dispatches(target, sent, now)
         units = [{"unit_id": one.unit.unit_id, "dispatch_id": one.record["dispatch_id"]} for one in sent]
         after: dict[str, object] = {"units": units}
-        audit = self._audit(command, message, now, "units_dispatched", after)
+        audit = audited(command, message, now, "units_dispatched", after)
         return Effect([*records, *incident_records, audit], dispatching.summary(sent, target))
 
     def release_unit(
         self, command: OperatorCommand, message: InputMessage, now: datetime
     ) -> Sequence[Outgoing]:
         """A unit back to available, its task ended by the operator."""
-        return [*self.units.release(command, now), self._audit(command, message, now, "unit_released", None)]
-
-    def _audit(
-        self,
-        command: OperatorCommand,
-        message: InputMessage,
-        now: datetime,
-        action: str,
-        after: dict[str, object] | None,
-    ) -> Outgoing:
-        audit = command_audit(
-            command,
-            action=action,
-            source_topic=topics.OPERATOR_COMMANDS,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            after=after,
-            now=now,
-        )
-        return Outgoing(topics.AUDIT, command.target_id.encode(), codecs.encode(audit))
+        return [*self.units.release(command, now), audited(command, message, now, "unit_released")]
 
 
 def _same(what: str, handled: set[str], declared: set[str]) -> None:
