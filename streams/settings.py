@@ -144,6 +144,20 @@ class Settings:
     gateway_queue_max: int = 20000
     gateway_ack_timeout_s: float = 5.0
 
+    # The operators' web console (`citygate web`, streams/web/): where it listens (TLS when both files are
+    # set), the folder of operators' passphrase-locked keys (`citygate operators web-key`), the operator ids
+    # cleared for restricted alerts (honoured only when its Kafka role may read alerts.restricted), how long
+    # a session lasts idle and at most, and how many hours of alerts a page starts with.
+    console_web_host: str = "127.0.0.1"
+    console_web_port: int = 8090
+    console_web_tls_certfile: str = ""
+    console_web_tls_keyfile: str = ""
+    console_web_keys_dir: str = ""
+    console_web_privileged: str = ""
+    console_web_session_idle_s: float = 900.0
+    console_web_session_max_s: float = 8 * 3600.0
+    console_web_alert_hours: float = 24.0
+
     @property
     def hits_group(self) -> str:
         """The consumer group of the sensor side (streams/worker/sensor/consumer.py); Faust's group is the
@@ -179,6 +193,10 @@ class Settings:
             window=timedelta(seconds=self.dedup_window_s),
             update_every=timedelta(seconds=self.dedup_update_every_s),
         )
+
+    def console_web_privileged_ids(self) -> frozenset[str]:
+        """CITYGATE_CONSOLE_WEB_PRIVILEGED as a set of operator ids."""
+        return frozenset(p.strip() for p in self.console_web_privileged.split(",") if p.strip())
 
     def city_zone(self) -> ZoneInfo:
         """CITYGATE_TIMEZONE as a zone (checked when the settings are read)."""
@@ -250,6 +268,9 @@ class Settings:
             "CITYGATE_GATEWAY_MAX_BATCH": self.gateway_max_batch,
             "CITYGATE_GATEWAY_QUEUE_MAX": self.gateway_queue_max,
             "CITYGATE_GATEWAY_ACK_TIMEOUT_S": self.gateway_ack_timeout_s,
+            "CITYGATE_CONSOLE_WEB_SESSION_IDLE_S": self.console_web_session_idle_s,
+            "CITYGATE_CONSOLE_WEB_SESSION_MAX_S": self.console_web_session_max_s,
+            "CITYGATE_CONSOLE_WEB_ALERT_HOURS": self.console_web_alert_hours,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -271,6 +292,7 @@ class Settings:
         for name, port in (
             ("CITYGATE_WEB_PORT", self.web_port),
             ("CITYGATE_GATEWAY_PORT", self.gateway_port),
+            ("CITYGATE_CONSOLE_WEB_PORT", self.console_web_port),
         ):
             if not 0 < port < 65536:
                 raise SettingsError(f"{name} must be a TCP port, got {port}")
@@ -278,6 +300,11 @@ class Settings:
             raise SettingsError(
                 "CITYGATE_GATEWAY_TLS_CERTFILE and CITYGATE_GATEWAY_TLS_KEYFILE go together: set both for "
                 "HTTPS, neither for plain HTTP behind a TLS-terminating load balancer"
+            )
+        if bool(self.console_web_tls_certfile) != bool(self.console_web_tls_keyfile):
+            raise SettingsError(
+                "CITYGATE_CONSOLE_WEB_TLS_CERTFILE and CITYGATE_CONSOLE_WEB_TLS_KEYFILE go together: set "
+                "both for HTTPS, neither for plain HTTP on loopback or behind a TLS-terminating proxy"
             )
 
 

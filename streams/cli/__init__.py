@@ -27,6 +27,7 @@ from streams.cli import (
     topology,
     units,
     watchlist,
+    web,
     worker,
 )
 from streams.cli.group import CitygateGroup
@@ -86,6 +87,7 @@ for command in (
     units.units_group,
     units.dispatch_command,
     report.report_group,
+    web.web,
 ):
     main.add_command(command)
 _with_bootstrap_option(main)

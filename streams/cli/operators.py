@@ -135,3 +135,48 @@ def operators_list() -> None:
         signer = signature.get("signer", "?") if isinstance(signature, dict) else "?"
         roles = ",".join(str(role) for role in record.get("roles", []))  # type: ignore[attr-defined]
         click.echo(f"{person_id}\t{roles}\t{record.get('status')}\tby {signer}")
+
+
+@operators_group.command("web-key")
+@click.argument("key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write it (default: CITYGATE_CONSOLE_WEB_KEYS_DIR/<operator id>.webkey).",
+)
+@click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from the first line of stdin (no prompt)."
+)
+def operators_web_key(key_file: Path, out: Path | None, passphrase_stdin: bool) -> None:
+    """Lock the key in KEY_FILE with a passphrase for the web console: logging in there unlocks it, and the
+    console signs that operator's commands with it (the key file itself is not copied in the clear)."""
+    import sys
+
+    from streams.signing import KeyFileError, read_key_file
+    from streams.web.keys import MIN_PASSPHRASE, LockedKeyError, locked_key_path, write_locked
+
+    try:
+        key = read_key_file(key_file)
+    except KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+    if out is None:
+        folder = load_settings().console_web_keys_dir
+        if not folder:
+            raise click.UsageError("give --out, or set CITYGATE_CONSOLE_WEB_KEYS_DIR")
+        out = locked_key_path(Path(folder), key.person_id)
+        if out is None:
+            raise click.ClickException(f"{key.person_id!r} cannot name a file; give --out")
+    if passphrase_stdin:
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+    else:
+        passphrase = click.prompt(
+            f"passphrase for {key.person_id} (at least {MIN_PASSPHRASE} characters)",
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+    try:
+        write_locked(key, passphrase, out)
+    except LockedKeyError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"locked {key.person_id}'s key for the web console in {out}")

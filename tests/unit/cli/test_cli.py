@@ -20,7 +20,7 @@ from streams.tools.console import DEFAULT_MAX_ALERTS
 COMMANDS = [
     "acl", "alert", "cameras", "console", "deploy", "dispatch", "gateway", "incidents", "lift", "lockdowns",
     "operators", "report", "scenario", "seal", "simulate", "staff", "tail", "topics", "topology", "units",
-    "watchlist", "worker",
+    "watchlist", "web", "worker",
 ]  # fmt: skip
 
 
