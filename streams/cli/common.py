@@ -228,9 +228,6 @@ def _command_message(
 
 
 def _signed(key: SigningKey | None, target: str, message: dict[str, object]) -> dict[str, object]:
-    """The message signed by `key` (None: unsigned); the signer is who gives it, whatever --by said."""
-    if key is None:
-        return message
-    message = {**message, "operator_id": key.person_id}
-    signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target, value=message)
-    return {**message, "signature": signature.fields()}
+    from streams.tools.messages import signed_command
+
+    return signed_command(key, target, message)

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from streams import topics
 from streams.codecs import parse_command, parse_entry
+
+if TYPE_CHECKING:
+    from streams.signing import SigningKey
 
 
 def watchlist_entry(
@@ -76,3 +81,13 @@ def operator_command(
         message["units"] = list(units)
     parse_command(target_id, message)
     return message
+
+
+def signed_command(key: SigningKey | None, target_id: str, message: dict[str, object]) -> dict[str, object]:
+    """The command signed by `key` as the command side checks it (None: unsigned); the signer is who gives
+    it, whatever the message's operator_id said."""
+    if key is None:
+        return message
+    message = {**message, "operator_id": key.person_id}
+    signature = key.sign(topic=topics.OPERATOR_COMMANDS, key=target_id, value=message)
+    return {**message, "signature": signature.fields()}

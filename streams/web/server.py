@@ -23,9 +23,15 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
+from streams import topics
+from streams.domain.commands import COMMANDS, MAX_DISPATCHED_UNITS, REASONS
+from streams.domain.exceptions import InvalidInput
 from streams.domain.geography.topology import RING_ORDER, Ring, Topology
 from streams.settings import Settings
+from streams.tools.messages import operator_command, signed_command
 from streams.web.follower import DeskFollower
 from streams.web.keys import LockedKeyError, locked_key_path, unlock
 from streams.web.sessions import Session, Sessions
@@ -79,6 +85,7 @@ class WebConsole:
         self.map_json = orjson.dumps(map_of(topology))
         self.streams: dict[asyncio.Queue[Change | None], Session] = {}
         self.secure_cookie = bool(settings.console_web_tls_certfile)
+        self.producer: AIOKafkaProducer | None = None
 
     # -------------------------------------------------------------------------------------- lifecycle
 
@@ -91,6 +98,7 @@ class WebConsole:
         app.router.add_get("/map.json", self._map)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/events", self._events)
+        app.router.add_post("/api/command", self._command)
         app.router.add_get("/health", self._health)
         app.router.add_get("/favicon.ico", self._no_icon)
         app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
@@ -100,10 +108,19 @@ class WebConsole:
 
     async def _on_startup(self, _app: web.Application) -> None:
         await self.follower.start()
+        self.producer = AIOKafkaProducer(
+            **self.settings.connection().client_kwargs(),
+            acks="all",
+            enable_idempotence=True,
+            client_id=f"{self.settings.app_id}-web-console",
+        )
+        await self.producer.start()
 
     async def _on_cleanup(self, _app: web.Application) -> None:
         for queue in list(self.streams):
             queue.put_nowait(None)
+        if self.producer is not None:
+            await self.producer.stop()
         await self.follower.stop()
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -198,10 +215,10 @@ class WebConsole:
     async def _state(self, request: web.Request) -> web.StreamResponse:
         session = self._need_session(request)
         await self.follower.caught_up.wait()
-        body = {"operator_id": session.operator_id, "privileged": session.privileged}
-        body.update(self.view.snapshot(session.privileged))
         return web.Response(
-            body=orjson.dumps(body), content_type="application/json", headers={"Cache-Control": "no-store"}
+            body=orjson.dumps(self._snapshot(session)),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
         )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -217,8 +234,7 @@ class WebConsole:
         )
         await response.prepare(request)
         queue: asyncio.Queue[Change | None] = asyncio.Queue(QUEUE_MAX)
-        snapshot = {"operator_id": session.operator_id, "privileged": session.privileged}
-        snapshot.update(self.view.snapshot(session.privileged))
+        snapshot = self._snapshot(session)
         self.streams[queue] = session  # with the snapshot, with no await between: no change falls between
         try:
             await response.write(b"event: snapshot\ndata: " + orjson.dumps(snapshot) + b"\n\n")
@@ -240,6 +256,70 @@ class WebConsole:
         finally:
             self.streams.pop(queue, None)
         return response
+
+    async def _command(self, request: web.Request) -> web.StreamResponse:
+        """An operator command from the page, signed with the session's key as the CLI signs it and sent to
+        operator.commands; 202 with its command id once the brokers have it (the page then waits for the
+        command side's answer on its event stream), 400 with the reason for a command that is not one."""
+        session = self._need_session(request)
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            return _refused(400, "the body is not JSON")
+        if not isinstance(body, dict):
+            return _refused(400, "the body is not a JSON object")
+        command, target = body.get("command"), body.get("target_id")
+        units = body.get("units") or []
+        if command not in COMMANDS or not isinstance(target, str):
+            return _refused(400, f"command must be one of {', '.join(sorted(COMMANDS))}, with a target_id")
+        if (
+            not isinstance(units, list)
+            or len(units) > MAX_DISPATCHED_UNITS
+            or not all(isinstance(u, str) for u in units)
+        ):
+            return _refused(400, f"units must be a list of at most {MAX_DISPATCHED_UNITS} unit ids")
+        reason, note = body.get("reason_code"), body.get("note")
+        if not (reason is None or isinstance(reason, str)) or not (note is None or isinstance(note, str)):
+            return _refused(400, "reason_code and note must be text or null")
+        try:
+            message = operator_command(
+                command=command,
+                target_id=target,
+                operator_id=session.operator_id,
+                reason_code=reason or None,
+                note=note or None,
+                now=datetime.now(UTC),
+                units=tuple(units),
+            )
+        except InvalidInput as refusal:
+            return _refused(400, refusal.detail)
+        signed = signed_command(session.key, target, message)
+        assert self.producer is not None  # noqa: S101 - started with the app
+        try:
+            await self.producer.send_and_wait(
+                self.settings.topic(topics.OPERATOR_COMMANDS), orjson.dumps(signed), key=target.encode()
+            )
+        except KafkaError as error:
+            log.warning("web console: a command of %s was not sent: %s", session.operator_id, error)
+            return _refused(503, "the brokers did not take the command; try again")
+        log.info(
+            "web console: %s sent %s %s (%s)", session.operator_id, command, target, message["command_id"]
+        )
+        return web.Response(
+            status=202,
+            body=orjson.dumps({"command_id": message["command_id"], "command": command, "target_id": target}),
+            content_type="application/json",
+        )
+
+    def _snapshot(self, session: Session) -> dict[str, Any]:
+        """What a session sees now, with who it is and the reasons each command may give."""
+        reasons = {command: sorted(REASONS[command], key=lambda r: (r == "other", r)) for command in COMMANDS}
+        return {
+            "operator_id": session.operator_id,
+            "privileged": session.privileged,
+            "reasons": reasons,
+            **self.view.snapshot(session.privileged),
+        }
 
     def _broadcast(self, change: Change) -> None:
         now = datetime.now(UTC)
@@ -271,6 +351,10 @@ class WebConsole:
         return web.Response(
             status=200 if caught_up else 503, body=orjson.dumps(body), content_type="application/json"
         )
+
+
+def _refused(status: int, detail: str) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps({"error": detail}), content_type="application/json")
 
 
 async def serve(settings: Settings, topology: Topology, *, restricted: bool) -> None:

@@ -14,6 +14,8 @@ const CITY_TIME = new Intl.DateTimeFormat("zh-CN", {
 });
 
 const state = { alerts: new Map(), lockdowns: new Map(), incidents: new Map(), units: new Map() };
+let reasons = {}; // command → the reason codes it may carry (from the server's snapshot)
+const pending = new Map(); // command id → its line in the answers box, until the command side answers
 let project = null;
 let points = new Map(); // point id → [x, y, kind]
 const layers = {};
@@ -77,6 +79,12 @@ async function drawMap() {
     if (MANNED.has(kind)) {
       const mark = el("svg:circle", { cx: x, cy: y, class: `point ${kind}`, "data-point": id });
       mark.appendChild(el("svg:title", {}, `${id} ${name || ""} (${kind})`));
+      // A point a lockdown still needs: a click marks it staffed (a unit radioed in there).
+      mark.addEventListener("click", () => {
+        if (mark.classList.contains("required") && window.confirm(`${id} 已上岗? mark staffed?`)) {
+          send("staff_point", id, { reason_code: "radio_confirmed" });
+        }
+      });
       layers.manned.appendChild(mark);
     } else {
       dots += `M${x} ${y}h1v1h-1z`;
@@ -133,6 +141,50 @@ function flash(alert) {
   setTimeout(() => ring.remove(), FLASH_MS);
 }
 
+// ------------------------------------------------------------------------------------------ actions
+
+// Send one command: the server signs it with this session's key, as the CLI does; the answer comes back
+// on the event stream (command.results) and replaces the "sent" line.
+async function send(command, targetId, extra = {}) {
+  const line = el("li", { class: "answer sent" }, `${command} ${targetId} … 已发送 sent`);
+  document.getElementById("answers").prepend(line);
+  const response = await fetch("/api/command", {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ command, target_id: targetId, ...extra }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401) { window.location.href = "/login?expired=1"; return; }
+  if (response.status !== 202) {
+    line.className = "answer refused";
+    line.textContent = `${command} ${targetId}: ${body.error || response.status}`;
+    return;
+  }
+  line.dataset.commandId = body.command_id;
+  pending.set(body.command_id, line);
+}
+
+function answered(answer) {
+  const line = pending.get(answer.command_id);
+  if (!line) return;
+  pending.delete(answer.command_id);
+  const applied = answer.outcome === "applied";
+  line.className = `answer ${applied ? "applied" : "refused"}`;
+  const why = applied ? (answer.effect || "") : `${answer.reason.code}: ${answer.reason.detail}`;
+  line.textContent = `${answer.command} ${answer.target_id} ${applied ? "已执行 applied" : "被拒 refused"} ${why}`;
+}
+
+function button(label, action, attrs = {}) {
+  const node = el("button", { type: "button", ...attrs }, label);
+  node.addEventListener("click", (event) => { event.stopPropagation(); action(); });
+  return node;
+}
+
+function reasonPicker(command, attrs = {}) {
+  const select = el("select", { class: "reason", ...attrs });
+  for (const reason of reasons[command] || ["other"]) select.appendChild(el("option", { value: reason }, reason));
+  return select;
+}
+
 // ------------------------------------------------------------------------------------------- panels
 
 function alertRow(alert) {
@@ -144,6 +196,16 @@ function alertRow(alert) {
   row.appendChild(el("span", { class: "state" }, alert.state));
   const summary = (alert.summary && (alert.summary.zh || alert.summary.en)) || alert.kind;
   row.appendChild(el("span", { class: "summary" }, summary));
+  if (alert.state === "new" || alert.state === "updated") {
+    const actions = el("span", { class: "actions" });
+    actions.appendChild(button("接受 accept", () => send("accept_hit", alert.alert_id,
+      { reason_code: "confirmed_visually" }), { class: "accept" }));
+    const why = reasonPicker("reject_hit");
+    actions.appendChild(why);
+    actions.appendChild(button("驳回 reject", () => send("reject_hit", alert.alert_id,
+      { reason_code: why.value }), { class: "reject" }));
+    row.appendChild(actions);
+  }
   return row;
 }
 
@@ -189,6 +251,12 @@ function drawLockdowns() {
         `${points.staffed.length}/${points.required.length}${sealed ? " 已封闭 sealed" : ""}`));
       card.appendChild(line);
     }
+    const why = reasonPicker("lift_lockdown");
+    const actions = el("div", { class: "actions" });
+    actions.appendChild(why);
+    actions.appendChild(button("解除 lift", () => send("lift_lockdown", lockdown.lockdown_id,
+      { reason_code: why.value }), { class: "lift" }));
+    card.appendChild(actions);
     return card;
   }));
 }
@@ -221,6 +289,8 @@ function drawIncidents() {
       .map((p) => `${p.unit_id} ~${Math.round(p.travel_s / 60)}′`).join(", ");
     row.appendChild(el("span", { class: "sent" }, sent ? `已派 sent ${sent}` : "未派 none sent"));
     if (!sent && proposed) row.appendChild(el("span", { class: "proposal" }, `建议 proposed ${proposed}`));
+    row.appendChild(button("派警 dispatch", () => send("dispatch", incident.incident_id,
+      { reason_code: "proposal" }), { class: "dispatch" }));
     return row;
   }));
 }
@@ -241,6 +311,10 @@ function drawUnits() {
     row.appendChild(el("span", { class: "id" }, unit.unit_id));
     row.appendChild(el("span", { class: "status" }, unit.status + (unit.position_stale ? " (stale)" : "")));
     row.appendChild(el("time", {}, when(unit.position_at)));
+    if (unit.task) {
+      row.appendChild(button("收队 release", () => send("release_unit", unit.unit_id,
+        { reason_code: "task_done" }), { class: "release" }));
+    }
     return row;
   }));
 }
@@ -264,6 +338,7 @@ function connect() {
     const snapshot = JSON.parse(event.data);
     document.getElementById("operator").textContent = snapshot.operator_id;
     document.getElementById("privileged").hidden = !snapshot.privileged;
+    reasons = snapshot.reasons || {};
     for (const kind of Object.keys(BOOK)) state[BOOK[kind]].clear();
     for (const kind of Object.keys(BOOK)) for (const data of snapshot[BOOK[kind]] || []) take(kind, data);
     Object.values(DRAW).forEach((draw) => draw());
@@ -272,6 +347,7 @@ function connect() {
   });
   source.addEventListener("change", (event) => {
     const change = JSON.parse(event.data);
+    if (change.kind === "answer") { answered(change.data); return; }
     if (!take(change.kind, change.data)) return;
     DRAW[change.kind]();
     if (change.kind === "alert" && change.data.state === "new") flash(change.data);
