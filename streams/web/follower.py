@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import TopicPartition
 
 from streams import topics
+from streams.following import consumer_for, topic_partitions
 from streams.settings import Settings
 from streams.web.view import FOLLOWED, Change, DeskView
-from streams.worker.followers import consumer_for, topic_partitions
 
 log = logging.getLogger(__name__)
 

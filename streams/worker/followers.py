@@ -9,14 +9,10 @@ for checkpoint health (`CameraStatusFollower`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import murmur2
 from aiokafka.structs import ConsumerRecord
 from mode import Service
@@ -26,92 +22,13 @@ from streams.codecs.gateway import GATEWAY_DECODERS, CameraStatusMessage
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert
 from streams.domain.matching.dedup import AlertGrouper
+from streams.following import open_follower, topic_partitions, until_done
 from streams.lag import starts_by_time
 from streams.settings import Settings
-from streams.topics import ALERTS, ALERTS_RESTRICTED, CAMERA_STATUS, HITS, MissingTopic
+from streams.topics import ALERTS, ALERTS_RESTRICTED, CAMERA_STATUS, HITS
 from streams.worker.health import CameraStatuses
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-# What an unreachable or changing cluster raises; anything else is a fault of ours and is not retried.
-TRANSIENT = (KafkaError, OSError, TimeoutError)
-RETRY_FIRST_S = 1.0
-RETRY_CAP_S = 30.0
-
-
-async def until_done(service: Service, what: str, attempt: Callable[[], Awaitable[T]]) -> T | None:
-    """`attempt()`, tried again after transient failures (one log line each, backoff doubling to the cap)
-    until it succeeds or `service` is asked to stop (then None). A service whose set-up needs the cluster
-    does it here, in its task, not in `on_start`: a broker away at that moment must not fail the worker."""
-    delay = RETRY_FIRST_S
-    while not service.should_stop:
-        try:
-            return await attempt()
-        except TRANSIENT as exc:
-            log.warning("%s failed (%s: %s); trying again in %.0f s", what, type(exc).__name__, exc, delay)
-            await service.sleep(delay)
-            delay = min(delay * 2, RETRY_CAP_S)
-    return None
-
-
-async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[TopicPartition]:
-    """Every partition of the public topics `names` (logical names); `MissingTopic` for one not there.
-
-    Asked with the admin client for all topics: a fresh consumer knows no partitions until it has fetched
-    metadata, aiokafka's public `topics()` keeps no partitions, and a metadata request naming the topics may
-    auto-create them on a cluster that allows it (a typo must fail, not make an empty topic).
-    """
-    admin = AIOKafkaAdminClient(
-        **settings.connection().client_kwargs(), client_id=f"{settings.app_id}-metadata"
-    )
-    await admin.start()
-    try:
-        described = {str(t["topic"]): t for t in await admin.describe_topics()}
-    finally:
-        await admin.close()
-    tps: list[TopicPartition] = []
-    for name in names:
-        physical = settings.topic(name)
-        found = described.get(physical)
-        if found is None or not found["partitions"]:
-            raise MissingTopic(physical)
-        tps.extend(TopicPartition(physical, p["partition"]) for p in sorted(found["partitions"], key=_number))
-    return tps
-
-
-def _number(partition: dict[str, Any]) -> int:
-    return int(partition["partition"])
-
-
-def consumer_for(settings: Settings, *, client_id: str, from_beginning: bool = True) -> AIOKafkaConsumer:
-    """A consumer outside any group (not started): the followers' and the retro scan's."""
-    return AIOKafkaConsumer(
-        **settings.connection().client_kwargs(),
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest" if from_beginning else "latest",
-        client_id=f"{settings.app_id}-{client_id}",
-    )
-
-
-async def open_follower(
-    settings: Settings, names: Sequence[str], *, client_id: str, from_beginning: bool
-) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    """A started consumer assigned every partition of the public topics `names` (logical names)."""
-    tps = await topic_partitions(settings, names)
-    consumer = consumer_for(settings, client_id=client_id, from_beginning=from_beginning)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        if from_beginning:
-            await consumer.seek_to_beginning(*tps)
-        else:
-            await consumer.seek_to_end(*tps)
-    except BaseException:
-        await consumer.stop()
-        raise
-    return consumer, tps
 
 
 class AlertFollower(Service):

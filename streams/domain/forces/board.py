@@ -154,6 +154,18 @@ def set_off_duty(state: UnitState | None, unit_id: str, off_duty: bool) -> UnitS
     return replace(current, status="available") if current.status == "off_duty" else current
 
 
+def start_of(
+    unit: Unit, state: UnitState | None, homes: Mapping[str, LonLat], now: datetime
+) -> tuple[LonLat, str] | None:
+    """Where a unit starts a journey from, and why we think so: its last report ("report", or "stale
+    report" when older than STALE_AFTER), else its home workstation ("home"), else None (nowhere known)."""
+    if state is not None and state.position is not None:
+        return state.position, "stale report" if state.stale(now) else "report"
+    if unit.home_workstation in homes:
+        return homes[unit.home_workstation], "home"
+    return None
+
+
 def propose(
     units: Iterable[Unit],
     states: Mapping[str, UnitState],
@@ -176,12 +188,10 @@ def propose(
         state = states.get(unit.unit_id)
         if not unit.active or not unit.can(wanted) or (state is not None and state.status != "available"):
             continue
-        if state is not None and state.position is not None:
-            position, source = state.position, "stale report" if state.stale(now) else "report"
-        elif unit.home_workstation in homes:
-            position, source = homes[unit.home_workstation], "home"
-        else:
+        start = start_of(unit, state, homes, now)
+        if start is None:
             continue
+        position, source = start
         chosen[unit.unit_id] = (unit, source)
         candidates.append(Candidate(unit.unit_id, position, unit.mounted))
     return [

@@ -266,11 +266,9 @@ def _named(
     state = states.get(unit_id)
     if state is not None and state.status == "off_duty":
         raise InvalidInput("invalid_value", f"unit {unit_id} is off duty")
-    if state is not None and state.position is not None:
-        position, source = state.position, "stale report" if state.stale(now) else "report"
-    elif unit.home_workstation in homes:
-        position, source = homes[unit.home_workstation], "home"
-    else:
+    start = board.start_of(unit, state, homes, now)
+    if start is None:
         return unit, None, "unknown"
+    position, source = start
     journeys = rank(graph, target.place, [Candidate(unit_id, position, unit.mounted)], 1)
     return unit, (journeys[0] if journeys else None), source

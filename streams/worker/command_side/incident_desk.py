@@ -35,6 +35,8 @@ Table = MutableMapping[str, dict[str, Any]]
 class Forces(Protocol):
     """What the desk asks of the unit board (streams/worker/command_side/unit_board.py)."""
 
+    @property
+    def changes(self) -> int: ...  # bumped when the registry or a unit's state changes
     def propose(self, incident: Incident, now: datetime) -> tuple[dict[str, object], ...]: ...
     def incident_closed(self, incident_id: str, now: datetime) -> list[Outgoing]: ...
 
@@ -66,6 +68,9 @@ class IncidentDesk:
         self.incidents = incidents
         self.lockdowns = lockdowns
         self.rules = IncidentSettings()
+        # Incident id → the forces' change count when a proposal for it found nobody: tried again only once
+        # a unit or the registry has changed (in memory: a restart costs one more try, no more).
+        self._proposed_at: dict[str, int] = {}
 
     def on_call(self, message: InputMessage, now: datetime) -> Sequence[Outgoing]:
         call = codecs.parse_call(
@@ -192,7 +197,7 @@ class IncidentDesk:
             before = self.incidents.get(incident.incident_id)
             if self.forces is not None and incident.status == "open" and not incident.dispatches:
                 if not incident.proposal:  # a new incident (or one nothing could be proposed for yet)
-                    incident = replace(incident, proposal=self.forces.propose(incident, now))
+                    incident = self._with_proposal(self.forces, incident, now)
             self.incidents[incident.incident_id] = incident.to_record()
             state = {"schema_version": 1, **incident.to_record()}
             out.append(Outgoing(topics.INCIDENTS, incident.incident_id.encode(), codecs.encode(state)))
@@ -212,6 +217,19 @@ class IncidentDesk:
         return out
 
     # ------------------------------------------------------------------------------------------ forces
+
+    def _with_proposal(self, forces: Forces, incident: Incident, now: datetime) -> Incident:
+        changes = forces.changes
+        if self._proposed_at.get(incident.incident_id) == changes:
+            return incident  # nobody was available then, and nothing has changed since
+        proposal = forces.propose(incident, now)
+        if proposal:
+            self._proposed_at.pop(incident.incident_id, None)
+        else:
+            if len(self._proposed_at) >= 10_000:
+                self._proposed_at.clear()
+            self._proposed_at[incident.incident_id] = changes
+        return replace(incident, proposal=proposal)
 
     def dispatch_target(self, target_id: str) -> Target:
         """Where a dispatch command sends units: an open incident, or a point of the topology."""

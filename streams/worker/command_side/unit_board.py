@@ -59,6 +59,12 @@ class UnitDesk:
             if topology is None
             else {p.id: p.location for p in topology.points.values() if p.kind in HOME_KINDS}
         )
+        # Units built from registry records, reused while the table holds the same record object (a
+        # proposal reads every unit; a registry of 27,000 guards should not be rebuilt per incident).
+        self._built: dict[str, tuple[dict[str, Any], Unit]] = {}
+        # Bumped whenever the registry or a unit's state changes: a proposal that found nobody is worth
+        # trying again only after that (IncidentDesk asks).
+        self.changes = 0
 
     # ---------------------------------------------------------------------------------------- registry
 
@@ -69,13 +75,23 @@ class UnitDesk:
             if key is None:
                 raise InvalidInput("invalid_key", "a registry tombstone needs the unit id as its key")
             self.registry.pop(key, None)
+            self.changes += 1
             return ()
         unit = codecs.parse_unit(key, message.value, max_bytes=self.max_bytes)
         self.registry[unit.unit_id] = unit.value()
+        self.changes += 1
         return ()
 
     def registered(self) -> dict[str, Unit]:
-        return {unit_id: _unit(record) for unit_id, record in self.registry.items()}
+        units = {}
+        for unit_id, record in self.registry.items():
+            built = self._built.get(unit_id)
+            if built is None or built[0] is not record:
+                built = self._built[unit_id] = (record, _unit(record))
+            units[unit_id] = built[1]
+        if len(self._built) > len(units):
+            self._built = {unit_id: self._built[unit_id] for unit_id in units}
+        return units
 
     def states(self) -> dict[str, UnitState]:
         return {unit_id: board.state_from_record(record) for unit_id, record in self.units.items()}
@@ -183,7 +199,10 @@ class UnitDesk:
 
     def _unit(self, unit_id: str) -> Unit | None:
         record = self.registry.get(unit_id)
-        return None if record is None else _unit(record)
+        if record is None:
+            return None
+        built = self._built.get(unit_id)
+        return built[1] if built is not None and built[0] is record else _unit(record)
 
     def _history(
         self,
@@ -205,6 +224,7 @@ class UnitDesk:
     def _publish(self, state: UnitState, now: datetime) -> Outgoing:
         message = board.state_message(state, now)
         self.units[state.unit_id] = {**board.state_record(state), PUBLISHED_STALE: message["position_stale"]}
+        self.changes += 1
         return Outgoing(topics.UNITS_STATE, state.unit_id.encode(), codecs.encode(message))
 
 

@@ -30,9 +30,9 @@ from mode import Service
 
 from streams import codecs
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
+from streams.following import open_follower, until_done
 from streams.settings import Settings
 from streams.topics import REGISTRY, WATCHLIST
-from streams.worker.followers import open_follower, until_done
 from streams.worker.metrics import Metrics
 from streams.worker.watchlist.signed_entries import SignedEntries, Vouched
 

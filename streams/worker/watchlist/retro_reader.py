@@ -18,9 +18,9 @@ from aiokafka import TopicPartition
 
 from streams import codecs
 from streams.domain.matching.plates import read_key
+from streams.following import consumer_for
 from streams.settings import Settings
 from streams.topics import HITS
-from streams.worker.followers import consumer_for
 
 STALL_S = 30.0  # a range read with no progress this long is given up and tried again
 

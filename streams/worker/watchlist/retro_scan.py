@@ -27,10 +27,10 @@ from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
+from streams.following import open_follower
 from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import HITS
-from streams.worker.followers import open_follower
 from streams.worker.watchlist.retro_reader import Kept, Range, read_ranges, read_ranges_here, shares
 
 log = logging.getLogger(__name__)

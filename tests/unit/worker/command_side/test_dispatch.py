@@ -252,3 +252,31 @@ def test_each_tick_publishes_the_units_by_status(side: tuple[CommandSide, list[s
     assert command_side.metrics.units_stale._value.get() == 3
     command_side.units.clear_gauges()
     assert gauge.labels("dispatched")._value.get() == 0
+
+
+def test_an_incident_nobody_could_go_to_is_proposed_for_again_once_a_unit_changes() -> None:
+    """The call needs armed units and only an unarmed one is registered: no proposal. A repeat call
+    updates the incident without asking the board again (nothing changed); once an armed unit registers,
+    the next update records it."""
+    command_side = CommandSide()
+    command_side.feed(topics.UNITS, "MP-B", registered("MP-B", "vehicle"), now=CALL_AT)
+    asked: list[str] = []
+    propose = command_side.units.propose
+
+    def counting(incident: Any, now: Any) -> Any:
+        asked.append(incident.incident_id)
+        return propose(incident, now)
+
+    command_side.units.propose = counting  # type: ignore[method-assign]
+    incident = open_call(command_side)
+    assert incident["proposal"] == [] and len(asked) == 1
+    again = {**CALL, "call_id": "call-repeat-1", "received_at": (CALL_AT + timedelta(minutes=1)).isoformat()}
+    out = command_side.feed(topics.CALLS, again["call_id"], again, now=CALL_AT + timedelta(minutes=1))
+    (updated,) = only(out, topics.INCIDENTS)
+    assert updated["incident_id"] == incident["incident_id"] and updated["proposal"] == []
+    assert len(asked) == 1
+    command_side.feed(topics.UNITS, "MP-A", registered("MP-A", "armed", "vehicle"), now=CALL_AT)
+    third = {**again, "call_id": "call-repeat-2", "received_at": (CALL_AT + timedelta(minutes=2)).isoformat()}
+    out = command_side.feed(topics.CALLS, third["call_id"], third, now=CALL_AT + timedelta(minutes=2))
+    (updated,) = only(out, topics.INCIDENTS)
+    assert [p["unit_id"] for p in updated["proposal"]] == ["MP-A"] and len(asked) == 2
