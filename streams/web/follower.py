@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import TopicPartition
 
 from streams import topics
-from streams.following import consumer_for, topic_partitions
+from streams.aio.following import consumer_for, topic_partitions
 from streams.settings import Settings
 from streams.web.view import FOLLOWED, Change, DeskView
 

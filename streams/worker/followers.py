@@ -18,11 +18,11 @@ from aiokafka.structs import ConsumerRecord
 from mode import Service
 
 from streams import codecs
+from streams.aio.following import open_follower, topic_partitions, until_done
 from streams.codecs.gateway import GATEWAY_DECODERS, CameraStatusMessage
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert
 from streams.domain.matching.dedup import AlertGrouper
-from streams.following import open_follower, topic_partitions, until_done
 from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import ALERTS, ALERTS_RESTRICTED, CAMERA_STATUS, HITS

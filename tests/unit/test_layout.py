@@ -5,6 +5,8 @@
   or the CLI;
 - `streams/tools/` never imports Faust, mode or aiokafka, nor the worker; `streams/worker/` never imports a
   tool or the CLI; the shared top-level modules import none of the three sides.
+- `streams/aio/` (aiokafka for the processes with an event loop) imports no side; `streams/web/` (the web
+  console, its own process) never imports the worker.
 - No module in `streams/` has more than 500 lines.
 """
 
@@ -97,6 +99,22 @@ def test_shared_modules_belong_to_no_side(module: Path) -> None:
         for n in _imports(module)
         if _within(n, *FRAMEWORKS, "kafka", "streams.worker", "streams.tools", "streams.cli")
     }
+    assert not bad, f"{_name(module)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", _in("aio"), ids=_name)
+def test_the_asyncio_kafka_helpers_import_no_side(module: Path) -> None:
+    bad = {
+        n
+        for n in _imports(module)
+        if _within(n, "faust", "streams.worker", "streams.web", "streams.tools", "streams.cli")
+    }
+    assert not bad, f"{_name(module)} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", _in("web"), ids=_name)
+def test_the_web_console_imports_no_worker_module(module: Path) -> None:
+    bad = {n for n in _imports(module) if _within(n, "faust", "streams.worker", "streams.cli")}
     assert not bad, f"{_name(module)} imports {sorted(bad)}"
 
 

@@ -29,8 +29,8 @@ from aiokafka.structs import ConsumerRecord
 from mode import Service
 
 from streams import codecs
+from streams.aio.following import open_follower, until_done
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
-from streams.following import open_follower, until_done
 from streams.settings import Settings
 from streams.topics import REGISTRY, WATCHLIST
 from streams.worker.metrics import Metrics

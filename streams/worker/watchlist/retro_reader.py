@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from streams import codecs
+from streams.aio.following import consumer_for
 from streams.domain.matching.plates import read_key
-from streams.following import consumer_for
 from streams.settings import Settings
 from streams.topics import HITS
 

@@ -23,11 +23,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from streams import codecs
+from streams.aio.following import open_follower
 from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.alerts import Alert, Ref
 from streams.domain.matching.retro import RetroMatcher
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
-from streams.following import open_follower
 from streams.lag import starts_by_time
 from streams.settings import Settings
 from streams.topics import HITS
