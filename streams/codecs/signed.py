@@ -35,9 +35,12 @@ def signature_of(raw: object) -> Signature | None:
     return check_signature(fields)
 
 
-def message_statement(topic: str, key: str, message: dict[str, object]) -> tuple[Signature | None, bytes]:
-    """A decoded message's signature and the bytes it must sign (empty when unsigned)."""
-    signature = signature_of(message.get("signature"))
+def message_statement(
+    topic: str, key: str, message: dict[str, object], typed: SignatureMessage | None = None
+) -> tuple[Signature | None, bytes]:
+    """A decoded message's signature and the bytes it must sign (empty when unsigned). `typed`: the
+    signature as a typed decoder already read it from the same bytes (saves converting it again)."""
+    signature = signature_of(message.get("signature")) if typed is None else check_signature(typed)
     if signature is None:
         return None, b""
     value = {name: field for name, field in message.items() if name != "signature"}

@@ -30,30 +30,63 @@ class NonceBook:
     Beyond the window `check_fresh` refuses a record anyway, so a nonce is forgotten once older than
     `max_age + max_skew`: the book holds minutes of records, not the topic's history. Times are broker
     times, so a worker re-reading a topic from the beginning rebuilds the same verdicts.
+
+    Compact, because a worker starting just after a bulk import of a million signed entries holds a
+    million nonces: each is one dict slot, keyed by the nonce as an integer when it is the hex a signer
+    writes (44 bytes, not an 81-byte string and a tuple), with its signer (a shared string) as the value;
+    records that reached Kafka at one moment share one list in the order the book forgets them by.
     """
 
     def __init__(self, policy: SignaturePolicy) -> None:
         self.keep = policy.max_age + policy.max_skew
-        self._seen: set[tuple[str, str]] = set()
-        self._order: deque[tuple[datetime, tuple[str, str]]] = deque()
+        self._signer_of: dict[int | str, str] = {}
+        self._also: set[tuple[str, str]] = set()  # a nonce another signer used first (never in practice)
+        self._order: deque[tuple[datetime, list[int | str]]] = deque()
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return len(self._signer_of) + len(self._also)
 
     def seen(self, signer: str, nonce: str, *, at: datetime) -> bool:
         self._forget_before(at - self.keep)
-        return (signer, nonce) in self._seen
+        first = self._signer_of.get(_nonce_key(nonce))
+        return first == signer or (first is not None and (signer, nonce) in self._also)
 
     def record(self, signer: str, nonce: str, *, at: datetime) -> None:
-        pair = (signer, nonce)
-        if pair not in self._seen:
-            self._seen.add(pair)
-            self._order.append((at, pair))
+        key = _nonce_key(nonce)
+        first = self._signer_of.get(key)
+        if first is None:
+            self._signer_of[key] = signer
+        elif first != signer:
+            self._also.add((signer, nonce))
+        else:
+            return
+        if self._order and self._order[-1][0] == at:
+            self._order[-1][1].append(key)
+        else:
+            self._order.append((at, [key]))
 
     def _forget_before(self, moment: datetime) -> None:
         while self._order and self._order[0][0] < moment:
-            _, pair = self._order.popleft()
-            self._seen.discard(pair)
+            _, keys = self._order.popleft()
+            for key in keys:
+                self._signer_of.pop(key, None)
+            if self._also:
+                keys_now = set(keys)
+                self._also = {pair for pair in self._also if _nonce_key(pair[1]) not in keys_now}
+
+
+_HEX_NONCE = 32  # streams/signing.py writes 16 random bytes as lowercase hex
+
+
+def _nonce_key(nonce: str) -> int | str:
+    """The nonce as the integer its lowercase hex spells (one-to-one: only that spelling converts), else
+    the text itself."""
+    if len(nonce) == _HEX_NONCE and nonce.isascii() and nonce.islower() and nonce.isalnum():
+        try:
+            return int(nonce, 16)
+        except ValueError:
+            return nonce
+    return nonce
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,52 +7,19 @@ lookup time, so an entry that expires simply stops matching without any timer.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from streams.domain import fields
 from streams.domain.exceptions import InvalidInput
+from streams.domain.matching.entry_store import EntryStore
 from streams.domain.matching.equivalence import Difference, differences, equivalence_key
 from streams.domain.matching.plates import PlateFormatError, parse_plate
+from streams.domain.matching.watchlist_entry import CATEGORIES as CATEGORIES
+from streams.domain.matching.watchlist_entry import WatchlistEntry as WatchlistEntry
 from streams.domain.timebounds import TIMELESS, TimeBounds, check_time
-
-CATEGORIES = frozenset({"stolen", "wanted", "incident", "lookout", "fake_plate", "other"})
-
-
-@dataclass(frozen=True, slots=True)
-class WatchlistEntry:
-    entry_id: str
-    plate: str
-    plate_normalised: str
-    category: str
-    priority: int
-    reason: str
-    source_agency: str
-    added_by: str
-    valid_from: datetime
-    valid_until: datetime | None
-    covert: bool
-    incident_id: str | None = None
-    instructions: str | None = None
-    # When this listing reached Kafka (the broker timestamp of its first record since the entry id was last
-    # deleted; an update keeps it): live matching answers for hits that arrived after it, retro-match for
-    # the ones before. None when unknown (an entry built outside a consumer).
-    listed_at: datetime | None = None
-    # Who signed it and what (streams/worker/watchlist/signed_entries.py): the signer's id and the SHA-256
-    # digest of the signed statement followed by the 64-byte signature, checked when the entry first
-    # matches a hit rather than at load (a million verifications would take minutes). None when unsigned.
-    signer: str | None = None
-    proof: bytes | None = None
-
-    def is_valid_at(self, moment: datetime) -> bool:
-        """True when the entry is in force at `moment` (valid_from inclusive, valid_until exclusive)."""
-        return self.valid_from <= moment and (self.valid_until is None or moment < self.valid_until)
-
-    def has_expired(self, now: datetime) -> bool:
-        return self.valid_until is not None and now >= self.valid_until
 
 
 class EntryFields(Protocol):
@@ -114,24 +81,23 @@ def check_entry(
         normalised = parse_plate(message.plate).normalised
     except PlateFormatError as exc:
         raise InvalidInput("plate_format", f"plate: {exc}") from None
-    # Every worker holds the whole list: texts that many entries repeat (category, agency, officer, the
-    # reason a list gives) are kept once, and a plate listed as it normalises is one string, not two.
+    # Texts many entries repeat are kept once by the index's store (streams/domain/matching/entry_store.py).
     return WatchlistEntry(
         entry_id=message.entry_id,
         plate=normalised if message.plate == normalised else message.plate,
         plate_normalised=normalised,
-        category=sys.intern(message.category),
+        category=message.category,
         priority=int(message.priority),
-        reason=sys.intern(message.reason),
-        source_agency=sys.intern(message.source_agency),
-        added_by=sys.intern(message.added_by),
+        reason=message.reason,
+        source_agency=message.source_agency,
+        added_by=message.added_by,
         valid_from=valid_from,
         valid_until=valid_until,
         covert=message.covert,
-        incident_id=None if message.incident_id is None else sys.intern(message.incident_id),
-        instructions=None if message.instructions is None else sys.intern(message.instructions),
+        incident_id=message.incident_id,
+        instructions=message.instructions,
         listed_at=listed_at,
-        signer=None if signer is None else sys.intern(signer),
+        signer=signer,
         proof=proof,
     )
 
@@ -159,23 +125,25 @@ def _time(text: str, name: str) -> datetime:
     return moment
 
 
-# Entries sharing an equivalence key: one entry, or (rarely) a tuple of them. No dict per bucket: a million
-# entries are mostly one per plate, and a dict per bucket cost ~230 bytes each.
-Bucket = WatchlistEntry | tuple[WatchlistEntry, ...]
+# Entries sharing an equivalence key, packed (streams/domain/matching/entry_store.py): one entry, or
+# (rarely) a tuple of them. No dict per bucket: a million entries are mostly one per plate.
+Bucket = bytes | tuple[bytes, ...]
 
 
 class WatchlistIndex:
     """Entries by id, and by the hash of their plate's OCR-equivalence key (exact and equivalent lookups
     both start from that one bucket); several entries may list one plate.
 
-    Compact, because every worker holds the whole list and a national list has millions of entries: one dict
-    entry per id, one per key bucket keyed by the key's hash (an int, not the key string); a bucket holds
-    the entry itself or a tuple. A hash collision can put unrelated plates in one bucket, so every lookup
-    compares the plates themselves.
+    Compact, because every worker holds the whole list and a national list has millions of entries: each
+    entry is packed into one bytes object (EntryStore says how), referred to by one dict slot per id and
+    one per key bucket keyed by the key's hash (an int, not the key string). An entry is unpacked only
+    when asked for, so what a lookup returns is equal to what was upserted, not the same object. A hash
+    collision can put unrelated plates in one bucket, so every lookup compares the plates themselves.
     """
 
     def __init__(self) -> None:
-        self._by_id: dict[str, WatchlistEntry] = {}
+        self._store = EntryStore()
+        self._by_id: dict[str, bytes] = {}
         self._by_key: dict[int, Bucket] = {}
         self._counts = dict.fromkeys(sorted(CATEGORIES), 0)  # kept as entries come and go: O(1) to read
         # Entries compared character by character by `lookup_equivalent`: lets tests prove the lookup
@@ -186,10 +154,12 @@ class WatchlistIndex:
         return len(self._by_id)
 
     def __iter__(self) -> Iterator[WatchlistEntry]:
-        return iter(self._by_id.values())
+        unpack = self._store.unpack
+        return (unpack(blob) for blob in list(self._by_id.values()))
 
     def get(self, entry_id: str) -> WatchlistEntry | None:
-        return self._by_id.get(entry_id)
+        blob = self._by_id.get(entry_id)
+        return None if blob is None else self._store.unpack(blob)
 
     def upsert(self, entry: WatchlistEntry) -> None:
         """Add or replace an entry. An update keeps the time of the first listing: which hits live matching
@@ -198,27 +168,32 @@ class WatchlistIndex:
         if old is not None and old.listed_at is not None:
             first = old.listed_at if entry.listed_at is None else min(old.listed_at, entry.listed_at)
             entry = replace(entry, listed_at=first)
-        self._by_id[entry.entry_id] = entry
+        blob = self._store.pack(entry)
+        self._by_id[entry.entry_id] = blob
         self._counts[entry.category] += 1
         slot = hash(equivalence_key(entry.plate_normalised))
         bucket = self._by_key.get(slot)
         if bucket is None:
-            self._by_key[slot] = entry
+            self._by_key[slot] = blob
         elif isinstance(bucket, tuple):
-            self._by_key[slot] = (*bucket, entry)
+            self._by_key[slot] = (*bucket, blob)
         else:
-            self._by_key[slot] = (bucket, entry)
+            self._by_key[slot] = (bucket, blob)
 
     def remove(self, entry_id: str) -> WatchlistEntry | None:
-        old = self._by_id.pop(entry_id, None)
-        if old is not None:
-            self._counts[old.category] -= 1
-            slot = hash(equivalence_key(old.plate_normalised))
-            rest = tuple(e for e in _entries(self._by_key.get(slot)) if e.entry_id != entry_id)
-            if not rest:
-                self._by_key.pop(slot, None)
-            else:
-                self._by_key[slot] = rest[0] if len(rest) == 1 else rest
+        blob = self._by_id.pop(entry_id, None)
+        if blob is None:
+            return None
+        old = self._store.unpack(blob)
+        self._store.release(blob)
+        self._counts[old.category] -= 1
+        slot = hash(equivalence_key(old.plate_normalised))
+        bucket = self._by_key.get(slot)
+        rest = tuple(b for b in _blobs(bucket) if b is not blob)
+        if not rest:
+            self._by_key.pop(slot, None)
+        else:
+            self._by_key[slot] = rest[0] if len(rest) == 1 else rest
         return old
 
     def probe_key(self, key: str) -> tuple[WatchlistEntry, ...]:
@@ -226,7 +201,7 @@ class WatchlistIndex:
         bucket = self._by_key.get(hash(key))
         if bucket is None:
             return ()
-        entries = bucket if isinstance(bucket, tuple) else (bucket,)
+        entries = self._unpacked(bucket)
         self.inspected += len(entries)
         return entries
 
@@ -235,12 +210,7 @@ class WatchlistIndex:
         translate, one hash and one dict probe, nothing for the 99.9% of reads that match nothing. The
         entries may list the reading exactly, be OCR-equivalent to it, or (a hash collision) neither."""
         key = equivalence_key(text)
-        bucket = self._by_key.get(hash(key))
-        if bucket is None:
-            return key, ()
-        entries = bucket if isinstance(bucket, tuple) else (bucket,)
-        self.inspected += len(entries)
-        return key, entries
+        return key, self.probe_key(key)
 
     def lookup(self, plate_normalised: str, *, event_time: datetime, now: datetime) -> list[WatchlistEntry]:
         """Entries for this exact plate in force at the sighting and not expired by now, most urgent first."""
@@ -249,7 +219,7 @@ class WatchlistIndex:
             return []
         found = [
             e
-            for e in _entries(bucket)
+            for e in self._unpacked(bucket)
             if e.plate_normalised == plate_normalised and e.is_valid_at(event_time) and not e.has_expired(now)
         ]
         found.sort(key=lambda e: (e.priority, e.entry_id))
@@ -265,7 +235,7 @@ class WatchlistIndex:
         if bucket is None:
             return []
         found = []
-        for entry in _entries(bucket):
+        for entry in self._unpacked(bucket):
             self.inspected += 1
             listed = entry.plate_normalised
             if listed == read_normalised or len(listed) != len(read_normalised):
@@ -285,8 +255,18 @@ class WatchlistIndex:
     def counts_by_category(self) -> dict[str, int]:
         return dict(self._counts)
 
+    def distinct_texts(self) -> int:
+        """Texts the packed entries share (reasons, agencies, officers…): a gauge of the table's size."""
+        return len(self._store.texts)
 
-def _entries(bucket: Bucket | None) -> tuple[WatchlistEntry, ...]:
+    def _unpacked(self, bucket: Bucket) -> tuple[WatchlistEntry, ...]:
+        unpack = self._store.unpack
+        if isinstance(bucket, tuple):
+            return tuple(unpack(blob) for blob in bucket)
+        return (unpack(bucket),)
+
+
+def _blobs(bucket: Bucket | None) -> tuple[bytes, ...]:
     if bucket is None:
         return ()
     return bucket if isinstance(bucket, tuple) else (bucket,)

@@ -30,6 +30,8 @@ from mode import Service
 
 from streams import codecs
 from streams.aio.following import open_follower, until_done
+from streams.codecs.messages import EntryMessage
+from streams.domain.exceptions import InvalidInput
 from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
 from streams.topics import REGISTRY, WATCHLIST
@@ -135,15 +137,21 @@ class WatchlistReplica(Service):
 
     def _on_entry(self, record: ConsumerRecord[bytes, bytes]) -> None:
         listed_at = self._listed_at(record.timestamp)
+        # Decoded once, for the signature's checks and the entry's; a record that does not decode takes
+        # the long way, so its verdict is the one it always had (its nonce spent if it is well signed).
+        decoded = None
+        if record.value is not None:
+            with contextlib.suppress(InvalidInput):
+                decoded = codecs.decode_entry(record.value, max_bytes=self.settings.max_message_bytes)
         if self.signed is None:
-            self.apply(record.key, record.value, listed_at)
+            self.apply(record.key, record.value, listed_at, decoded=decoded)
             return
         if listed_at is None:  # no broker time: nothing to judge the signature's freshness by
             self.metrics.watchlist_refused.labels("unsigned_or_refused").inc()
             return
-        vouched = self.signed.vouch(record.key, record.value, record.headers, listed_at)
+        vouched = self.signed.vouch(record.key, record.value, record.headers, listed_at, decoded)
         if vouched is not None:
-            self.apply(record.key, record.value, listed_at, vouched)
+            self.apply(record.key, record.value, listed_at, vouched, decoded=decoded)
         elif record.key in self.signed.held:
             self.metrics.watchlist_refused.labels("held").inc()
         else:
@@ -162,6 +170,8 @@ class WatchlistReplica(Service):
         value: bytes | None,
         listed_at: datetime | None = None,
         vouched: Vouched | None = None,
+        *,
+        decoded: EntryMessage | None = None,
     ) -> None:
         """Apply one record: an entry upserts, a tombstone deletes; invalid records are skipped here
         (the `check_watchlist` agent dead-letters them once, not once per worker)."""
@@ -174,6 +184,7 @@ class WatchlistReplica(Service):
             bounds=self.bounds,
             signer=None if vouched is None else vouched.signer,
             proof=None if vouched is None else vouched.proof,
+            decoded=decoded,
         ):
             self.skipped_invalid += 1
 
@@ -182,7 +193,7 @@ class WatchlistReplica(Service):
         dropped from the index, counted and logged (once: it is gone), and makes no alert."""
         if self.signed is None or self.signed.confirm(entry):
             return True
-        if self.index.get(entry.entry_id) is entry:
+        if self.index.get(entry.entry_id) == entry:  # not an update made since (the index unpacks a copy)
             self.index.remove(entry.entry_id)
         self.metrics.watchlist_refused.labels("forged").inc()
         log.warning(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from streams import codecs, topics
+from streams.codecs.messages import EntryMessage
 from streams.codecs.signed import message_statement, parse_registry, tombstone_statement
 from streams.domain.exceptions import InvalidInput, Refused
 from streams.domain.identity.gate import (
@@ -101,16 +102,21 @@ class SignedEntries:
         return person
 
     def vouch(
-        self, key: bytes | None, value: bytes | None, headers: Headers, arrived_at: datetime
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        arrived_at: datetime,
+        decoded: EntryMessage | None = None,
     ) -> Vouched | None:
         """For the replica: how to apply a record, or None when it must not be (yet). An unknown signer's
         record is held (see the module's docstring); any other refusal is skipped (the agent reports it)
         and, like an applied entry, a held one stays: a refused record changes nothing. A later record of
         the key that is applied or held replaces a held one. An entry's signature is left to `confirm`; a
-        tombstone's is verified now."""
+        tombstone's is verified now. `decoded`: `value` as `codecs.decode_entry` read it, when it did."""
         gate = self.gate(verify=verify_later if value is not None else None)
         try:
-            person, proof = self._judge(key, value, headers, arrived_at, gate)
+            person, proof = self._judge(key, value, headers, arrived_at, gate, decoded)
         except Refused as refused:
             if refused.code == "unknown_signer":
                 self.held[key] = HeldRecord(key, value, tuple(headers), arrived_at)
@@ -156,7 +162,13 @@ class SignedEntries:
         return ready
 
     def _judge(
-        self, key: bytes | None, value: bytes | None, headers: Headers, arrived_at: datetime, gate: Gate
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        arrived_at: datetime,
+        gate: Gate,
+        decoded: EntryMessage | None = None,
     ) -> tuple[Person, bytes | None]:
         if value is None:
             entry_id = codecs.tombstone_key(key)
@@ -165,7 +177,8 @@ class SignedEntries:
         else:
             message = codecs.decode_object(value, max_bytes=self.max_bytes)
             entry_id = codecs.decode_key(key) or ""
-            signature, signed = message_statement(topics.WATCHLIST, entry_id, message)
+            typed = None if decoded is None else decoded.signature
+            signature, signed = message_statement(topics.WATCHLIST, entry_id, message, typed)
             action = action_of_entry(
                 category=str(message.get("category")), covert=message.get("covert") is True
             )

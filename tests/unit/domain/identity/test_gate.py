@@ -306,3 +306,37 @@ def test_generated_keys_are_not_weak() -> None:
     from streams.domain.identity.weak_keys import is_weak_public_key
 
     assert not any(is_weak_public_key(SigningKey.generate("x").public_key) for _ in range(50))
+
+
+@pytest.mark.parametrize(
+    "nonce",
+    ["0f" * 16, "ab" * 16, "AB" * 16, "0123456789" * 3 + "12", "١" * 32, "a_" * 16, "short-nonce-1234"],
+)
+def test_the_nonce_book_remembers_each_pair_for_its_window_whatever_the_spelling(nonce: str) -> None:
+    policy = SignaturePolicy()
+    book = NonceBook(policy)
+    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    assert not book.seen("op-1", nonce, at=at)
+    book.record("op-1", nonce, at=at)
+    assert book.seen("op-1", nonce, at=at)
+    assert not book.seen("op-2", nonce, at=at)  # another signer's nonce is another pair
+    book.record("op-2", nonce, at=at)
+    assert book.seen("op-2", nonce, at=at) and len(book) == 2
+    # Spellings that would read as the same number are different nonces.
+    for other in {nonce.upper(), nonce.lower(), nonce.replace("١", "1")} - {nonce}:
+        assert not book.seen("op-1", other, at=at)
+    later = at + policy.max_age + policy.max_skew + timedelta(seconds=1)
+    assert not book.seen("op-1", nonce, at=later) and not book.seen("op-2", nonce, at=later)
+    assert len(book) == 0
+
+
+def test_the_nonce_book_forgets_in_the_order_records_arrived() -> None:
+    policy = SignaturePolicy()
+    book = NonceBook(policy)
+    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    for n in range(1000):
+        book.record("op-1", f"{n:032x}", at=at + timedelta(seconds=n // 100))
+    window = policy.max_age + policy.max_skew
+    assert book.seen("op-1", f"{999:032x}", at=at + window + timedelta(seconds=5))
+    assert not book.seen("op-1", f"{0:032x}", at=at + window + timedelta(seconds=5))
+    assert len(book) == 500  # seconds 0-4 forgotten, 5-9 kept
