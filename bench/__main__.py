@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import gateway, retro, scenarios, watchlist_scale
+from bench import gateway, retro, scenarios, watchlist_scale, web_scale
 from bench.cluster import BenchError, TooFewHits
 from bench.procs import ROOT
 from bench.profile import render, summarise
@@ -29,7 +29,7 @@ from bench.watchlist_scale import WatchlistScale
 from bench.workload import MATCH_SHARE, WATCHLIST_SIZE, build_workload, prefill_hits
 
 QUIX_MISSING = "quixstreams not installed (pip install '.[bench]')"
-ALL = "abcdefmrg"
+ALL = "abcdefmrgw"
 PROFILE = "p"  # not in ALL: a cProfile'd worker is slower, so it runs only when asked for
 
 
@@ -71,6 +71,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="hits scenario g posts through the HTTP gateway in each mode (--quick: at most 5,000)",
     )
+    parser.add_argument(
+        "--web-seconds",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds of alerts at 1,000/min to 50 web console sessions in scenario w (--quick: at most 20)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--scenarios",
@@ -91,6 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.latency_seconds = min(args.latency_seconds, 10.0)
         args.watchlist_million = min(args.watchlist_million, 100_000)
         args.gateway_hits = min(args.gateway_hits, 5_000)
+        args.web_seconds = min(args.web_seconds, 20.0)
     args.gateway_hits = min(args.gateway_hits, args.hits)
     if args.watchlist_million < WATCHLIST_SIZE:
         parser.error(f"--watchlist-million must be at least the workload's {WATCHLIST_SIZE:,} entries")
@@ -139,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     scale: WatchlistScale | None = None
     scan: RetroScan | None = None
     gateway_bench: gateway.GatewayBench | None = None
+    web_bench: web_scale.WebScale | None = None
     skipped: dict[str, str] = {}
     failed: dict[str, str] = {}
     started = time.monotonic()
@@ -222,6 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - the gateway is citygate's code under test: report it
                 print(f"[g] FAILED: {type(exc).__name__}: {exc}", flush=True)
                 failed["g"] = str(exc)
+        if "w" in args.scenarios:
+            try:
+                web_bench = web_scale.run(ctx, args.web_seconds)
+            except Exception as exc:  # noqa: BLE001 - the console is citygate's code under test: report it
+                print(f"[w] FAILED: {type(exc).__name__}: {exc}", flush=True)
+                failed["w"] = str(exc)
         del prefill, ctx
         facts["loadavg_at_end"] = os.getloadavg()
         print()
@@ -235,6 +250,14 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"g. per core, gateway / direct producer: single posts {gateway_bench.ratio('single')}, "
                 f"NDJSON batches of {gateway.BATCH} {gateway_bench.ratio('batch')}"
+            )
+        if web_bench is not None:
+            w = web_bench
+            print(
+                f"w. web console, {w.sessions} sessions, {w.alerts:,} alerts at {w.rate_per_min:,.0f}/min, "
+                f"{w.checkpoints:,} checkpoints: {w.deliveries:,}/{w.expected_deliveries:,} delivered, "
+                f"Kafka → page {w.latency_ms}, server {w.server_cores:.2f} cores, "
+                f"RSS {w.server_rss_mb:.0f} MB"
             )
         settings = {
             **{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
@@ -256,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             scale,
             scan,
             gateway_bench,
+            web_bench,
         )
         print(f"\nbench: results in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         if failed:

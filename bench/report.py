@@ -210,6 +210,7 @@ def write_json(
     scale: WatchlistScale | None = None,
     retro: RetroScan | None = None,
     gateway: Any = None,
+    web: Any = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -225,6 +226,7 @@ def write_json(
         **({"watchlist_scale": scale.to_dict()} if scale is not None else {}),
         **({"retro_scan": retro.to_dict()} if retro is not None else {}),
         **({"gateway": gateway.to_dict()} if gateway is not None else {}),
+        **({"web_console": web.to_dict()} if web is not None else {}),
         "skipped": skipped,
         **({"profile": profile} if profile is not None else {}),
     }

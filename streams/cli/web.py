@@ -6,6 +6,8 @@ import click
 
 from streams.cli.common import load_settings
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
 
 @click.command("web")
 @click.option(
@@ -34,6 +36,12 @@ def web(restricted: bool | None) -> None:
     if not settings.console_web_keys_dir:
         logging.getLogger(__name__).warning(
             "CITYGATE_CONSOLE_WEB_KEYS_DIR is not set: nobody can log in to the web console"
+        )
+    if not settings.console_web_tls_certfile and settings.console_web_host not in LOOPBACK:
+        logging.getLogger(__name__).warning(
+            "the web console listens on %s over plain HTTP: passphrases cross the network in clear unless "
+            "a TLS-terminating proxy is in front (or set CITYGATE_CONSOLE_WEB_TLS_CERTFILE and _KEYFILE)",
+            settings.console_web_host,
         )
     read_restricted = bool(settings.console_web_privileged_ids()) if restricted is None else restricted
     topology = load_topology(settings)

@@ -1,6 +1,7 @@
 """The web console in a real headless browser (Debian's chromium and chromedriver via selenium) against the
 real broker and a worker (issue 20, done means): the page shows a new alert for a listed plate within a few
-seconds; the drill's lockdown appears with its rings; accepting an alert from the page puts the accepted
+seconds; the drill's lockdown appears with its rings; a followed vehicle's intercept-ahead checkpoints are
+marked on the map; accepting an alert from the page puts the accepted
 version on `alerts`, signed as the logged-in operator; a non-privileged login never shows a restricted
 alert. The browser, its driver and a CJK font are installed from Debian when missing."""
 
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streams import topics
+from streams.domain.geography.layout import generate_topology
+from streams.domain.geography.topology import load
 from tests.integration.conftest import Cluster
 from tests.integration.debian import ensure_packages
 from tests.integration.test_drill import drill_call
@@ -90,6 +94,10 @@ def test_the_desk_in_a_browser(cluster: Cluster, console: Console, browsers: Cal
     cluster.send(
         topics.WATCHLIST, live_entry("WL-B-C", "苏A9B876", category="wanted", covert=True), key="WL-B-C"
     )
+    lookout = live_entry(
+        "WL-B-L", "苏H·T3683", category="lookout", source_agency="淮安市公安局", incident_id="HA-B-1"
+    )
+    cluster.send(topics.WATCHLIST, lookout, key="WL-B-L")
     cluster.flush()
     cluster.start_worker()
     cluster.wait_past_listing()
@@ -142,3 +150,26 @@ def test_the_desk_in_a_browser(cluster: Cluster, console: Console, browsers: Cal
     # The plain operator's page never showed the covert plate.
     assert "苏A9B876" not in plates_listed(plain)
     assert "苏A9B876" not in plain.page_source
+
+    # Another agency's lookout seen twice: the checkpoints it should pass next are marked on the map.
+    topology = load(generate_topology(2022))
+    here = next(
+        p
+        for p in sorted(topology.points.values(), key=lambda p: p.id)
+        if p.kind == "electronic_checkpoint" and p.ring is None and len(p.neighbours) >= 2
+    )
+    now = datetime.now(UTC)
+    for n, (point_id, seconds_ago) in enumerate([(here.neighbours[0], 40), (here.id, 10)]):
+        at = (now - timedelta(seconds=seconds_ago)).isoformat()
+        hit = live_hit(f"b-l-{n}", "苏HT3683", checkpoint_id=point_id, event_time=at, candidates=[])
+        cluster.send(topics.HITS, hit, key=point_id)
+        cluster.flush()
+    alerts = cluster.read(topics.ALERTS, until=lambda m: any(a["kind"] == "intercept_ahead" for a in m))
+    [ahead] = [a for a in alerts if a["kind"] == "intercept_ahead"]
+    expected = sorted(str(p["point_id"]) for p in ahead["intercept"]["points"])  # type: ignore[index]
+    marked = wait_for(
+        plain,
+        "[...document.querySelectorAll('circle.ahead[data-incident-id=\"HA-B-1\"]')]"
+        ".map((e) => e.dataset.point).join(' ')",
+    )
+    assert sorted(marked.split()) == expected

@@ -59,3 +59,15 @@ def test_the_gateway_connects_as_the_gateway_user_with_only_its_password() -> No
     assert service["environment"]["KAFKA_SASL_USERNAME"] == "gateway"
     (mount,) = service["volumes"]
     assert mount["volume"]["subpath"] == "gateway" and mount["read_only"] is True
+
+
+def test_the_web_console_reads_as_the_privileged_operator_on_loopback_only() -> None:
+    service = SERVICES["web"]
+    assert service["command"] == ["web"]
+    assert service["environment"]["KAFKA_SASL_USERNAME"] == "privileged_operator"
+    assert "privileged_operator" in ROLES
+    known = {variable_name(field) for field in Settings.__dataclass_fields__}
+    assert set(service["environment"]) <= known
+    credentials = [v for v in service["volumes"] if v["source"] == "credentials"]
+    assert [v["volume"]["subpath"] for v in credentials] == ["privileged_operator"]
+    assert service["ports"] == [f"127.0.0.1:{Settings().console_web_port}:{Settings().console_web_port}"]

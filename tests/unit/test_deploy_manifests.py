@@ -149,3 +149,31 @@ def test_the_gateway_runs_as_the_gateway_user_on_settings_that_exist() -> None:
 def test_the_gateway_manifests_validate() -> None:
     text = (BASE / "gateway.yaml").read_text(encoding="utf-8")
     assert validate["check_manifests"](text, "gateway.yaml") == []
+
+
+WEB_DOCS = _docs("web.yaml")
+WEB = _one("Deployment", WEB_DOCS)
+WEB_CONTAINER = WEB["spec"]["template"]["spec"]["containers"][0]
+WEB_ENV = {item["name"]: item for item in WEB_CONTAINER["env"]}
+
+
+def test_the_web_console_runs_as_the_privileged_operator_over_tls_on_settings_that_exist() -> None:
+    known = {variable_name(field.name) for field in fields(Settings)}
+    assert set(WEB_ENV) <= known, set(WEB_ENV) - known
+    assert WEB_CONTAINER["args"] == ["web"]
+    assert WEB_ENV["KAFKA_SASL_USERNAME"]["value"] == "privileged-operator"
+    assert "privileged-operator" in USERS and "KAFKA_SASL_PASSWORD" not in WEB_ENV
+    volumes = {v["name"]: v for v in WEB["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["kafka-user"]["secret"]["secretName"] == "privileged-operator"
+    assert WEB_ENV["CITYGATE_CONSOLE_WEB_TLS_CERTFILE"]["value"].startswith("/etc/citygate/web-tls/")
+    port = int(WEB_ENV["CITYGATE_CONSOLE_WEB_PORT"]["value"])
+    assert WEB_CONTAINER["ports"][0]["containerPort"] == port
+    for probe in ("startupProbe", "readinessProbe"):
+        assert WEB_CONTAINER[probe]["httpGet"] == {"path": "/health", "port": "https", "scheme": "HTTPS"}
+    # Sessions are the process's: one replica, never two that would each know half the logins.
+    assert WEB["spec"]["replicas"] == 1
+
+
+def test_the_web_console_manifests_validate() -> None:
+    text = (BASE / "web.yaml").read_text(encoding="utf-8")
+    assert validate["check_manifests"](text, "web.yaml") == []

@@ -32,61 +32,52 @@ class NonceBook:
     times, so a worker re-reading a topic from the beginning rebuilds the same verdicts.
 
     Compact, because a worker starting just after a bulk import of a million signed entries holds a
-    million nonces: each is one dict slot, keyed by the nonce as an integer when it is the hex a signer
-    writes (44 bytes, not an 81-byte string and a tuple), with its signer (a shared string) as the value;
-    records that reached Kafka at one moment share one list in the order the book forgets them by.
+    million nonces: a pair is one integer in a set when the nonce is the hex a signer writes (the signer's
+    number above the nonce's 128 bits: one object of ~48 bytes, not a tuple of two strings), else the pair
+    itself; records that reached Kafka at one moment share one list in the order the book forgets them by.
     """
 
     def __init__(self, policy: SignaturePolicy) -> None:
         self.keep = policy.max_age + policy.max_skew
-        self._signer_of: dict[int | str, str] = {}
-        self._also: set[tuple[str, str]] = set()  # a nonce another signer used first (never in practice)
-        self._order: deque[tuple[datetime, list[int | str]]] = deque()
+        self._seen: set[int | tuple[str, str]] = set()
+        self._signers: dict[str, int] = {}
+        self._order: deque[tuple[datetime, list[int | tuple[str, str]]]] = deque()
 
     def __len__(self) -> int:
-        return len(self._signer_of) + len(self._also)
+        return len(self._seen)
 
     def seen(self, signer: str, nonce: str, *, at: datetime) -> bool:
         self._forget_before(at - self.keep)
-        first = self._signer_of.get(_nonce_key(nonce))
-        return first == signer or (first is not None and (signer, nonce) in self._also)
+        return self._pair(signer, nonce) in self._seen
 
     def record(self, signer: str, nonce: str, *, at: datetime) -> None:
-        key = _nonce_key(nonce)
-        first = self._signer_of.get(key)
-        if first is None:
-            self._signer_of[key] = signer
-        elif first != signer:
-            self._also.add((signer, nonce))
-        else:
+        pair = self._pair(signer, nonce)
+        if pair in self._seen:
             return
+        self._seen.add(pair)
         if self._order and self._order[-1][0] == at:
-            self._order[-1][1].append(key)
+            self._order[-1][1].append(pair)
         else:
-            self._order.append((at, [key]))
+            self._order.append((at, [pair]))
+
+    def _pair(self, signer: str, nonce: str) -> int | tuple[str, str]:
+        """One-to-one: only a nonce of 32 lowercase hex digits becomes a number."""
+        if len(nonce) == _HEX_NONCE and nonce.isascii() and nonce.islower() and nonce.isalnum():
+            try:
+                number = int(nonce, 16)
+            except ValueError:
+                return signer, nonce
+            signer_number = self._signers.setdefault(signer, len(self._signers) + 1)
+            return signer_number << 128 | number
+        return signer, nonce
 
     def _forget_before(self, moment: datetime) -> None:
         while self._order and self._order[0][0] < moment:
-            _, keys = self._order.popleft()
-            for key in keys:
-                self._signer_of.pop(key, None)
-            if self._also:
-                keys_now = set(keys)
-                self._also = {pair for pair in self._also if _nonce_key(pair[1]) not in keys_now}
+            _, pairs = self._order.popleft()
+            self._seen.difference_update(pairs)
 
 
 _HEX_NONCE = 32  # streams/signing.py writes 16 random bytes as lowercase hex
-
-
-def _nonce_key(nonce: str) -> int | str:
-    """The nonce as the integer its lowercase hex spells (one-to-one: only that spelling converts), else
-    the text itself."""
-    if len(nonce) == _HEX_NONCE and nonce.isascii() and nonce.islower() and nonce.isalnum():
-        try:
-            return int(nonce, 16)
-        except ValueError:
-            return nonce
-    return nonce
 
 
 @dataclass(frozen=True, slots=True)

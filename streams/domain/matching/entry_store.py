@@ -1,14 +1,15 @@
 """Watchlist entries as compact bytes: how every worker holds a national list of millions in memory.
 
 A `WatchlistEntry` object, its plate strings, its proof and the dict slots cost ~700 bytes here, and each
-object is one more for the cyclic garbage collector to walk on every full collection (a million of them
-made the hit path 20% slower). Packed, an entry is one `bytes` object of ~210 bytes that the collector
-never visits: the texts many entries repeat (reason, agency, officer, instructions, signer, incident) are
-numbers into a shared, reference-counted table; times are integers; the entry id, plates and proof are
-inline. An entry is unpacked only when something asks for it (a hit's probe found its bucket, a console
-lists the index), which is rare next to the reads that match nothing.
+object is one more for the cyclic garbage collector to walk on every full collection. Packed, an entry is
+one `bytes` object of ~190 bytes that the collector never visits: the texts many entries repeat (reason,
+agency, officer, instructions, signer, incident) are numbers into a shared, reference-counted table;
+times are integers; the plates and the proof are inline (the entry id is the index's key, so it is not
+repeated inside). An entry is unpacked only when something asks for it (a hit's probe found its bucket,
+a console lists the index), which is rare next to the reads that match nothing.
 
-Round trip is exact: `unpack(pack(e)) == e`, times keep their UTC offsets (tests/unit/domain/matching).
+Round trip is exact: `unpack(e.entry_id, pack(e)) == e`, and times keep their UTC offsets
+(tests/unit/domain/matching/test_entry_store.py).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ _PLATE_IS_NORMALISED = 8
 
 _NONE = 0  # text number 0 means None; the table's numbers start at 1
 # category, priority, flags; reason, agency, added_by, incident, instructions, signer (text numbers);
-# valid_from µs and UTC offset s, valid_until µs and offset s, listed_at µs; lengths of id, plate,
-# normalised plate (0: the plate is normalised), proof.
-_FIXED = struct.Struct("<BBB6IqiqiqBBBB")
+# valid_from µs and UTC offset s, valid_until µs and offset s, listed_at µs; lengths of the plate, the
+# normalised plate (0: the plate is normalised) and the proof.
+_FIXED = struct.Struct("<BBB6IqiqiqBBB")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_TIMES = 4096
 
@@ -92,7 +93,6 @@ class EntryStore:
 
     def pack(self, entry: WatchlistEntry) -> bytes:
         take = self.texts.take
-        entry_id = entry.entry_id.encode()
         plate = entry.plate.encode()
         normalised = b"" if entry.plate == entry.plate_normalised else entry.plate_normalised.encode()
         proof = entry.proof or b""
@@ -105,7 +105,7 @@ class EntryStore:
         from_us, from_offset = self._micros_of(entry.valid_from)
         until_us, until_offset = (0, 0) if entry.valid_until is None else self._micros_of(entry.valid_until)
         listed_us = 0 if entry.listed_at is None else self._micros_of(entry.listed_at)[0]
-        if len(entry_id) > 255 or len(plate) > 255 or len(normalised) > 255 or len(proof) > 255:
+        if len(plate) > 255 or len(normalised) > 255 or len(proof) > 255:
             raise ValueError(f"entry {entry.entry_id!r}: a field is too long to pack")
         fixed = _FIXED.pack(
             _CATEGORY_CODES[entry.category],
@@ -122,12 +122,11 @@ class EntryStore:
             until_us,
             until_offset,
             listed_us,
-            len(entry_id),
             len(plate),
             len(normalised),
             len(proof),
         )
-        return b"".join((fixed, entry_id, plate, normalised, proof))
+        return b"".join((fixed, plate, normalised, proof))
 
     def release(self, blob: bytes) -> None:
         """Forget the texts of a packed entry that leaves the index."""
@@ -135,14 +134,10 @@ class EntryStore:
         for number in fields[3:9]:
             self.texts.drop(number)
 
-    def entry_id(self, blob: bytes) -> str:
-        *_, id_len, _, _, _ = _FIXED.unpack_from(blob)
-        return blob[_FIXED.size : _FIXED.size + id_len].decode()
-
     def category(self, blob: bytes) -> str:
         return _CATEGORY_NAMES[blob[0]]
 
-    def unpack(self, blob: bytes) -> WatchlistEntry:
+    def unpack(self, entry_id: str, blob: bytes) -> WatchlistEntry:
         (
             category,
             priority,
@@ -158,14 +153,11 @@ class EntryStore:
             until_us,
             until_offset,
             listed_us,
-            id_len,
             plate_len,
             normalised_len,
             proof_len,
         ) = _FIXED.unpack_from(blob)
         at = _FIXED.size
-        entry_id = blob[at : at + id_len].decode()
-        at += id_len
         plate = blob[at : at + plate_len].decode()
         at += plate_len
         normalised = plate if flags & _PLATE_IS_NORMALISED else blob[at : at + normalised_len].decode()

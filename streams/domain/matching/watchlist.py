@@ -125,9 +125,9 @@ def _time(text: str, name: str) -> datetime:
     return moment
 
 
-# Entries sharing an equivalence key, packed (streams/domain/matching/entry_store.py): one entry, or
+# The ids of the entries sharing an equivalence key: one id (the very string that keys the entry), or
 # (rarely) a tuple of them. No dict per bucket: a million entries are mostly one per plate.
-Bucket = bytes | tuple[bytes, ...]
+Bucket = str | tuple[str, ...]
 
 
 class WatchlistIndex:
@@ -135,8 +135,8 @@ class WatchlistIndex:
     both start from that one bucket); several entries may list one plate.
 
     Compact, because every worker holds the whole list and a national list has millions of entries: each
-    entry is packed into one bytes object (EntryStore says how), referred to by one dict slot per id and
-    one per key bucket keyed by the key's hash (an int, not the key string). An entry is unpacked only
+    entry is packed into one bytes object (EntryStore says how) under its id, and each key bucket (keyed
+    by the key's hash, an int, not the key string) holds the ids. An entry is unpacked only
     when asked for, so what a lookup returns is equal to what was upserted, not the same object. A hash
     collision can put unrelated plates in one bucket, so every lookup compares the plates themselves.
     """
@@ -155,11 +155,11 @@ class WatchlistIndex:
 
     def __iter__(self) -> Iterator[WatchlistEntry]:
         unpack = self._store.unpack
-        return (unpack(blob) for blob in list(self._by_id.values()))
+        return (unpack(entry_id, blob) for entry_id, blob in list(self._by_id.items()))
 
     def get(self, entry_id: str) -> WatchlistEntry | None:
         blob = self._by_id.get(entry_id)
-        return None if blob is None else self._store.unpack(blob)
+        return None if blob is None else self._store.unpack(entry_id, blob)
 
     def upsert(self, entry: WatchlistEntry) -> None:
         """Add or replace an entry. An update keeps the time of the first listing: which hits live matching
@@ -168,28 +168,28 @@ class WatchlistIndex:
         if old is not None and old.listed_at is not None:
             first = old.listed_at if entry.listed_at is None else min(old.listed_at, entry.listed_at)
             entry = replace(entry, listed_at=first)
-        blob = self._store.pack(entry)
-        self._by_id[entry.entry_id] = blob
+        entry_id = entry.entry_id
+        self._by_id[entry_id] = self._store.pack(entry)
         self._counts[entry.category] += 1
         slot = hash(equivalence_key(entry.plate_normalised))
         bucket = self._by_key.get(slot)
         if bucket is None:
-            self._by_key[slot] = blob
+            self._by_key[slot] = entry_id
         elif isinstance(bucket, tuple):
-            self._by_key[slot] = (*bucket, blob)
+            self._by_key[slot] = (*bucket, entry_id)
         else:
-            self._by_key[slot] = (bucket, blob)
+            self._by_key[slot] = (bucket, entry_id)
 
     def remove(self, entry_id: str) -> WatchlistEntry | None:
         blob = self._by_id.pop(entry_id, None)
         if blob is None:
             return None
-        old = self._store.unpack(blob)
+        old = self._store.unpack(entry_id, blob)
         self._store.release(blob)
         self._counts[old.category] -= 1
         slot = hash(equivalence_key(old.plate_normalised))
         bucket = self._by_key.get(slot)
-        rest = tuple(b for b in _blobs(bucket) if b is not blob)
+        rest = tuple(i for i in _ids(bucket) if i != entry_id)
         if not rest:
             self._by_key.pop(slot, None)
         else:
@@ -260,13 +260,13 @@ class WatchlistIndex:
         return len(self._store.texts)
 
     def _unpacked(self, bucket: Bucket) -> tuple[WatchlistEntry, ...]:
-        unpack = self._store.unpack
+        unpack, blobs = self._store.unpack, self._by_id
         if isinstance(bucket, tuple):
-            return tuple(unpack(blob) for blob in bucket)
-        return (unpack(bucket),)
+            return tuple(unpack(entry_id, blobs[entry_id]) for entry_id in bucket)
+        return (unpack(bucket, blobs[bucket]),)
 
 
-def _blobs(bucket: Bucket | None) -> tuple[bytes, ...]:
+def _ids(bucket: Bucket | None) -> tuple[str, ...]:
     if bucket is None:
         return ()
     return bucket if isinstance(bucket, tuple) else (bucket,)

@@ -61,7 +61,7 @@ async function drawMap() {
   show();
   zoomable(svg, () => view, (next) => { view = next; show(); });
   document.getElementById("whole").addEventListener("click", () => { view = whole; show(); });
-  for (const name of ["rings", "checkpoints", "manned", "trails", "incidents", "units", "flashes"]) {
+  for (const name of ["rings", "checkpoints", "manned", "trails", "ahead", "incidents", "units", "flashes"]) {
     layers[name] = el("svg:g", { class: `layer ${name}` });
     svg.appendChild(layers[name]);
   }
@@ -261,11 +261,42 @@ function drawLockdowns() {
   }));
 }
 
+// The newest intercept_ahead alert of each incident (ours, or another agency's lookout): where its vehicle
+// should pass next, and when. Drawn until a quarter of an hour after the last of its passing windows.
+const AHEAD_GRACE_MS = 15 * 60 * 1000;
+
+function interceptsByIncident() {
+  const found = new Map();
+  for (const alert of state.alerts.values()) {
+    if (alert.kind !== "intercept_ahead" || !alert.incident_id || !alert.intercept) continue;
+    const known = found.get(alert.incident_id);
+    if (!known || Date.parse(alert.created_at) > Date.parse(known.created_at)) found.set(alert.incident_id, alert);
+  }
+  return found;
+}
+
+function drawAhead(alert) {
+  const ahead = alert.intercept.points || [];
+  if (!ahead.some((p) => Date.parse(p.latest) + AHEAD_GRACE_MS >= Date.now())) return [];
+  for (const point of ahead) {
+    const at = points.get(point.point_id);
+    if (!at) continue;
+    const mark = el("svg:circle", { cx: at[0], cy: at[1], class: "ahead",
+      "data-point": point.point_id, "data-incident-id": alert.incident_id });
+    mark.appendChild(el("svg:title", {},
+      `${alert.plate} ${alert.incident_id} → ${point.point_id} ${when(point.earliest)}–${when(point.latest)}`));
+    layers.ahead.appendChild(mark);
+  }
+  return ahead;
+}
+
 function drawIncidents() {
   const list = document.getElementById("incidents");
   const open = [...state.incidents.values()].filter((i) => i.status === "open");
   layers.incidents.replaceChildren();
   layers.trails.replaceChildren();
+  layers.ahead.replaceChildren();
+  const ahead = new Map([...interceptsByIncident()].map(([id, alert]) => [id, drawAhead(alert)]));
   list.replaceChildren(...open.map((incident) => {
     const where = place(incident.lon, incident.lat);
     if (where) {
@@ -289,6 +320,11 @@ function drawIncidents() {
       .map((p) => `${p.unit_id} ~${Math.round(p.travel_s / 60)}′`).join(", ");
     row.appendChild(el("span", { class: "sent" }, sent ? `已派 sent ${sent}` : "未派 none sent"));
     if (!sent && proposed) row.appendChild(el("span", { class: "proposal" }, `建议 proposed ${proposed}`));
+    const next = (ahead.get(incident.incident_id) || []).slice(0, 3)
+      .map((p) => `${p.point_id} ${when(p.earliest)}–${when(p.latest)}`).join(", ");
+    if (next) {
+      row.appendChild(el("span", { class: "ahead" }, `前方 ahead ${next}`));
+    }
     row.appendChild(button("派警 dispatch", () => send("dispatch", incident.incident_id,
       { reason_code: "proposal" }), { class: "dispatch" }));
     return row;
@@ -350,6 +386,7 @@ function connect() {
     if (change.kind === "answer") { answered(change.data); return; }
     if (!take(change.kind, change.data)) return;
     DRAW[change.kind]();
+    if (change.kind === "alert" && change.data.kind === "intercept_ahead") drawIncidents();
     if (change.kind === "alert" && change.data.state === "new") flash(change.data);
   });
   source.addEventListener("expired", () => { source.close(); window.location.href = "/login?expired=1"; });

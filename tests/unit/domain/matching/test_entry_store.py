@@ -52,7 +52,7 @@ entries = st.builds(
 @given(entries)
 def test_an_unpacked_entry_equals_the_packed_one_and_keeps_its_offsets(entry: WatchlistEntry) -> None:
     store = EntryStore()
-    back = store.unpack(store.pack(entry))
+    back = store.unpack(entry.entry_id, store.pack(entry))
     assert back == entry
     assert back.valid_from.isoformat() == entry.valid_from.isoformat()
     if entry.valid_until is not None:
