@@ -9,7 +9,9 @@ would feel and what the server pays: the time from an alert reaching Kafka to ea
 (p50, p99, max over every alert × session), whether every session got every alert, the server's CPU
 (cores used) and resident set, and the size and fetch time of the map (checkpoints included) and of the
 snapshot a page gets when it connects with a full alert list. The harness's clients run on the same two
-cores as the server and the broker, so the latencies are an upper bound.
+cores as the server and the broker, so the latencies are an upper bound. Beside them, when Debian's
+chromium and its driver are installed, one real headless browser is logged in too, and what its page
+spent drawing is reported: the map with every checkpoint once, and each redraw after a change.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ RATE_PER_MIN = 1000.0
 PASSPHRASE = "bench web console passphrase"  # noqa: S105 - the bench's throwaway keys
 READY_S = 90.0
 EXAMPLE = Path(__file__).parents[1] / "schemas" / "examples" / "alerts" / "valid" / "maximal.json"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @dataclass
@@ -62,6 +66,7 @@ class WebScale:
     snapshot_bytes: int
     snapshot_ms: float  # a page connecting after the run: its first event, the snapshot
     login_ms_median: float
+    browser: dict[str, Any]  # the real page's drawing times, or why it was not measured
     loadavg_start: tuple[float, float, float] = (0.0, 0.0, 0.0)
     loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -189,6 +194,62 @@ async def _drive(
             await session.close()
 
 
+class Browser:
+    """One headless chromium logged in to the console (selenium), or the reason there is none."""
+
+    def __init__(self, url: str, operator_id: str) -> None:
+        self.driver: Any = None
+        self.why_not = ""
+        if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+            self.why_not = "not measured: chromium and chromium-driver are not installed"
+            return
+        try:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.service import Service
+            from selenium.webdriver.common.by import By
+        except ImportError:
+            self.why_not = "not measured: selenium is not installed (pip install -e '.[dev]')"
+            return
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--window-size=1600,1000",
+        ):
+            options.add_argument(argument)
+        self.driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        self.driver.get(f"{url}/login")
+        self.driver.find_element(By.NAME, "operator_id").send_keys(operator_id)
+        self.driver.find_element(By.NAME, "passphrase").send_keys(PASSPHRASE)
+        self.driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        deadline = time.monotonic() + 60
+        while not self._script("document.getElementById('connection').dataset.state === 'live'"):
+            if time.monotonic() > deadline:
+                raise BenchError("the browser's page did not go live within 60 s")
+            time.sleep(0.2)
+
+    def _script(self, expression: str) -> Any:
+        return self.driver.execute_script(f"try {{ return {expression}; }} catch (e) {{ return null; }}")
+
+    def figures(self) -> dict[str, Any]:
+        if self.driver is None:
+            return {"measured": False, "why_not": self.why_not}
+        timings = self._script("window.citygateTimings") or {}
+        return {
+            "measured": True,
+            "map_draw_ms": round(float(timings.get("map_ms") or 0.0), 1),
+            "redraws": len(timings.get("redraw_ms") or []),
+            "redraw_ms": _percentiles([float(v) for v in timings.get("redraw_ms") or []]),
+            "alerts_listed": self._script("document.querySelectorAll('#alerts li').length"),
+        }
+
+    def close(self) -> None:
+        if self.driver is not None:
+            self.driver.quit()
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
@@ -207,7 +268,7 @@ def run(ctx: Any, seconds: float) -> WebScale:
     keys = ctx.workdir / "w-webkeys"
     keys.mkdir(parents=True, exist_ok=True)
     print(f"[w] locking {SESSIONS} operators' keys (scrypt)", flush=True)
-    for n in range(SESSIONS):
+    for n in range(SESSIONS + 1):  # and one for the real browser
         write_locked(SigningKey.generate(f"op-{n:03d}"), PASSPHRASE, keys / f"op-{n:03d}.webkey")
     topology = load(generate_topology(settings.topology_seed))  # what the console draws
     checkpoints = sorted(p.id for p in topology.points.values() if p.kind == "electronic_checkpoint")
@@ -228,12 +289,17 @@ def run(ctx: Any, seconds: float) -> WebScale:
         url = f"http://127.0.0.1:{port}"
         _wait_ready(console, url)
         cpu_before = console.cpu_seconds()
-        print(f"[w] {SESSIONS} sessions, {count:,} alerts at {RATE_PER_MIN:,.0f}/min", flush=True)
-        received, sent, logins, run_s, map_bytes, map_ms = asyncio.run(
-            _drive(url, settings.kafka_bootstrap, settings.topic(ALERTS), alerts, RATE_PER_MIN)
-        )
-        cpu = console.cpu_seconds() - cpu_before
-        rss, hwm = memory_mb(console.pid)
+        browser = Browser(url, f"op-{SESSIONS:03d}")
+        try:
+            print(f"[w] {SESSIONS} sessions, {count:,} alerts at {RATE_PER_MIN:,.0f}/min", flush=True)
+            received, sent, logins, run_s, map_bytes, map_ms = asyncio.run(
+                _drive(url, settings.kafka_bootstrap, settings.topic(ALERTS), alerts, RATE_PER_MIN)
+            )
+            cpu = console.cpu_seconds() - cpu_before
+            rss, hwm = memory_mb(console.pid)
+            page = browser.figures()
+        finally:
+            browser.close()
         snapshot_bytes, snapshot_s = asyncio.run(_snapshot(url, "op-000"))
     finally:
         if console is not None:
@@ -262,6 +328,7 @@ def run(ctx: Any, seconds: float) -> WebScale:
         snapshot_bytes=snapshot_bytes,
         snapshot_ms=round(snapshot_s * 1000, 1),
         login_ms_median=round(logins[len(logins) // 2] * 1000, 1),
+        browser=page,
         loadavg_start=start_load,
         loadavg_end=os.getloadavg(),
     )
@@ -269,7 +336,7 @@ def run(ctx: Any, seconds: float) -> WebScale:
         f"[w] {deliveries:,}/{result.expected_deliveries:,} deliveries; Kafka → page {result.latency_ms}; "
         f"server {result.server_cores:.2f} cores, RSS {rss:.0f} MB; map {map_bytes / 1024:.0f} KiB "
         f"({len(checkpoints):,} checkpoints) in {map_ms:.0f} ms; snapshot {snapshot_bytes / 1024:.0f} KiB "
-        f"in {result.snapshot_ms:.0f} ms",
+        f"in {result.snapshot_ms:.0f} ms; browser {page}",
         flush=True,
     )
     return result

@@ -358,6 +358,19 @@ function drawUnits() {
 // ------------------------------------------------------------------------------------------- events
 
 const DRAW = { alert: drawAlerts, lockdown: drawLockdowns, incident: drawIncidents, unit: drawUnits };
+// What the page spends drawing: the map once, and the last 500 redraws after a change (milliseconds). Read by
+// the bench (bench/web_scale.py) from a real browser; nothing else uses it.
+const timings = { map_ms: null, redraw_ms: [] };
+window.citygateTimings = timings;
+
+function redraw(change) {
+  const started = performance.now();
+  DRAW[change.kind]();
+  if (change.kind === "alert" && change.data.kind === "intercept_ahead") drawIncidents();
+  if (change.kind === "alert" && change.data.state === "new") flash(change.data);
+  timings.redraw_ms.push(performance.now() - started);
+  if (timings.redraw_ms.length > 500) timings.redraw_ms.shift();
+}
 const KEY = { alert: "alert_id", lockdown: "lockdown_id", incident: "incident_id", unit: "unit_id" };
 const BOOK = { alert: "alerts", lockdown: "lockdowns", incident: "incidents", unit: "units" };
 
@@ -385,9 +398,7 @@ function connect() {
     const change = JSON.parse(event.data);
     if (change.kind === "answer") { answered(change.data); return; }
     if (!take(change.kind, change.data)) return;
-    DRAW[change.kind]();
-    if (change.kind === "alert" && change.data.kind === "intercept_ahead") drawIncidents();
-    if (change.kind === "alert" && change.data.state === "new") flash(change.data);
+    redraw(change);
   });
   source.addEventListener("expired", () => { source.close(); window.location.href = "/login?expired=1"; });
   source.onerror = () => {
@@ -397,4 +408,5 @@ function connect() {
   };
 }
 
-drawMap().then(connect);
+const mapStarted = performance.now();
+drawMap().then(() => { timings.map_ms = performance.now() - mapStarted; connect(); });
