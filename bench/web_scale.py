@@ -99,7 +99,8 @@ def _alerts(count: int, checkpoints: list[str], seed: int) -> list[tuple[str, di
 
 
 async def _login(url: str, operator_id: str) -> tuple[aiohttp.ClientSession, float]:
-    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    # A snapshot is one SSE line of a megabyte or more (a full alert list): room for it in the reader.
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), read_bufsize=2**24)
     started = time.monotonic()
     async with session.post(
         f"{url}/login", data={"operator_id": operator_id, "passphrase": PASSPHRASE}, allow_redirects=False

@@ -209,11 +209,27 @@ function alertRow(alert) {
   return row;
 }
 
+// Per alert record (a new version is a new object): its row and its time, made once. A redraw then moves
+// the rows it keeps (a reason being chosen in one stays chosen) and builds only the new ones.
+const rows = new WeakMap();
+const times = new WeakMap();
+
+function rowOf(alert) {
+  let row = rows.get(alert);
+  if (!row) { row = alertRow(alert); rows.set(alert, row); }
+  return row;
+}
+
+function timeOf(alert) {
+  let at = times.get(alert);
+  if (at === undefined) { at = Date.parse(alert.event_time || alert.created_at); times.set(alert, at); }
+  return at;
+}
+
 function drawAlerts() {
   const list = document.getElementById("alerts");
-  const shown = [...state.alerts.values()].sort((a, b) =>
-    a.priority - b.priority || Date.parse(b.event_time || b.created_at) - Date.parse(a.event_time || a.created_at));
-  list.replaceChildren(...shown.slice(0, MAX_ROWS).map(alertRow));
+  const shown = [...state.alerts.values()].sort((a, b) => a.priority - b.priority || timeOf(b) - timeOf(a));
+  list.replaceChildren(...shown.slice(0, MAX_ROWS).map(rowOf));
 }
 
 function drawLockdowns() {
