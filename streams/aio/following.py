@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from mode import Service
 
+from streams.aio.partitions import partitions_of
 from streams.settings import Settings
-from streams.topics import MissingTopic
 
 log = logging.getLogger(__name__)
 
@@ -43,32 +42,9 @@ async def until_done(service: Service, what: str, attempt: Callable[[], Awaitabl
 
 
 async def topic_partitions(settings: Settings, names: Sequence[str]) -> list[TopicPartition]:
-    """Every partition of the public topics `names` (logical names); `MissingTopic` for one not there.
-
-    Asked with the admin client for all topics: a fresh consumer knows no partitions until it has fetched
-    metadata, aiokafka's public `topics()` keeps no partitions, and a metadata request naming the topics may
-    auto-create them on a cluster that allows it (a typo must fail, not make an empty topic).
-    """
-    admin = AIOKafkaAdminClient(
-        **settings.connection().client_kwargs(), client_id=f"{settings.app_id}-metadata"
-    )
-    await admin.start()
-    try:
-        described = {str(t["topic"]): t for t in await admin.describe_topics()}
-    finally:
-        await admin.close()
-    tps: list[TopicPartition] = []
-    for name in names:
-        physical = settings.topic(name)
-        found = described.get(physical)
-        if found is None or not found["partitions"]:
-            raise MissingTopic(physical)
-        tps.extend(TopicPartition(physical, p["partition"]) for p in sorted(found["partitions"], key=_number))
-    return tps
-
-
-def _number(partition: dict[str, Any]) -> int:
-    return int(partition["partition"])
+    """Every partition of the public topics `names` (logical names); `MissingTopic` for one not there."""
+    physical = [settings.topic(name) for name in names]
+    return await partitions_of(settings, physical, client_id=f"{settings.app_id}-metadata")
 
 
 def consumer_for(settings: Settings, *, client_id: str, from_beginning: bool = True) -> AIOKafkaConsumer:

@@ -20,11 +20,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from streams import topics
+from streams.aio.partitions import partitions_of
 from streams.codecs.gateway import GATEWAY_DECODERS, CameraMessage, GatewayKeyMessage
 from streams.domain.exceptions import InvalidInput
 from streams.domain.gateway.cameras import CameraRegistry, camera_from
 from streams.domain.gateway.keys import KeyBook, key_from
-from streams.gateway.kafka_setup import partitions_of
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Follower:
         self._consumer = consumer
         await consumer.start()
         names = {self.settings.topic(name): name for name in (topics.CAMERAS, topics.GATEWAY_KEYS)}
-        tps = await partitions_of(self.settings, list(names))
+        tps = await partitions_of(self.settings, list(names), client_id=f"{self.settings.app_id}-gateway")
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         # A fresh start rebuilds the state from the beginning: the previous one stays in use until then.
