@@ -134,9 +134,6 @@ class EntryStore:
         for number in fields[3:9]:
             self.texts.drop(number)
 
-    def category(self, blob: bytes) -> str:
-        return _CATEGORY_NAMES[blob[0]]
-
     def unpack(self, entry_id: str, blob: bytes) -> WatchlistEntry:
         (
             category,

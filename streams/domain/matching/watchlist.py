@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime
 from typing import Protocol
 
 from streams.domain import fields
@@ -102,10 +102,9 @@ def check_entry(
     )
 
 
-# Times lists repeat (a bulk import's validity, most often) are one object each, and every time of one offset
-# shares one zone object (fromisoformat makes a new one per parse): ~100 bytes an entry at a million.
+# Times lists repeat (a bulk import's validity, most often) are parsed once and are one object each: the
+# index's store converts each object to integers once (streams/domain/matching/entry_store.py).
 _TIMES: dict[str, datetime] = {}
-_ZONES: dict[timedelta, tzinfo] = {}
 _MAX_TIMES = 4096
 
 
@@ -114,11 +113,6 @@ def _time(text: str, name: str) -> datetime:
     if found is not None:
         return found
     moment = fields.moment(text, name)
-    offset, zone = moment.utcoffset(), moment.tzinfo
-    if offset is not None and zone is not None:
-        shared = _ZONES.setdefault(offset, zone)
-        if shared is not zone:
-            moment = moment.replace(tzinfo=shared)
     if len(_TIMES) >= _MAX_TIMES:
         _TIMES.clear()
     _TIMES[text] = moment

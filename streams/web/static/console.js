@@ -424,5 +424,8 @@ function connect() {
   };
 }
 
+// Intercept-ahead marks lapse with time, not only with a change: look again every minute.
+setInterval(() => { if (layers.ahead) drawIncidents(); }, 60 * 1000);
+
 const mapStarted = performance.now();
 drawMap().then(() => { timings.map_ms = performance.now() - mapStarted; connect(); });
