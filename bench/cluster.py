@@ -22,6 +22,7 @@ from kafka.errors import KafkaError
 
 from bench import people
 from bench.workload import stamp
+from streams.gateway import publisher
 from streams.settings import Settings
 from streams.tools.admin import create_topics
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
@@ -65,7 +66,8 @@ def latency_clients(settings: Settings) -> tuple[AIOKafkaProducer, AIOKafkaConsu
     """The producer that offers timed hits and the consumer that receives their alerts (not started): the
     latency scenario's and the soak's, on the deployment's connection."""
     client = settings.connection().client_kwargs()
-    producer = AIOKafkaProducer(**client, acks="all", linger_ms=5)
+    # The gateway's producer settings: the hit's moment is when a gateway hands it to Kafka.
+    producer = AIOKafkaProducer(**client, acks="all", linger_ms=publisher.LINGER_MS)
     consumer = AIOKafkaConsumer(
         **client, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, auto_offset_reset="latest"
     )

@@ -138,6 +138,12 @@ def table(
                 f"{_fmt(lat.max_ms, '.1f'):>8} {lat.worker_cpu_s_per_1k:>9.3f} "
                 f"{lat.harness_cpu_s_per_1k:>8.3f} {_load(lat.loadavg_before, lat.loadavg_end):>9}"
             )
+            lines.append(
+                f"{'  split: to the worker sending the alert':<42} "
+                f"p50 {_fmt(lat.to_worker_send_p50_ms, '.1f')} "
+                f"p99 {_fmt(lat.to_worker_send_p99_ms, '.1f')} ms; from there to the operator p50 "
+                f"{_fmt(lat.delivery_p50_ms, '.1f')} p99 {_fmt(lat.delivery_p99_ms, '.1f')} ms"
+            )
     lines.append("")
     values = ratios(drains)
     for name in RATIOS:

@@ -110,6 +110,12 @@ class Latency:
     # The harness produces and consumes on the same cores as the worker: what that took, per 1k hits.
     harness_cpu_s_per_1k: float = 0.0
     loadavg_end: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # The same latencies split at the alert record's timestamp (CreateTime: the moment the worker handed
+    # the alert to its producer): hit produced -> alert sent by the worker, and alert sent -> operator.
+    to_worker_send_p50_ms: float | None = None
+    to_worker_send_p99_ms: float | None = None
+    delivery_p50_ms: float | None = None
+    delivery_p99_ms: float | None = None
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -474,6 +480,7 @@ async def _paced(
             await consumer.position(tp)  # resolve "end" now, before the first hit is sent
         sent: dict[str, float] = {}
         latencies: list[float] = []
+        to_send: list[float] = []  # hit produced -> the alert's CreateTime
         producing = asyncio.Event()
         producing.set()
         counts = {"hits": 0, "matching": 0, "elapsed": 0.0}
@@ -518,6 +525,7 @@ async def _paced(
                         at = sent.pop(str(message["refs"][0]["id"]), None)  # type: ignore[index]
                         if at is not None:
                             latencies.append(received - at)
+                            to_send.append(record.timestamp / 1000 - at)
                 if producing.is_set():
                     continue
                 if not sent:
@@ -534,6 +542,8 @@ async def _paced(
         await consumer.stop()
         await producer.stop()
     ms = [x * 1000 for x in latencies]
+    send_ms = [x * 1000 for x in to_send]
+    delivery_ms = [total - part for total, part in zip(ms, send_ms, strict=True)]
 
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
@@ -553,6 +563,10 @@ async def _paced(
         max_ms=rounded(max(ms) if ms else None),
         worker_cpu_s_per_1k=0.0,
         loadavg_before=(0.0, 0.0, 0.0),
+        to_worker_send_p50_ms=rounded(percentile(send_ms, 50)),
+        to_worker_send_p99_ms=rounded(percentile(send_ms, 99)),
+        delivery_p50_ms=rounded(percentile(delivery_ms, 50)),
+        delivery_p99_ms=rounded(percentile(delivery_ms, 99)),
     )
 
 

@@ -296,10 +296,21 @@ def test_weak_keys_are_refused_everywhere(weak: bytes) -> None:
 
     assert is_weak_public_key(weak)
     assert not verify(weak, b"anything", bytes(64))
+    assert not verify(weak, b"anything", bytes(64))  # the key cache remembers the refusal, not a pass
     with pytest.raises(ValueError, match="weak"):
         root_person("root", weak)
     with pytest.raises(InvalidInput, match="weak"):
         check_registry_record("x", RecordFields("x", base64.b64encode(weak).decode(), ["operator"]))
+
+
+def test_a_key_verified_under_before_still_refuses_what_it_did_not_sign() -> None:
+    key = SigningKey.generate("x")
+    signed = key.private_key.sign(b"entry one")
+    for _ in range(3):  # the first call loads and checks the key, the others reuse it
+        assert verify(key.public_key, b"entry one", signed)
+        assert not verify(key.public_key, b"entry two", signed)
+        assert not verify(key.public_key, b"entry one", bytes(64))
+        assert not verify(SigningKey.generate("y").public_key, b"entry one", signed)
 
 
 def test_generated_keys_are_not_weak() -> None:
