@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import cluster, scenarios
 from bench.cluster import BenchError, settings_env
-from bench.procs import Child, MemorySampler, Worker, memory_mb
+from bench.procs import Child, MemorySampler, Worker, cpu_seconds, memory_mb
 from bench.scenarios import Context, Drain
 from bench.workload import big_watchlist_records
 from streams.settings import Settings
@@ -52,6 +52,15 @@ class WatchlistScale:
         }
     )
     rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (s since start, VmRSS MiB)
+    # The worker's CPU (user + system) from its start to ready: near ready_s means loading is bound by the
+    # worker's own Python, not by fetching from the broker (prefetching would not shorten it).
+    ready_cpu_s: float | None = None
+
+    @property
+    def ready_busy_share(self) -> float | None:
+        if self.ready_cpu_s is None or self.ready_s <= 0:
+            return None
+        return round(self.ready_cpu_s / self.ready_s, 3)
 
     def meets(self) -> dict[str, bool | None]:
         """Each target met or not (None when the figure is missing); the peak RSS is what is compared."""
@@ -63,7 +72,7 @@ class WatchlistScale:
         }
 
     def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "meets_targets": self.meets()}
+        return {**asdict(self), "ready_busy_share": self.ready_busy_share, "meets_targets": self.meets()}
 
 
 def thin(samples: list[tuple[float, float]], keep: int = 120) -> list[tuple[float, float]]:
@@ -113,6 +122,7 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         try:
             body = wait_watchlist_ready(worker, timeout=max(90.0, size / 2000))
             ready_s = time.monotonic() - began
+            ready_cpu_s = cpu_seconds(worker.pid)
             rss, hwm = memory_mb(worker.pid)
         except BaseException:
             worker.stop()
@@ -120,13 +130,14 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         loaded = body.get("watchlist_entries")
         facts.update(
             ready_s=round(ready_s, 2),
+            ready_cpu_s=round(ready_cpu_s, 2),
             rss_after_load_mb=round(rss, 1),
             peak_rss_at_ready_mb=round(hwm, 1),
             entries_loaded=float(loaded) if isinstance(loaded, int) else -1.0,
         )
         print(
             f"[m] watchlist_ready after {ready_s:.1f}s with {loaded} entries; RSS {rss:.0f} MB "
-            f"(peak {hwm:.0f} MB)",
+            f"(peak {hwm:.0f} MB); {ready_cpu_s:.1f} CPU s until then",
             flush=True,
         )
         return [worker], round(ready_s, 2)
@@ -144,6 +155,7 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         entries_loaded=None if loaded < 0 else loaded,
         watchlist_produce_s=facts["watchlist_produce_s"],
         ready_s=facts["ready_s"],
+        ready_cpu_s=facts["ready_cpu_s"],
         rss_after_load_mb=facts["rss_after_load_mb"],
         peak_rss_at_ready_mb=facts["peak_rss_at_ready_mb"],
         peak_rss_mb=round(max(sampler.peak_mb, result.peak_rss_mb), 1),

@@ -11,7 +11,7 @@ import pytest
 from bench.__main__ import ALL, parse_args
 from bench.report import ratios, table
 from bench.retro import RetroScan, pick_plates, scanned_counts
-from bench.scenarios import Drain
+from bench.scenarios import Drain, Latency
 from bench.watchlist_scale import WatchlistScale, thin
 
 FACTS: dict[str, object] = {"cpu_count": 2, "loadavg_at_start": (0.5, 0.4, 0.3)}
@@ -88,6 +88,40 @@ def test_big_watchlist_targets_are_reported_not_asserted() -> None:
     assert scale(drain_ratio_to_a=None).meets()["drain"] is None
     text = table({}, [], FACTS, slow)
     assert "NOT met" in text and "1,000,000-entry watchlist" in text
+
+
+def test_the_load_says_how_busy_the_worker_was_while_it_loaded() -> None:
+    assert scale().ready_busy_share is None  # not measured: no share, and the table says "-"
+    assert "busy - of it" in table({}, [], FACTS, scale())
+    busy = scale(ready_s=40.0, ready_cpu_s=38.0)
+    assert busy.ready_busy_share == 0.95 and busy.to_dict()["ready_busy_share"] == 0.95
+    assert "busy 95% of it (38.0 CPU s)" in table({}, [], FACTS, busy)
+
+
+def test_a_latency_is_split_at_the_alerts_timestamp_in_the_table() -> None:
+    run = Latency(
+        label="c. fixed 1,500 hits/s",
+        offered_rate=1500.0,
+        achieved_rate=1499.0,
+        seconds=30.0,
+        hits_sent=45_000,
+        matching_sent=450,
+        alerts_received=450,
+        missing=0,
+        p50_ms=7.0,
+        p99_ms=14.0,
+        p999_ms=20.0,
+        max_ms=22.0,
+        worker_cpu_s_per_1k=0.2,
+        loadavg_before=(0.5, 0.4, 0.3),
+        to_worker_send_p50_ms=4.5,
+        to_worker_send_p99_ms=9.0,
+        delivery_p50_ms=2.5,
+        delivery_p99_ms=6.0,
+    )
+    text = table({}, [run], FACTS)
+    assert "to the worker sending the alert" in text
+    assert "p50 4.5 p99 9.0 ms; from there to the operator p50 2.5 p99 6.0 ms" in text
 
 
 def test_thin_keeps_the_shape_and_the_last_sample() -> None:
