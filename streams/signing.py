@@ -27,7 +27,7 @@ from streams.domain.identity.weak_keys import is_weak_public_key
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     """The domain's `Verify`: True when `signature` is `public_key`'s over `message`."""
-    key = _usable_key(public_key)
+    key = _usable_key(bytes(public_key))  # hashable whatever bytes-like the caller holds
     if key is None:
         return False
     try:

@@ -311,6 +311,7 @@ def test_a_key_verified_under_before_still_refuses_what_it_did_not_sign() -> Non
         assert not verify(key.public_key, b"entry two", signed)
         assert not verify(key.public_key, b"entry one", bytes(64))
         assert not verify(SigningKey.generate("y").public_key, b"entry one", signed)
+    assert verify(bytearray(key.public_key), b"entry one", signed)  # any bytes-like key, as before the cache
 
 
 def test_generated_keys_are_not_weak() -> None:
