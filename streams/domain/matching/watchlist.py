@@ -67,8 +67,8 @@ def check_entry(
     why). Raises `InvalidInput`."""
     if key != message.entry_id:
         raise InvalidInput("key_mismatch", f"message key {key!r} differs from entry_id {message.entry_id!r}")
-    valid_from = _time(message.valid_from, "valid_from")
-    valid_until = None if message.valid_until is None else _time(message.valid_until, "valid_until")
+    valid_from = entry_time(message.valid_from, "valid_from")
+    valid_until = None if message.valid_until is None else entry_time(message.valid_until, "valid_until")
     ref = ref or listed_at
     if ref is not None:
         check_time(valid_from, "valid_from", ref=ref, max_age=bounds.entry_max_age, max_ahead=bounds.max_skew)
@@ -108,7 +108,9 @@ _TIMES: dict[str, datetime] = {}
 _MAX_TIMES = 4096
 
 
-def _time(text: str, name: str) -> datetime:
+def entry_time(text: str, name: str) -> datetime:
+    """An entry's time field, parsed once per distinct text (the same object each time). Raises
+    `InvalidInput`."""
     found = _TIMES.get(text)
     if found is not None:
         return found

@@ -13,6 +13,10 @@ its listing (`WatchlistEntry.listed_at`).
 With signatures required (`signed`), the replica also reads `operators.registry` and applies a record only
 when its signer may make it (streams/worker/watchlist/signed_entries.py); `confirm` is asked by the hits
 matcher before an entry alerts, and drops a forgery.
+
+A large list (`replica_loader_min_records` and more) is read at start by helper processes, a share of the
+partitions each (streams/worker/watchlist/loader.py): they decode and check, the replica applies what they
+send once the registry is read, and reads each share itself from where its helper stopped.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -36,6 +41,9 @@ from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
 from streams.topics import REGISTRY, WATCHLIST
 from streams.worker.metrics import Metrics
+from streams.worker.watchlist.loader import Loader, LoaderFailed, LoadJob
+from streams.worker.watchlist.preparing import Prepared
+from streams.worker.watchlist.retro_reader import Range, shares
 from streams.worker.watchlist.signed_entries import SignedEntries, Vouched
 
 log = logging.getLogger(__name__)
@@ -43,15 +51,32 @@ log = logging.getLogger(__name__)
 GAUGES_EVERY_S = 1.0  # the watchlist size gauges, at most this often (not after every fetched batch)
 
 
+class RawRecord(Protocol):
+    """A record as read (aiokafka's, or a loading helper's `Prepared`)."""
+
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+    @property
+    def timestamp(self) -> int | None: ...
+
+
 class CatchUp:
     """Tracks whether a consumer has read up to the end offsets it saw when it started."""
 
     def __init__(self, end_offsets: Mapping[TopicPartition, int]) -> None:
+        self.ends = dict(end_offsets)
         self._behind = {tp: end for tp, end in end_offsets.items() if end > 0}
 
     @property
     def done(self) -> bool:
         return not self._behind
+
+    def behind_in(self, topic: str) -> bool:
+        return any(tp.topic == topic for tp in self._behind)
 
     def advance(self, tp: TopicPartition, next_offset: int) -> None:
         """Record that everything before `next_offset` in `tp` has been applied."""
@@ -87,6 +112,13 @@ class WatchlistReplica(Service):
         self._last_stamp: tuple[int | None, datetime | None] = (-1, None)
         self._published = 0.0
         self._fresher = asyncio.Event()
+        self._started_at = time.monotonic()
+        # Partitions a loading helper is reading (paused here), its tasks, and whether the registry is read
+        # up to its end at start (a helper's entries are applied after that: their signers are known then).
+        self._delegated: set[TopicPartition] = set()
+        self._loaders: list[Loader] = []
+        self._loader_tasks: list[asyncio.Task[None]] = []
+        self._registry_read = asyncio.Event()
 
     async def _open(self) -> AIOKafkaConsumer:
         names = [WATCHLIST] if self.signed is None else [WATCHLIST, REGISTRY]
@@ -103,6 +135,10 @@ class WatchlistReplica(Service):
         return consumer
 
     async def on_stop(self) -> None:
+        for loader in self._loaders:
+            loader.kill()
+        for task in self._loader_tasks:
+            task.cancel()
         if self._consumer is not None:
             await self._consumer.stop()
 
@@ -115,6 +151,16 @@ class WatchlistReplica(Service):
         catch_up = self._catch_up
         if consumer is None or catch_up is None:
             return  # asked to stop before the cluster answered
+        self._started_at = time.monotonic()
+        await self._delegate(consumer, catch_up)
+        # At start, entries wait for the registry to be read to its end: an entry whose signer's
+        # registration is not read yet would be held, and an update held after it would replace it, losing
+        # the time of its first listing (that the running workers keep).
+        waiting = [
+            tp for tp in self._applied if tp.topic != self.registry_topic and tp not in self._delegated
+        ]
+        if catch_up.behind_in(self.registry_topic):
+            consumer.pause(*waiting)
         while not self.should_stop:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, records in batches.items():
@@ -127,15 +173,99 @@ class WatchlistReplica(Service):
             # By position, not by the last record: a partition may end in offsets no record is read at
             # (a transaction's commit marker), and the end offsets count them.
             for tp in self._applied:
+                if tp in self._delegated:
+                    continue
                 position = await consumer.position(tp)
                 catch_up.advance(tp, position)
                 self._applied[tp] = position
+            if not self._registry_read.is_set() and not catch_up.behind_in(self.registry_topic):
+                self._registry_read.set()
+                consumer.resume(*waiting)
             if batches and time.monotonic() - self._published >= GAUGES_EVERY_S:
                 self._publish_gauges()
             self._mark_ready_if_caught_up()
             self._note_freshness(consumer)
 
-    def _on_entry(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _delegate(self, consumer: AIOKafkaConsumer, catch_up: CatchUp) -> None:
+        """Hand the watchlist's partitions to loading helpers when the list is large (module docstring)."""
+        count = self.settings.replica_loaders
+        watchlist = self.settings.topic(WATCHLIST)
+        ranges = [
+            Range(tp.partition, self._applied[tp], end)
+            for tp, end in catch_up.ends.items()
+            if tp.topic == watchlist and end > self._applied[tp]
+        ]
+        if count <= 0 or sum(r.end - r.start for r in ranges) < self.settings.replica_loader_min_records:
+            return
+        for share in shares(ranges, count):
+            try:
+                loader = await Loader.start(LoadJob(self.settings, share, self.signed is not None))
+            except OSError as exc:
+                log.warning("could not start a watchlist loader (%s); reading its partitions here", exc)
+                continue
+            tps = [TopicPartition(watchlist, r.partition) for r in share]
+            consumer.pause(*tps)
+            self._delegated.update(tps)
+            self._loaders.append(loader)
+            self._loader_tasks.append(asyncio.create_task(self._take_from(loader, consumer, tps)))
+
+    async def _take_from(self, loader: Loader, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        """Apply a helper's chunks; when it is done or gone, read its partitions here from where it got."""
+        own = {tp.partition: tp for tp in tps}
+        applied = 0
+        try:
+            await self._registry_read.wait()
+            async for chunk in loader.chunks():
+                tp = own.get(chunk.partition)
+                if tp is None:
+                    raise LoaderFailed(f"sent partition {chunk.partition}, not one of its own")
+                for prepared in chunk.records:
+                    self._on_prepared(prepared)
+                applied += len(chunk.records)
+                self._applied[tp] = max(self._applied[tp], chunk.position)
+                if self._catch_up is not None:
+                    self._catch_up.advance(tp, chunk.position)
+                self._mark_ready_if_caught_up()
+            log.info(
+                "a watchlist loader read %d records of partitions %s in %.1f s",
+                applied,
+                ",".join(str(p) for p in sorted(own)),
+                time.monotonic() - self._started_at,
+            )
+        except LoaderFailed as exc:
+            log.warning(
+                "the watchlist loader of partitions %s %s; the worker reads them itself from there",
+                ",".join(str(p) for p in sorted(own)),
+                exc,
+            )
+        finally:
+            loader.kill()
+            if not self.should_stop:
+                for tp in tps:
+                    consumer.seek(tp, self._applied[tp])
+                consumer.resume(*tps)
+            self._delegated.difference_update(tps)
+
+    def _on_prepared(self, prepared: Prepared) -> None:
+        """Apply a record a loading helper read: the gate and the index here, the rest done there."""
+        ready = prepared.ready
+        listed_at = self._listed_at(prepared.timestamp)
+        if ready is None or (self.signed is not None and listed_at is None):
+            self._on_entry(prepared)  # the long way, as if read here
+            return
+        if self.signed is None:
+            self.index.upsert(ready.entry(listed_at, None, None))
+            return
+        assert listed_at is not None  # noqa: S101 (the long way took a record without)
+        vouched = self.signed.vouch(prepared.key, prepared.value, (), listed_at, statement=ready.statement())
+        if vouched is not None:
+            self.index.upsert(ready.entry(listed_at, vouched.signer, vouched.proof))
+        elif prepared.key in self.signed.held:
+            self.metrics.watchlist_refused.labels("held").inc()
+        else:
+            self.metrics.watchlist_refused.labels("unsigned_or_refused").inc()
+
+    def _on_entry(self, record: RawRecord) -> None:
         listed_at = self._listed_at(record.timestamp)
         # Decoded once, for the signature's checks and the entry's; a record that does not decode takes
         # the long way, so its verdict is the one it always had (its nonce spent if it is well signed).
@@ -238,9 +368,11 @@ class WatchlistReplica(Service):
             self.metrics.replica_ready.set(1)
             self._publish_gauges()
             log.info(
-                "watchlist replica complete: %d entries (%d invalid skipped)",
+                "watchlist replica complete: %d entries (%d invalid skipped) in %.1f s%s",
                 len(self.index),
                 self.skipped_invalid,
+                time.monotonic() - self._started_at,
+                f", with {len(self._loaders)} loading helpers" if self._loaders else "",
             )
 
     def _publish_gauges(self) -> None:

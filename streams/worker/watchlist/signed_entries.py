@@ -43,7 +43,7 @@ from streams.domain.identity.gate import (
 )
 from streams.domain.identity.registry import Person, Registry, fold_registry_record
 from streams.domain.identity.roles import REMOVE_ENTRY, action_of_entry
-from streams.domain.identity.signatures import SignaturePolicy, Verify
+from streams.domain.identity.signatures import Signature, SignaturePolicy, Verify
 from streams.domain.matching.watchlist import WatchlistEntry
 
 Headers = Sequence[tuple[str, bytes]]
@@ -55,6 +55,30 @@ class HeldRecord:
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
     arrived_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """What a watchlist entry's signature claims, worked out from the record alone (no registry, no
+    nonces): the signature, the digest it must sign, and the action the entry is. A loading helper
+    process computes it (streams/worker/watchlist/preparing.py); the gate is the replica's."""
+
+    signature: Signature | None
+    signed: bytes
+    action: str
+
+
+def entry_statement(
+    key: bytes | None, value: bytes, *, max_bytes: int, decoded: EntryMessage | None = None
+) -> Statement:
+    """The statement of a watchlist entry record (not a tombstone). Raises `InvalidInput` (`Refused`
+    for a malformed signature)."""
+    message = codecs.decode_object(value, max_bytes=max_bytes)
+    entry_id = codecs.decode_key(key) or ""
+    typed = None if decoded is None else decoded.signature
+    signature, signed = message_statement(topics.WATCHLIST, entry_id, message, typed)
+    action = action_of_entry(category=str(message.get("category")), covert=message.get("covert") is True)
+    return Statement(signature, signed, action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +132,18 @@ class SignedEntries:
         headers: Headers,
         arrived_at: datetime,
         decoded: EntryMessage | None = None,
+        *,
+        statement: Statement | None = None,
     ) -> Vouched | None:
         """For the replica: how to apply a record, or None when it must not be (yet). An unknown signer's
         record is held (see the module's docstring); any other refusal is skipped (the agent reports it)
         and, like an applied entry, a held one stays: a refused record changes nothing. A later record of
         the key that is applied or held replaces a held one. An entry's signature is left to `confirm`; a
-        tombstone's is verified now. `decoded`: `value` as `codecs.decode_entry` read it, when it did."""
+        tombstone's is verified now. `decoded`: `value` as `codecs.decode_entry` read it, when it did;
+        `statement`: the entry's `entry_statement`, when a loading helper worked it out."""
         gate = self.gate(verify=verify_later if value is not None else None)
         try:
-            person, proof = self._judge(key, value, headers, arrived_at, gate, decoded)
+            person, proof = self._judge(key, value, headers, arrived_at, gate, decoded, statement)
         except Refused as refused:
             if refused.code == "unknown_signer":
                 self.held[key] = HeldRecord(key, value, tuple(headers), arrived_at)
@@ -169,19 +196,16 @@ class SignedEntries:
         arrived_at: datetime,
         gate: Gate,
         decoded: EntryMessage | None = None,
+        statement: Statement | None = None,
     ) -> tuple[Person, bytes | None]:
         if value is None:
             entry_id = codecs.tombstone_key(key)
             signature, signed = tombstone_statement(topics.WATCHLIST, entry_id, headers)
             action = REMOVE_ENTRY
         else:
-            message = codecs.decode_object(value, max_bytes=self.max_bytes)
-            entry_id = codecs.decode_key(key) or ""
-            typed = None if decoded is None else decoded.signature
-            signature, signed = message_statement(topics.WATCHLIST, entry_id, message, typed)
-            action = action_of_entry(
-                category=str(message.get("category")), covert=message.get("covert") is True
-            )
+            if statement is None:
+                statement = entry_statement(key, value, max_bytes=self.max_bytes, decoded=decoded)
+            signature, signed, action = statement.signature, statement.signed, statement.action
         person = admit(gate, signature, signed, action, arrived_at=arrived_at)
         proof = None if value is None or signature is None else proof_of(signature, signed)
         return person, proof
