@@ -30,11 +30,18 @@ from tests.integration.test_hits_to_alerts import live_entry
 pytestmark = pytest.mark.kafka
 
 ENTRIES = 600
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 100 offsets: the list is dealt out to both helpers in turn, as a large one is."""
+    monkeypatch.setattr(loader, "BLOCK_OFFSETS", 100)
+
+
 # A helper that sends its first chunk, then half a frame, and dies (run as the loader's code).
 DIES_MID_WAY = """
 import os
 from streams.worker.watchlist import loader
-loader.FETCH_RECORDS = 100
 sent = []
 whole = loader._write
 def _write(out, frame):
@@ -104,8 +111,8 @@ def test_helpers_load_what_the_worker_loads_alone_and_it_reads_on(
     assert len(alone) == ENTRIES - 1 and skipped_alone == 0  # the junk is skipped before it is an entry
     assert [e for e in with_helpers if e.entry_id != "WL-LATER"] == alone and skipped == skipped_alone
     assert "WL-LATER" in {e.entry_id for e in with_helpers}  # read by the replica after the handover
-    assert f"a watchlist loader read {ENTRIES + 5} records" in caplog.text
-    assert "with 1 loading helpers" in caplog.text and "stopped before" not in caplog.text
+    assert f"2 loading helpers prepared {ENTRIES + 5} records" in caplog.text
+    assert "with 2 loading helpers" in caplog.text and "a loading helper of" not in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -130,7 +137,8 @@ def test_the_worker_takes_over_from_a_helper_that_fails(
 
 
 def test_a_helper_dies_with_its_worker(cluster: Cluster) -> None:
-    """The helper of a worker killed mid-load does not go on reading (PR_SET_PDEATHSIG)."""
+    """The helper of a worker killed mid-load does not go on reading (PR_SET_PDEATHSIG): killed once it
+    has sent its first block, while it waits for the second (so it writes nothing that would fail)."""
     fill(cluster)
     parent = subprocess.Popen(  # a stand-in worker: starts a helper, then waits to be killed
         [
@@ -141,10 +149,12 @@ def test_a_helper_dies_with_its_worker(cluster: Cluster) -> None:
             "from streams.worker.watchlist.retro_reader import Range\n"
             "settings = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
             "async def main():\n"
-            "    helper = await Loader.start(LoadJob(settings, [Range(0, 0, 10**9)], True))\n"
+            "    job = LoadJob(settings, [Range(0, 0, 10**9)], True, block_offsets=%d)\n"
+            "    helper = await Loader.start(job)\n"
+            "    await helper.next_chunk()\n"  # running, and past asking to die with its parent
             "    print(helper.process.pid, flush=True)\n"
             "    await asyncio.sleep(600)\n"
-            "asyncio.run(main())\n",
+            "asyncio.run(main())\n" % ENTRIES,
             pickle.dumps(cluster.settings).hex(),
         ],
         stdout=subprocess.PIPE,

@@ -92,11 +92,11 @@ class Prepared(msgspec.Struct, array_like=True, frozen=True):
 
 
 class Chunk(msgspec.Struct, array_like=True, frozen=True):
-    """Records of one partition, in offset order, and the position after them (the next offset to read:
-    where the worker goes on from when the helper is done or gone). `done`: the helper's last frame."""
+    """The records of one block of offsets of one partition, in offset order (streams/worker/watchlist/
+    loader.py says which helper sends which block). `done`: the helper's last frame, with no records."""
 
     partition: int
-    position: int
+    block: int
     records: list[Prepared]
     done: bool = False
 

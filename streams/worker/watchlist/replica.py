@@ -41,9 +41,10 @@ from streams.domain.matching.watchlist import WatchlistEntry, WatchlistIndex
 from streams.settings import Settings
 from streams.topics import REGISTRY, WATCHLIST
 from streams.worker.metrics import Metrics
+from streams.worker.watchlist import loader as loading
 from streams.worker.watchlist.loader import Loader, LoaderFailed, LoadJob
 from streams.worker.watchlist.preparing import Prepared
-from streams.worker.watchlist.retro_reader import Range, shares
+from streams.worker.watchlist.retro_reader import Range
 from streams.worker.watchlist.signed_entries import SignedEntries, Vouched
 
 log = logging.getLogger(__name__)
@@ -192,59 +193,72 @@ class WatchlistReplica(Service):
         watchlist = self.settings.topic(WATCHLIST)
         ranges = [
             Range(tp.partition, self._applied[tp], end)
-            for tp, end in catch_up.ends.items()
+            for tp, end in sorted(catch_up.ends.items(), key=lambda item: item[0].partition)
             if tp.topic == watchlist and end > self._applied[tp]
         ]
         if count <= 0 or sum(r.end - r.start for r in ranges) < self.settings.replica_loader_min_records:
             return
-        for share in shares(ranges, count):
-            try:
-                loader = await Loader.start(LoadJob(self.settings, share, self.signed is not None))
-            except OSError as exc:
-                log.warning("could not start a watchlist loader (%s); reading its partitions here", exc)
-                continue
-            tps = [TopicPartition(watchlist, r.partition) for r in share]
-            consumer.pause(*tps)
-            self._delegated.update(tps)
-            self._loaders.append(loader)
-            self._loader_tasks.append(asyncio.create_task(self._take_from(loader, consumer, tps)))
+        signed = self.signed is not None
+        try:
+            for helper in range(count):
+                job = LoadJob(
+                    self.settings, ranges, signed, helper, count, block_offsets=loading.BLOCK_OFFSETS
+                )
+                self._loaders.append(await Loader.start(job))
+        except OSError as exc:
+            log.warning("could not start the watchlist's loading helpers (%s); reading it here", exc)
+            for started in self._loaders:
+                started.kill()
+            self._loaders = []
+            return
+        tps = [TopicPartition(watchlist, r.partition) for r in ranges]
+        consumer.pause(*tps)
+        self._delegated.update(tps)
+        self._loader_tasks.append(asyncio.create_task(self._take_from(job, consumer)))
 
-    async def _take_from(self, loader: Loader, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
-        """Apply a helper's chunks; when it is done or gone, read its partitions here from where it got."""
-        own = {tp.partition: tp for tp in tps}
+    async def _take_from(self, job: LoadJob, consumer: AIOKafkaConsumer) -> None:
+        """Apply the helpers' blocks in offset order; read each partition here once its blocks are
+        applied, or from the last block applied when a helper fails."""
+        loaders, watchlist = self._loaders, self.settings.topic(WATCHLIST)
         applied = 0
         try:
             await self._registry_read.wait()
-            async for chunk in loader.chunks():
-                tp = own.get(chunk.partition)
-                if tp is None:
-                    raise LoaderFailed(f"sent partition {chunk.partition}, not one of its own")
-                for prepared in chunk.records:
-                    self._on_prepared(prepared)
-                applied += len(chunk.records)
-                self._applied[tp] = max(self._applied[tp], chunk.position)
-                if self._catch_up is not None:
-                    self._catch_up.advance(tp, chunk.position)
-                self._mark_ready_if_caught_up()
+            for r in job.ranges:
+                tp = TopicPartition(watchlist, r.partition)
+                for block in range(job.blocks(r)):
+                    chunk = await loaders[block % job.helpers].next_chunk()
+                    if (chunk.partition, chunk.block) != (r.partition, block):
+                        raise LoaderFailed(f"sent block {chunk.block} of {chunk.partition}, not {block}")
+                    for prepared in chunk.records:
+                        self._on_prepared(prepared)
+                    applied += len(chunk.records)
+                    self._applied[tp] = position = job.block_end(r, block)
+                    if self._catch_up is not None:
+                        self._catch_up.advance(tp, position)
+                    self._mark_ready_if_caught_up()
+                self._hand_back(consumer, [tp])
+            for loader in loaders:
+                await loader.finish()
             log.info(
-                "a watchlist loader read %d records of partitions %s in %.1f s",
+                "%d loading helpers prepared %d records in %.1f s",
+                len(loaders),
                 applied,
-                ",".join(str(p) for p in sorted(own)),
                 time.monotonic() - self._started_at,
             )
         except LoaderFailed as exc:
-            log.warning(
-                "the watchlist loader of partitions %s %s; the worker reads them itself from there",
-                ",".join(str(p) for p in sorted(own)),
-                exc,
-            )
+            log.warning("a loading helper of the watchlist %s; the worker reads the rest itself", exc)
         finally:
-            loader.kill()
-            if not self.should_stop:
-                for tp in tps:
-                    consumer.seek(tp, self._applied[tp])
-                consumer.resume(*tps)
-            self._delegated.difference_update(tps)
+            for loader in loaders:
+                loader.kill()
+            self._hand_back(consumer, list(self._delegated))
+
+    def _hand_back(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        """Read `tps` here again, from what the helpers' blocks applied."""
+        if not self.should_stop:
+            for tp in tps:
+                consumer.seek(tp, self._applied[tp])
+            consumer.resume(*tps)
+        self._delegated.difference_update(tps)
 
     def _on_prepared(self, prepared: Prepared) -> None:
         """Apply a record a loading helper read: the gate and the index here, the rest done there."""
