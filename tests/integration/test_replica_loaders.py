@@ -145,16 +145,17 @@ def test_a_helper_dies_with_its_worker(cluster: Cluster) -> None:
             sys.executable,
             "-c",
             "import asyncio, pickle, sys\n"
+            f"ENTRIES = {ENTRIES}\n"
             "from streams.worker.watchlist.loader import Loader, LoadJob\n"
             "from streams.worker.watchlist.retro_reader import Range\n"
             "settings = pickle.loads(bytes.fromhex(sys.argv[1]))\n"
             "async def main():\n"
-            "    job = LoadJob(settings, [Range(0, 0, 10**9)], True, block_offsets=%d)\n"
+            "    job = LoadJob(settings, [Range(0, 0, 10**9)], True, block_offsets=ENTRIES)\n"
             "    helper = await Loader.start(job)\n"
             "    await helper.next_chunk()\n"  # running, and past asking to die with its parent
             "    print(helper.process.pid, flush=True)\n"
             "    await asyncio.sleep(600)\n"
-            "asyncio.run(main())\n" % ENTRIES,
+            "asyncio.run(main())\n",
             pickle.dumps(cluster.settings).hex(),
         ],
         stdout=subprocess.PIPE,
