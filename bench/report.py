@@ -188,6 +188,16 @@ def scale_lines(scale: WatchlistScale) -> list[str]:
         f"(target <= {TARGET_RSS_MB:.0f} MB: {_verdict(met['rss'])})",
         f"   drain {scale.drain_hits_per_s:,.0f} hits/s = {ratio} x scenario a's "
         f"(target >= {TARGET_DRAIN_RATIO}: {_verdict(met['drain'])})",
+        *(
+            f"   the replica alone in a process, {load.loaders} loading helpers: ready {load.ready_s:.1f}s, "
+            f"{load.cpu_s:.1f} CPU s (helpers {load.helpers_cpu_s:.1f})"
+            for load in scale.replica_loads
+        ),
+        *(
+            [f"   helpers' speed-up: {scale.helpers_speedup:.2f} x the replica alone"]
+            if scale.helpers_speedup is not None
+            else []
+        ),
     ]
 
 

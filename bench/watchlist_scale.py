@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import cluster, scenarios
 from bench.cluster import BenchError, settings_env
 from bench.procs import Child, MemorySampler, Worker, cpu_seconds, memory_mb
+from bench.replica_load import ReplicaLoad, measure
 from bench.scenarios import Context, Drain
 from bench.workload import big_watchlist_records
 from streams.settings import Settings
@@ -55,6 +56,18 @@ class WatchlistScale:
     # The worker's CPU (user + system) from its start to ready: near ready_s means loading is bound by the
     # worker's own Python, not by fetching from the broker (prefetching would not shorten it).
     ready_cpu_s: float | None = None
+    # The same list loaded by the replica alone in a process, without and then with its loading helpers
+    # (bench/replica_load.py), before the worker starts: the helpers' gain measured side by side.
+    replica_loads: list[ReplicaLoad] = field(default_factory=list)
+
+    @property
+    def helpers_speedup(self) -> float | None:
+        """The replica's ready time alone over its time with helpers (above 1: the helpers help)."""
+        alone = [load for load in self.replica_loads if load.loaders == 0]
+        helped = [load for load in self.replica_loads if load.loaders > 0]
+        if not alone or not helped or helped[0].ready_s <= 0:
+            return None
+        return round(alone[0].ready_s / helped[0].ready_s, 3)
 
     @property
     def ready_busy_share(self) -> float | None:
@@ -72,7 +85,12 @@ class WatchlistScale:
         }
 
     def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "ready_busy_share": self.ready_busy_share, "meets_targets": self.meets()}
+        return {
+            **asdict(self),
+            "ready_busy_share": self.ready_busy_share,
+            "helpers_speedup": self.helpers_speedup,
+            "meets_targets": self.meets(),
+        }
 
 
 def thin(samples: list[tuple[float, float]], keep: int = 120) -> list[tuple[float, float]]:
@@ -101,6 +119,7 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
     anpr.hits with the usual hits, start one worker and measure its load, memory and drain."""
     facts: dict[str, float] = {}
     samplers: list[MemorySampler] = []
+    loads: list[ReplicaLoad] = []
 
     def produce_watchlist(settings: Settings) -> None:
         print(f"[m] producing {size:,} watchlist entries (idempotent kafka-python producer)", flush=True)
@@ -114,6 +133,14 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         print(f"[m] {sent:,} entries produced in {seconds:.1f}s", flush=True)
 
     def start(ctx: Context, settings: Settings, log_dir: Path) -> tuple[list[Child], float]:
+        for loaders in (0, Settings().replica_loaders):
+            load = measure(settings_env(settings), loaders, log_dir, timeout=max(180.0, size / 1000))
+            loads.append(load)
+            print(
+                f"[m] the replica alone, {loaders} loading helpers: ready in {load.ready_s:.1f}s "
+                f"({load.cpu_s:.1f} CPU s, helpers {load.helpers_cpu_s:.1f})",
+                flush=True,
+            )
         began = time.monotonic()
         worker = Worker.start(f"{settings.app_id}-worker1", settings_env(settings), log_dir, ctx.loglevel)
         sampler = MemorySampler(worker.pid, every=0.25)
@@ -163,5 +190,6 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         loadavg_start=result.loadavg_start,
         loadavg_end=result.loadavg_end,
         rss_samples=thin(sampler.samples),
+        replica_loads=loads,
     )
     return result, scale

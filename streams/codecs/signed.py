@@ -55,7 +55,7 @@ def message_statement(
     )
 
 
-_PLAIN = (str, int, bool, type(None))
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def fast_canonical_json(body: dict[str, object]) -> bytes:
@@ -65,7 +65,7 @@ def fast_canonical_json(body: dict[str, object]) -> bytes:
     and command is; anything else takes the canonical encoder itself. tests/unit/test_signed_contracts.py
     proves the two agree."""
     value = body.get("value")
-    if isinstance(value, dict) and all(type(field) in _PLAIN for field in value.values()):
+    if isinstance(value, dict) and _PLAIN.issuperset(map(type, value.values())):
         try:
             return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # orjson refuses a str it cannot encode (a lone surrogate): say so canonically

@@ -42,16 +42,20 @@ class NonceBook:
         self._seen: set[int | tuple[str, str]] = set()
         self._signers: dict[str, int] = {}
         self._order: deque[tuple[datetime, list[int | tuple[str, str]]]] = deque()
+        self._asked: tuple[str, str, int | tuple[str, str]] = ("", "", 0)
 
     def __len__(self) -> int:
         return len(self._seen)
 
     def seen(self, signer: str, nonce: str, *, at: datetime) -> bool:
         self._forget_before(at - self.keep)
-        return self._pair(signer, nonce) in self._seen
+        pair = self._pair(signer, nonce)
+        self._asked = (signer, nonce, pair)
+        return pair in self._seen
 
     def record(self, signer: str, nonce: str, *, at: datetime) -> None:
-        pair = self._pair(signer, nonce)
+        asked = self._asked  # `authenticate` asks `seen` first, then records the same pair
+        pair = asked[2] if asked[0] == signer and asked[1] == nonce else self._pair(signer, nonce)
         if pair in self._seen:
             return
         self._seen.add(pair)

@@ -100,8 +100,14 @@ class SignedEntries:
         self.max_bytes = max_bytes
         self.held: dict[bytes | None, HeldRecord] = {}  # by key: a later record of the key replaces it
         self._confirmed: set[bytes] = set()  # proofs verified: an entry's signature is checked once
+        self._later: Gate | None = None
 
     def gate(self, verify: Verify | None = None, nonces: Nonces | None = None) -> Gate:
+        if verify is verify_later and nonces is None:  # every entry at load: one Gate per registry
+            later = self._later
+            if later is None or later.registry is not self.registry or later.nonces is not self.nonces:
+                later = self._later = Gate(self.registry, verify_later, self.policy, self.nonces)
+            return later
         # `is None`, not `or`: an empty nonce book has a length of 0, and is falsy.
         return Gate(
             self.registry,

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from bench.__main__ import ALL, parse_args
+from bench.replica_load import ReplicaLoad
 from bench.report import ratios, table
 from bench.retro import RetroScan, pick_plates, scanned_counts
 from bench.scenarios import Drain, Latency
@@ -96,6 +97,16 @@ def test_the_load_says_how_busy_the_worker_was_while_it_loaded() -> None:
     busy = scale(ready_s=40.0, ready_cpu_s=38.0)
     assert busy.ready_busy_share == 0.95 and busy.to_dict()["ready_busy_share"] == 0.95
     assert "busy 95% of it (38.0 CPU s)" in table({}, [], FACTS, busy)
+
+
+def test_the_replicas_loads_alone_and_helped_are_compared() -> None:
+    assert scale().helpers_speedup is None and "speed-up" not in table({}, [], FACTS, scale())
+    loads = [ReplicaLoad(0, 40.0, 39.0, 0.0, 1_000_000), ReplicaLoad(2, 25.0, 20.0, 30.0, 1_000_000)]
+    helped = scale(replica_loads=loads)
+    assert helped.helpers_speedup == 1.6 and helped.to_dict()["helpers_speedup"] == 1.6
+    text = table({}, [], FACTS, helped)
+    assert "2 loading helpers: ready 25.0s, 20.0 CPU s (helpers 30.0)" in text
+    assert "helpers' speed-up: 1.60 x the replica alone" in text
 
 
 def test_a_latency_is_split_at_the_alerts_timestamp_in_the_table() -> None:
