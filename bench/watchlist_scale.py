@@ -23,6 +23,7 @@ from bench.scenarios import Context, Drain
 from bench.workload import big_watchlist_records
 from streams.settings import Settings
 from streams.topics import WATCHLIST
+from streams.worker.watchlist.loader import AUTO_HELPERS
 
 # What issue 21 asks of a worker with a million entries, on this machine.
 TARGET_READY_S = 20.0
@@ -133,7 +134,7 @@ def run(ctx: Context, size: int) -> tuple[Drain, WatchlistScale]:
         print(f"[m] {sent:,} entries produced in {seconds:.1f}s", flush=True)
 
     def start(ctx: Context, settings: Settings, log_dir: Path) -> tuple[list[Child], float]:
-        for loaders in (0, Settings().replica_loaders):
+        for loaders in (0, AUTO_HELPERS):
             load = measure(settings_env(settings), loaders, log_dir, timeout=max(180.0, size / 1000))
             loads.append(load)
             print(

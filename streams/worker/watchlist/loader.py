@@ -32,6 +32,7 @@ import struct
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
@@ -70,6 +71,37 @@ class LoadJob:
 
     def block_end(self, r: Range, block: int) -> int:
         return min(r.start + (block + 1) * self.block_offsets, r.end)
+
+
+# CITYGATE_REPLICA_LOADERS=-1 (the default) starts AUTO_HELPERS when the worker may use AUTO_MIN_CPUS or
+# more: on two cores the helpers measured no faster than the worker alone (bench/README.md, scenario m),
+# since the worker, they and the broker already share all of both; they only add CPU time there.
+AUTO = -1
+AUTO_HELPERS = 2
+AUTO_MIN_CPUS = 4.0
+
+
+def helpers_to_start(setting: int, cpus: float | None = None) -> int:
+    """How many helpers `CITYGATE_REPLICA_LOADERS` asks for here (`cpus`: `usable_cpus()`)."""
+    if setting >= 0:
+        return setting
+    return AUTO_HELPERS if (usable_cpus() if cpus is None else cpus) >= AUTO_MIN_CPUS else 0
+
+
+def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
+    """The CPUs this process may use: those it may run on, or its cgroup's quota when that is lower
+    (a container's CPU limit; cgroup v2 `cpu.max`, v1 `cpu.cfs_quota_us`)."""
+    cpus = float(len(os.sched_getaffinity(0)))
+    quota = None
+    with contextlib.suppress(OSError, ValueError):
+        limit, period = (cgroup / "cpu.max").read_text().split()[:2]
+        quota = None if limit == "max" else int(limit) / int(period)
+    if quota is None:
+        with contextlib.suppress(OSError, ValueError):
+            limit_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+            period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+            quota = limit_us / period_us if limit_us > 0 else None
+    return cpus if quota is None else min(cpus, quota)
 
 
 class LoaderFailed(Exception):

@@ -28,7 +28,7 @@ from streams.domain.timebounds import TimeBounds
 from streams.worker.watchlist.signed_entries import Statement, entry_statement
 
 
-class ReadyEntry(msgspec.Struct, array_like=True, frozen=True):
+class ReadyEntry(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """A checked entry (times as written: the worker's `entry_time` makes one object of each) and, when
     signatures are required, its statement."""
 
@@ -80,7 +80,7 @@ class ReadyEntry(msgspec.Struct, array_like=True, frozen=True):
         )
 
 
-class Prepared(msgspec.Struct, array_like=True, frozen=True):
+class Prepared(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """One record of `watchlist.entries` as read (headers only when it is not ready: an entry's signature
     is in its value) and, when it is one, its ready entry."""
 

@@ -189,7 +189,7 @@ class WatchlistReplica(Service):
 
     async def _delegate(self, consumer: AIOKafkaConsumer, catch_up: CatchUp) -> None:
         """Hand the watchlist's partitions to loading helpers when the list is large (module docstring)."""
-        count = self.settings.replica_loaders
+        count = loading.helpers_to_start(self.settings.replica_loaders)
         watchlist = self.settings.topic(WATCHLIST)
         ranges = [
             Range(tp.partition, self._applied[tp], end)
@@ -247,6 +247,8 @@ class WatchlistReplica(Service):
             )
         except LoaderFailed as exc:
             log.warning("a loading helper of the watchlist %s; the worker reads the rest itself", exc)
+        except Exception:  # a fault of ours: logged whole, and the worker still loads the list itself
+            log.exception("applying the watchlist's loading helpers' blocks failed; reading the rest here")
         finally:
             for loader in loaders:
                 loader.kill()
