@@ -22,7 +22,6 @@ from kafka.errors import KafkaError
 
 from bench import people
 from bench.workload import stamp
-from streams.gateway import publisher
 from streams.settings import Settings
 from streams.tools.admin import create_topics
 from streams.topics import ALERTS, ALERTS_RESTRICTED, WATCHLIST, public_topics
@@ -67,7 +66,7 @@ def latency_clients(settings: Settings) -> tuple[AIOKafkaProducer, AIOKafkaConsu
     latency scenario's and the soak's, on the deployment's connection."""
     client = settings.connection().client_kwargs()
     # The gateway's producer settings: the hit's moment is when a gateway hands it to Kafka.
-    producer = AIOKafkaProducer(**client, acks="all", linger_ms=publisher.LINGER_MS)
+    producer = AIOKafkaProducer(**client, acks="all", linger_ms=settings.gateway_linger_ms)
     consumer = AIOKafkaConsumer(
         **client, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=5, auto_offset_reset="latest"
     )

@@ -106,7 +106,10 @@ async def _post_all(port: int, key: str, bodies: list[bytes], content_type: str)
 
 async def _direct(settings: Any, records: list[tuple[bytes, bytes]]) -> float:
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=settings.gateway_linger_ms,  # the gateway's own
     )
     await producer.start()
     try:

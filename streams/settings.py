@@ -147,6 +147,9 @@ class Settings:
     gateway_max_batch: int = 1000
     gateway_queue_max: int = 20000
     gateway_ack_timeout_s: float = 5.0
+    # How long the gateway's producer waits for more records to share a produce request. 0: none (records
+    # that arrive while a request is in flight share the next one anyway); bench/README.md has the figures.
+    gateway_linger_ms: int = 0
 
     # The operators' web console (`citygate web`, streams/web/): where it listens (TLS when both files are
     # set), the folder of operators' passphrase-locked keys (`citygate operators web-key`), the operator ids

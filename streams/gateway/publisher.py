@@ -33,7 +33,6 @@ ACKED_MEMORY_S = 900.0
 ACKED_MAX = 200_000
 # How long the producer itself keeps trying a record before it fails it (a post waits far less).
 PRODUCER_REQUEST_TIMEOUT_MS = 30_000
-LINGER_MS = 2  # a post's records wait at most this long for others to share their produce request
 
 
 class QueueFull(RuntimeError):
@@ -79,7 +78,7 @@ class Publisher:
             client_id=f"{self.settings.app_id}-gateway",
             acks="all",
             enable_idempotence=True,
-            linger_ms=LINGER_MS,
+            linger_ms=self.settings.gateway_linger_ms,
             request_timeout_ms=PRODUCER_REQUEST_TIMEOUT_MS,
         )
         await self._producer.start()
