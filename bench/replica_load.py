@@ -72,6 +72,9 @@ async def _load(loaders: int) -> ReplicaLoad:
     await replica.wait_ready()
     ready_s, cpu_s = time.monotonic() - began, time.process_time() - cpu
     entries = len(replica.index)
+    # The helpers send their last frames just after the last block: wait for them to exit and be reaped,
+    # so their CPU is counted (stopping the replica at once would kill them first).
+    await asyncio.gather(*replica._loader_tasks, return_exceptions=True)
     await replica.stop()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the helpers, reaped once done
     return ReplicaLoad(

@@ -88,7 +88,7 @@ class Settings:
     # Processes a retro-match scan reads anpr.hits with, a share of the partitions each (0: the worker's own).
     retro_scan_processes: int = 2
     # Processes that help a worker load a large watchlist at start (streams/worker/watchlist/loader.py),
-    # when the topic holds at least this many records: 0 none, -1 two where the worker may use 4 CPUs or more.
+    # when the topic holds at least this many records: 0 none, -1 two where the worker may use 2 CPUs or more.
     replica_loaders: int = -1
     replica_loader_min_records: int = 100_000
     # The rings and points (GeoJSON); empty: the synthetic Yangzhou layout generated with `topology_seed`.

@@ -52,8 +52,8 @@ LOADER_CODE = "from streams.worker.watchlist.loader import main; raise SystemExi
 _LENGTH = struct.Struct(">I")
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # a frame is one fetch of one partition: far below this
 FETCH_RECORDS = 2000
-BLOCK_OFFSETS = 2000  # offsets per block: a frame holds at most this many records (~2 MB)
-PIPE_BUFFER = 4 * 1024 * 1024
+BLOCK_OFFSETS = 1000  # offsets per block: a frame holds at most this many records (~1 MB)
+PIPE_BUFFER = 1024 * 1024  # what the worker buffers of each helper's output before it stops reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +74,11 @@ class LoadJob:
 
 
 # CITYGATE_REPLICA_LOADERS=-1 (the default) starts AUTO_HELPERS when the worker may use AUTO_MIN_CPUS or
-# more: on two cores the helpers measured no faster than the worker alone (bench/README.md, scenario m),
-# since the worker, they and the broker already share all of both; they only add CPU time there.
+# more: on two shared cores they made a million-entry load 1.13-1.51x faster (bench/README.md, scenario m)
+# for ~30 CPU-seconds more in all; with one CPU they could only add to it.
 AUTO = -1
 AUTO_HELPERS = 2
-AUTO_MIN_CPUS = 4.0
+AUTO_MIN_CPUS = 2.0
 
 
 def helpers_to_start(setting: int, cpus: float | None = None) -> int:

@@ -1,5 +1,5 @@
 """How many loading helpers a worker starts (streams/worker/watchlist/loader.py): what it is told, or with
--1 two where it may use four CPUs or more, judged by its affinity and its cgroup's quota."""
+-1 two where it may use two CPUs or more, judged by its affinity and its cgroup's quota."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from streams.worker.watchlist.loader import AUTO, LoadJob, helpers_to_start, usa
 from streams.worker.watchlist.retro_reader import Range
 
 
-@pytest.mark.parametrize(("setting", "cpus", "helpers"), [(0, 16, 0), (3, 1, 3), (AUTO, 2, 0), (AUTO, 4, 2)])
-def test_helpers_are_what_the_setting_says_or_two_on_four_cpus(
+@pytest.mark.parametrize(
+    ("setting", "cpus", "helpers"), [(0, 16, 0), (3, 1, 3), (AUTO, 1.5, 0), (AUTO, 2, 2), (AUTO, 8, 2)]
+)
+def test_helpers_are_what_the_setting_says_or_two_on_two_cpus(
     setting: int, cpus: float, helpers: int
 ) -> None:
     assert helpers_to_start(setting, cpus) == helpers
