@@ -37,6 +37,7 @@ from typing import BinaryIO
 
 import msgspec
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 
 from streams.aio.following import consumer_for
 from streams.settings import Settings
@@ -128,6 +129,9 @@ def main() -> int:
         asyncio.run(load(job, out))
     except BrokenPipeError:
         return 1  # the worker is gone
+    except (KafkaError, OSError) as exc:  # the worker reads the rest itself, and logs that it does
+        log.error("stopped: %s: %s", type(exc).__name__, exc)
+        return 1
     return 0
 
 
